@@ -1,0 +1,25 @@
+"""actiontool: a self-hosted legislative action tool."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Create the app: defaults, then ACTIONTOOL_* environment variables, then `config` (for tests)."""
+    from actiontool import config as settings
+    from actiontool.resources import templates_dir
+
+    app = Flask(__name__, template_folder=str(templates_dir()), instance_relative_config=True)
+    app.config.from_mapping(settings.from_environment())
+    if config is not None:
+        app.config.from_mapping(config)
+
+    from actiontool import db, web
+
+    db.init_app(app)
+    web.init_app(app)
+    return app

@@ -1,0 +1,36 @@
+"""The `actiontool` command: thin click commands that call plain functions.
+
+Each feature's commands live in a module of this package and are attached here, so that adding a
+command never means editing a long file that every feature shares.
+"""
+
+from __future__ import annotations
+
+import click
+from flask.cli import FlaskGroup
+
+
+def _create_app() -> object:
+    from actiontool import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False)
+def main() -> None:
+    """actiontool: ZIP -> members of Congress -> letter -> delivery, with honest counts."""
+
+
+def _register() -> None:
+    """Attach every feature's commands to the group."""
+    from importlib import import_module
+
+    for name in _COMMAND_MODULES:
+        module = import_module(f"actiontool.cli.{name}")
+        module.register(main)
+
+
+# One module per feature; each defines register(group).
+_COMMAND_MODULES: tuple[str, ...] = ("serve",)
+
+_register()

@@ -1,0 +1,69 @@
+"""Configuration: defaults, then ACTIONTOOL_* environment variables, then a test mapping."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+DEFAULT_SECRET_KEY = "dev-only-insecure-secret-key"
+
+# Every setting the app reads, with its default. Each can be set as ACTIONTOOL_<NAME>.
+# The README's configuration table documents these; keep them in step.
+DEFAULTS: dict[str, Any] = {
+    "DATABASE_URL": None,  # None: a SQLite file in the instance folder
+    "SECRET_KEY": DEFAULT_SECRET_KEY,
+    "DATA_DIR": None,  # None: the bundled data/
+    "CAMPAIGNS_DIR": None,  # None: data/campaigns
+    "BASE_URL": None,  # public origin for links in e-mails, e.g. https://act.example.org
+    "SMTP_HOST": None,
+    "SMTP_PORT": 587,
+    "SMTP_USERNAME": None,
+    "SMTP_PASSWORD": None,
+    "SMTP_TLS": "starttls",  # starttls | ssl | none
+    "SMTP_TIMEOUT": 20.0,
+    "MAIL_FROM": None,
+    "CWC_BASE_URL": None,
+    "CWC_API_KEY": None,
+    "CWC_DELIVERY_AGENT": None,
+    "CWC_DELIVERY_AGENT_ACK_EMAIL": None,
+    "CWC_DELIVERY_AGENT_CONTACT_NAME": None,
+    "CWC_DELIVERY_AGENT_CONTACT_EMAIL": None,
+    "CWC_DELIVERY_AGENT_CONTACT_PHONE": None,
+    "CWC_TIMEOUT": 20.0,
+    "DELIVERY_MAX_ATTEMPTS": 8,
+    "DELIVERY_LEASE_SECONDS": 120,
+    "DELIVERY_BACKOFF_SECONDS": 30.0,
+    "RATELIMIT_STORAGE_URL": "memory://",
+    "MAX_CONTENT_LENGTH": 64 * 1024,
+}
+
+_INT_KEYS = {"SMTP_PORT", "DELIVERY_MAX_ATTEMPTS", "DELIVERY_LEASE_SECONDS", "MAX_CONTENT_LENGTH"}
+_FLOAT_KEYS = {"SMTP_TIMEOUT", "CWC_TIMEOUT", "DELIVERY_BACKOFF_SECONDS"}
+
+
+class ConfigError(ValueError):
+    """A setting has a value the app cannot use."""
+
+
+def _coerce(name: str, raw: str) -> Any:
+    """Turn an environment string into the setting's type, or raise ConfigError naming the variable."""
+    try:
+        if name in _INT_KEYS:
+            return int(raw)
+        if name in _FLOAT_KEYS:
+            return float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"ACTIONTOOL_{name}={raw!r} is not a number") from exc
+    return raw
+
+
+def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Return the defaults overlaid with every ACTIONTOOL_* variable that is set and not empty."""
+    environ = os.environ if environ is None else environ
+    settings = dict(DEFAULTS)
+    for name in DEFAULTS:
+        raw = environ.get(f"ACTIONTOOL_{name}")
+        if raw not in (None, ""):
+            settings[name] = _coerce(name, raw)
+    return settings

@@ -1,0 +1,111 @@
+"""The database: one engine per app, one session per request, SQLite tuned for concurrent use."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from flask import Flask, current_app, g
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from actiontool.models import Base
+
+_EXTENSION = "actiontool.db"
+
+
+def database_url(app: Flask) -> str:
+    """Return the configured URL, or a SQLite file in the instance folder."""
+    url = app.config.get("DATABASE_URL")
+    if url:
+        return str(url)
+    os.makedirs(app.instance_path, exist_ok=True)
+    return "sqlite:///" + os.path.join(app.instance_path, "actiontool.sqlite3")
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """Create an engine; SQLite gets WAL, a busy timeout, foreign keys and immediate write transactions."""
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
+    _tune_sqlite(engine)
+    return engine
+
+
+def _tune_sqlite(engine: Engine) -> None:
+    """Set per-connection pragmas and make every transaction take the write lock at BEGIN.
+
+    pysqlite's own transaction handling starts with a deferred BEGIN; two writers that both read first
+    then deadlock on the upgrade and one fails with "database is locked". BEGIN IMMEDIATE queues them
+    behind the busy timeout instead.
+    """
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def init_schema(engine: Engine) -> None:
+    """Create any missing tables (the migrations take over this job once they exist)."""
+    Base.metadata.create_all(engine)
+
+
+def init_app(app: Flask) -> None:
+    """Create the app's engine and session factory, and close each request's session at teardown."""
+    engine = make_engine(database_url(app))
+    factory = sessionmaker(engine, expire_on_commit=False)
+    app.extensions[_EXTENSION] = {"engine": engine, "sessions": factory}
+    init_schema(engine)
+
+    @app.teardown_appcontext
+    def close_session(exc: BaseException | None) -> None:
+        session: Session | None = g.pop("db_session", None)
+        if session is not None:
+            if exc is not None:
+                session.rollback()
+            session.close()
+
+
+def engine() -> Engine:
+    """Return the current app's engine."""
+    return current_app.extensions[_EXTENSION]["engine"]
+
+
+def session_factory(app: Flask | None = None) -> sessionmaker[Session]:
+    """Return the session factory of `app` (default: the current app)."""
+    target = app or current_app
+    return target.extensions[_EXTENSION]["sessions"]
+
+
+def get_session() -> Session:
+    """Return this request's session, creating it on first use."""
+    if "db_session" not in g:
+        g.db_session = session_factory()()
+    return g.db_session
+
+
+@contextmanager
+def session_scope(app: Flask | None = None) -> Iterator[Session]:
+    """Yield a session outside a request (CLI, worker); the caller's service commits."""
+    session = session_factory(app)()
+    try:
+        yield session
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

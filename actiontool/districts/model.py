@@ -1,0 +1,169 @@
+"""Values that cross layers: members, districts, lookups, and the domain errors of a lookup.
+
+Pure: no Flask, no database. Everything here is frozen so a loaded dataset can be shared by threads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Status = Literal["exact", "ambiguous", "approximate"]
+Title = Literal["Representative", "Senator", "Delegate", "Resident Commissioner"]
+Basis = Literal["zcta", "coordinates", "state", "point"]
+
+
+class LookupError_(Exception):
+    """Base class of the lookup's domain errors."""
+
+    code = "lookup_error"
+
+
+class InvalidZip(LookupError_, ValueError):
+    """The input is not a ZIP code (five digits, optionally ZIP+4)."""
+
+    code = "invalid_zip"
+
+
+class InvalidPoint(LookupError_, ValueError):
+    """The latitude/longitude are not numbers in range."""
+
+    code = "invalid_point"
+
+
+class NotFound(LookupError_):
+    """A well-formed ZIP or point that no district covers."""
+
+    code = "not_found"
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A sitting member of Congress, as the bundled dataset records them."""
+
+    bioguide: str
+    name: str
+    first_name: str
+    last_name: str
+    title: Title
+    party: str
+    state: str
+    district: int | None  # None for senators; 0 for at-large and non-voting seats
+    phone: str | None
+    url: str | None
+    contact_form: str | None
+    office_address: str | None
+
+    @property
+    def chamber(self) -> Literal["house", "senate"]:
+        """Return "senate" for senators, else "house" (delegates and the Resident Commissioner sit there)."""
+        return "senate" if self.title == "Senator" else "house"
+
+    @property
+    def label(self) -> str:
+        """Return the seat's label: `WI-3`, `AK-AL`, or `WI` for a senator."""
+        if self.district is None:
+            return self.state
+        return district_label(self.state, self.district)
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the MEMBER object of the lookup contract."""
+        return {
+            "bioguide": self.bioguide,
+            "name": self.name,
+            "first_name": self.first_name,
+            "last_name": self.last_name,
+            "title": self.title,
+            "party": self.party,
+            "state": self.state,
+            "district": self.district,
+            "phone": self.phone,
+            "url": self.url,
+            "contact_form": self.contact_form,
+            "office_address": self.office_address,
+        }
+
+
+def district_label(state: str, district: int) -> str:
+    """Return `WI-3`, or `AK-AL` for district 0 (at-large and non-voting seats)."""
+    return f"{state}-AL" if district == 0 else f"{state}-{district}"
+
+
+@dataclass(frozen=True, slots=True)
+class District:
+    """A House seat and its member; `member` is None when the seat is vacant."""
+
+    state: str
+    district: int
+    member: Member | None
+
+    @property
+    def label(self) -> str:
+        """Return `WI-3` or `AK-AL`."""
+        return district_label(self.state, self.district)
+
+    @property
+    def vacant(self) -> bool:
+        """Return True when no member holds the seat."""
+        return self.member is None
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the district object of the lookup contract."""
+        return {
+            "state": self.state,
+            "district": self.district,
+            "label": self.label,
+            "member": self.member.to_json() if self.member else None,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class DataInfo:
+    """What the bundled data is and how old it is."""
+
+    as_of: str  # YYYY-MM-DD
+    congress: int
+    congress_ends: str  # YYYY-MM-DD: after this date the data describes a past Congress
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the `data` object of the lookup contract."""
+        return {"as_of": self.as_of, "congress": self.congress}
+
+
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """The answer to a ZIP or point lookup."""
+
+    query: dict[str, Any]
+    status: Status
+    city: str | None
+    state: str | None
+    districts: tuple[District, ...]
+    senators: tuple[Member, ...]
+    data: DataInfo
+    basis: Basis = "zcta"
+    near_boundary: bool = False
+    states: tuple[str, ...] = field(default=())  # every state the ZIP touches
+
+    def members(self) -> tuple[Member, ...]:
+        """Return every sitting member in the answer: House candidates first, then senators."""
+        house = tuple(d.member for d in self.districts if d.member is not None)
+        return house + self.senators
+
+    def district(self, label: str) -> District | None:
+        """Return the candidate district with this label, if it is one."""
+        return next((d for d in self.districts if d.label == label), None)
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the lookup contract's JSON object."""
+        return {
+            "query": self.query,
+            "status": self.status,
+            "city": self.city,
+            "state": self.state,
+            "districts": [d.to_json() for d in self.districts],
+            "senators": [s.to_json() for s in self.senators],
+            "near_boundary": self.near_boundary,
+            "basis": self.basis,
+            "data": self.data.to_json(),
+        }

@@ -1,0 +1,188 @@
+"""SQLAlchemy 2.0 typed models: the outbox (Action, Message) and the organizers' records.
+
+An Action is one constituent's submission; it owns one Message per member it was addressed to. Messages
+are the outbox: the delivery worker claims them, and every status change goes through
+`actiontool.services.outbox.set_status` so that counts stay exact.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, timezone
+from typing import Optional
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+# Message statuses. `delivered` means a channel accepted the message; `handed_off` means the constituent
+# said they sent it themselves. Counts everywhere keep the two apart.
+QUEUED = "queued"
+SENDING = "sending"
+DELIVERED = "delivered"
+NEEDS_CONSTITUENT = "needs_constituent"
+HANDED_OFF = "handed_off"
+FAILED = "failed"
+STATUSES: tuple[str, ...] = (QUEUED, SENDING, DELIVERED, NEEDS_CONSTITUENT, HANDED_OFF, FAILED)
+FINAL_STATUSES: frozenset[str] = frozenset({DELIVERED, HANDED_OFF, FAILED})
+
+CHANNELS: tuple[str, ...] = ("handoff", "smtp", "cwc")
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """Return the current time in UTC, timezone-aware."""
+    return datetime.now(timezone.utc)
+
+
+def new_message_id() -> str:
+    """Return a message id: 32 lowercase hex digits, usable as the CWC DeliveryId as it is."""
+    return uuid.uuid4().hex
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored as naive UTC and read back timezone-aware, the same on SQLite and PostgreSQL."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are ambiguous; pass an aware UTC datetime")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=timezone.utc)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Action(Base):
+    """One constituent's submission for a campaign: who they are and what they chose."""
+
+    __tablename__ = "actions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    receipt_token: Mapped[str] = mapped_column(String(64), unique=True)  # unguessable receipt URL part
+    campaign: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_day: Mapped[date] = mapped_column(Date)  # UTC day, for counts
+    ref: Mapped[Optional[str]] = mapped_column(String(64))  # partner source code from ?ref=
+    lang: Mapped[str] = mapped_column(String(8), default="en")
+    # The chosen House district's label (e.g. WI-3, AK-AL); None when the campaign targets the Senate only.
+    district_label: Mapped[Optional[str]] = mapped_column(String(8))
+    state: Mapped[str] = mapped_column(String(2))
+    # Personal data: cleared by `actiontool purge` once every message is final; counts do not need it.
+    prefix: Mapped[Optional[str]] = mapped_column(String(16))
+    first_name: Mapped[Optional[str]] = mapped_column(String(100))
+    last_name: Mapped[Optional[str]] = mapped_column(String(100))
+    email: Mapped[Optional[str]] = mapped_column(String(320))
+    address1: Mapped[Optional[str]] = mapped_column(String(200))
+    city: Mapped[Optional[str]] = mapped_column(String(100))
+    zip: Mapped[Optional[str]] = mapped_column(String(10))
+    phone: Mapped[Optional[str]] = mapped_column(String(40))
+    personal_message: Mapped[Optional[str]] = mapped_column(Text)  # the constituent's own words
+    wants_receipt_email: Mapped[bool] = mapped_column(Boolean, default=False)
+    receipt_email_sent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    purged_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+    messages: Mapped[list[Message]] = relationship(
+        back_populates="action", order_by="Message.created_at", cascade="all, delete-orphan"
+    )
+
+
+class Message(Base):
+    """One letter to one member: the outbox row the worker delivers."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        # At most one message per campaign, constituent and member: a repeat submission cannot insert.
+        UniqueConstraint("campaign", "constituent_key", "bioguide", name="uq_messages_once"),
+        Index("ix_messages_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_message_id)
+    action_id: Mapped[int] = mapped_column(ForeignKey("actions.id", ondelete="CASCADE"), index=True)
+    campaign: Mapped[str] = mapped_column(String(64))
+    # sha256 of the normalised e-mail: the de-duplication key, kept after personal data is purged.
+    constituent_key: Mapped[str] = mapped_column(String(64))
+    bioguide: Mapped[str] = mapped_column(String(10))
+    member_name: Mapped[str] = mapped_column(String(200))
+    member_title: Mapped[str] = mapped_column(String(32))
+    chamber: Mapped[str] = mapped_column(String(6))  # house | senate
+    state: Mapped[str] = mapped_column(String(2))
+    district: Mapped[Optional[int]] = mapped_column(Integer)  # None for senators
+    ref: Mapped[Optional[str]] = mapped_column(String(64))  # copied from the action, for counts
+    channel: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(20))
+    subject: Mapped[str] = mapped_column(String(300))
+    suggested_text: Mapped[Optional[str]] = mapped_column(Text)  # the organisation's letter, as sent
+    constituent_text: Mapped[Optional[str]] = mapped_column(Text)  # only the constituent's own words
+    edited: Mapped[bool] = mapped_column(Boolean, default=False)  # did they change the suggested text?
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    lease_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    last_error: Mapped[Optional[str]] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_day: Mapped[date] = mapped_column(Date)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    delivered_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    handed_off_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+    action: Mapped[Action] = relationship(back_populates="messages")
+
+    @property
+    def district_label(self) -> str | None:
+        """Return `WI-3` / `AK-AL` for House messages, None for senators."""
+        if self.district is None:
+            return None
+        return f"{self.state}-AL" if self.district == 0 else f"{self.state}-{self.district}"
+
+
+class Organizer(Base):
+    """A campaign organizer who can sign in to the dashboard. No default account exists."""
+
+    __tablename__ = "organizers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+
+class AuditEvent(Base):
+    """An append-only record of what organizers and operators did."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(320))  # organizer e-mail, or "cli"
+    kind: Mapped[str] = mapped_column(String(40))  # sign_in, sign_in_failed, export, retry, campaign_change, ...
+    campaign: Mapped[Optional[str]] = mapped_column(String(64))
+    detail: Mapped[Optional[str]] = mapped_column(Text)
+    ip: Mapped[Optional[str]] = mapped_column(String(64))

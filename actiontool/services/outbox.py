@@ -1,0 +1,31 @@
+"""Status changes of outbox messages. Every change goes through `set_status` so that counts stay exact."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from actiontool.models import DELIVERED, HANDED_OFF, STATUSES, Message, utcnow
+
+
+class UnknownStatus(ValueError):
+    """A status that is not one of models.STATUSES."""
+
+
+def set_status(session: Session, message: Message, status: str, *, now: datetime | None = None,
+               **fields: Any) -> None:
+    """Move `message` to `status` (and set `fields`) within the caller's transaction."""
+    if status not in STATUSES:
+        raise UnknownStatus(status)
+    now = now or utcnow()
+    message.status = status
+    if status == DELIVERED and message.delivered_at is None:
+        message.delivered_at = now
+    if status == HANDED_OFF and message.handed_off_at is None:
+        message.handed_off_at = now
+    for name, value in fields.items():
+        setattr(message, name, value)
+    message.updated_at = now
+    session.add(message)

@@ -1,0 +1,13 @@
+"""The web layer: blueprints that parse a request, call a service, and render. Nothing else."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Register every blueprint and the error handlers."""
+    from actiontool.web import api, errors
+
+    app.register_blueprint(api.bp)
+    errors.init_app(app)
