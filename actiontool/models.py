@@ -186,3 +186,77 @@ class AuditEvent(Base):
     campaign: Mapped[Optional[str]] = mapped_column(String(64))
     detail: Mapped[Optional[str]] = mapped_column(Text)
     ip: Mapped[Optional[str]] = mapped_column(String(64))
+
+
+# Roll-up counts, kept exact by actiontool.services.counts: incremented when messages and actions are
+# inserted, moved between status columns by outbox.set_status. The dashboard reads these instead of
+# scanning a million messages. `actiontool stats --rebuild` recomputes them from the base rows.
+class MessageCount(Base):
+    """Messages per campaign × day × member × source × channel, one column per status."""
+
+    __tablename__ = "message_counts"
+    __table_args__ = (
+        Index("ix_message_counts_state", "campaign", "state", "district"),
+        Index("ix_message_counts_bioguide", "campaign", "bioguide"),
+        Index("ix_message_counts_ref", "campaign", "ref"),
+    )
+
+    campaign: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    bioguide: Mapped[str] = mapped_column(String(10), primary_key=True)
+    ref: Mapped[str] = mapped_column(String(64), primary_key=True)  # "" when the action had no ref
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    # Functions of bioguide, stored so that no query needs the messages table.
+    state: Mapped[str] = mapped_column(String(2))
+    district: Mapped[Optional[int]] = mapped_column(Integer)
+    chamber: Mapped[str] = mapped_column(String(6))
+    member_name: Mapped[str] = mapped_column(String(200))
+    queued: Mapped[int] = mapped_column(Integer, default=0)
+    sending: Mapped[int] = mapped_column(Integer, default=0)
+    delivered: Mapped[int] = mapped_column(Integer, default=0)
+    needs_constituent: Mapped[int] = mapped_column(Integer, default=0)
+    handed_off: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ActionCount(Base):
+    """Actions per campaign × day × state × district × source."""
+
+    __tablename__ = "action_counts"
+
+    campaign: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    state: Mapped[str] = mapped_column(String(2), primary_key=True)
+    district_label: Mapped[str] = mapped_column(String(8), primary_key=True)  # "" when none was chosen
+    ref: Mapped[str] = mapped_column(String(64), primary_key=True)  # "" when none
+    n: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CampaignCount(Base):
+    """One row per campaign: totals for the public counter, read in one primary-key lookup."""
+
+    __tablename__ = "campaign_counts"
+
+    campaign: Mapped[str] = mapped_column(String(64), primary_key=True)
+    actions: Mapped[int] = mapped_column(Integer, default=0)
+    constituents: Mapped[int] = mapped_column(Integer, default=0)
+    queued: Mapped[int] = mapped_column(Integer, default=0)
+    sending: Mapped[int] = mapped_column(Integer, default=0)
+    delivered: Mapped[int] = mapped_column(Integer, default=0)
+    needs_constituent: Mapped[int] = mapped_column(Integer, default=0)
+    handed_off: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CampaignConstituent(Base):
+    """Each constituent (by de-duplication key) who has a message in a campaign: exact distinct counts."""
+
+    __tablename__ = "campaign_constituents"
+
+    campaign: Mapped[str] = mapped_column(String(64), primary_key=True)
+    constituent_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+# The delivery view lists a campaign's failed and waiting messages, newest first.
+Index("ix_messages_campaign_status", Message.campaign, Message.status, Message.updated_at)
