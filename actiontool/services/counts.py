@@ -1,0 +1,208 @@
+"""Roll-up counts: exact tallies kept in step with the outbox so the dashboard never scans every message.
+
+Three hooks keep them exact, each inside the caller's transaction:
+- `record_new_messages` after messages are inserted (only the rows actually inserted),
+- `record_new_action` after an action is inserted,
+- `record_status_change` from `services.outbox.set_status`.
+Every change is an `UPDATE ... SET n = n + k` or an `INSERT ... ON CONFLICT DO UPDATE`, which the database
+applies atomically, so concurrent writers never lose an increment on SQLite or PostgreSQL. Rows are
+touched in a fixed order (message counts by key, then the campaign's row) so writers cannot deadlock.
+`rebuild` recomputes everything from the base rows in a few set-based statements.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import Insert, Table, case, delete, func, inspect, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from actiontool.models import (
+    STATUSES,
+    Action,
+    ActionCount,
+    CampaignConstituent,
+    CampaignCount,
+    Message,
+    MessageCount,
+    utcnow,
+)
+
+MESSAGE_COUNTS: Table = MessageCount.__table__  # type: ignore[assignment]
+ACTION_COUNTS: Table = ActionCount.__table__  # type: ignore[assignment]
+CAMPAIGN_COUNTS: Table = CampaignCount.__table__  # type: ignore[assignment]
+CONSTITUENTS: Table = CampaignConstituent.__table__  # type: ignore[assignment]
+
+_MESSAGE_KEY = ("campaign", "day", "bioguide", "ref", "channel")
+
+
+def _insert(session: Session, table: Table) -> Any:
+    """Return the dialect's INSERT (both SQLite's and PostgreSQL's know ON CONFLICT)."""
+    name = session.get_bind().dialect.name
+    if name == "postgresql":
+        return postgresql.insert(table)
+    if name == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(f"roll-up counts need SQLite or PostgreSQL, not {name}")
+
+
+def _get(row: Any, name: str) -> Any:
+    """Read a field from an ORM object or a mapping (Core INSERT ... RETURNING rows)."""
+    if isinstance(row, Mapping):
+        return row.get(name)
+    mapping = getattr(row, "_mapping", None)  # a Row from RETURNING
+    if mapping is not None:
+        return mapping.get(name)
+    return getattr(row, name)
+
+
+def _upsert_adding(session: Session, table: Table, keys: tuple[str, ...], values: dict[str, Any],
+                   add: dict[str, int], touch: dict[str, Any] | None = None) -> None:
+    """Insert a roll-up row, or add `add` to its counters when the key exists."""
+    stmt: Insert = _insert(session, table).values(**values, **add)
+    set_ = {name: table.c[name] + stmt.excluded[name] for name in add}  # type: ignore[attr-defined]
+    set_.update(touch or {})
+    session.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=set_))  # type: ignore[attr-defined]
+
+
+def record_new_messages(session: Session, messages: Iterable[Any]) -> None:
+    """Count freshly inserted messages (ORM objects or RETURNING rows) in the caller's transaction."""
+    groups: dict[tuple[Any, ...], Counter[str]] = {}
+    attrs: dict[tuple[Any, ...], dict[str, Any]] = {}
+    per_campaign: dict[str, Counter[str]] = {}
+    keys_seen: dict[str, set[str]] = {}
+    for message in messages:
+        campaign = _get(message, "campaign")
+        status = _get(message, "status")
+        key = (campaign, _get(message, "created_day"), _get(message, "bioguide"),
+               _get(message, "ref") or "", _get(message, "channel"))
+        groups.setdefault(key, Counter())[status] += 1
+        attrs.setdefault(key, {
+            "state": _get(message, "state"), "district": _get(message, "district"),
+            "chamber": _get(message, "chamber"), "member_name": _get(message, "member_name"),
+        })
+        per_campaign.setdefault(campaign, Counter())[status] += 1
+        keys_seen.setdefault(campaign, set()).add(_get(message, "constituent_key"))
+    for key in sorted(groups, key=lambda k: tuple(str(part) for part in k)):
+        values = {**dict(zip(_MESSAGE_KEY, key, strict=True)), **attrs[key]}
+        _upsert_adding(session, MESSAGE_COUNTS, _MESSAGE_KEY, values, dict(groups[key]))
+    for campaign in sorted(per_campaign):
+        new_constituents = 0
+        for constituent_key in sorted(k for k in keys_seen[campaign] if k):
+            stmt = _insert(session, CONSTITUENTS).values(campaign=campaign, constituent_key=constituent_key)
+            new_constituents += session.execute(stmt.on_conflict_do_nothing()).rowcount or 0
+        add = dict(per_campaign[campaign])
+        if new_constituents:
+            add["constituents"] = new_constituents
+        now = utcnow()
+        _upsert_adding(session, CAMPAIGN_COUNTS, ("campaign",), {"campaign": campaign, "updated_at": now},
+                       add, touch={"updated_at": now})
+
+
+def record_new_action(session: Session, action: Any) -> None:
+    """Count a freshly inserted action (ORM object or RETURNING row) in the caller's transaction."""
+    campaign = _get(action, "campaign")
+    values = {
+        "campaign": campaign, "day": _get(action, "created_day"), "state": _get(action, "state") or "",
+        "district_label": _get(action, "district_label") or "", "ref": _get(action, "ref") or "",
+    }
+    _upsert_adding(session, ACTION_COUNTS, tuple(values), values, {"n": 1})
+    _upsert_adding(session, CAMPAIGN_COUNTS, ("campaign",), {"campaign": campaign, "updated_at": utcnow()},
+                   {"actions": 1}, touch={"updated_at": utcnow()})
+
+
+def record_status_change(session: Session, message: Message, old: str, new: str) -> None:
+    """Move one persisted message from the `old` status column to `new` in its roll-up rows."""
+    if old == new or old not in STATUSES or new not in STATUSES:
+        return
+    state = inspect(message)
+    if state.transient or state.pending:
+        return  # not inserted yet: record_new_messages will count it with its final status
+    key = {"campaign": message.campaign, "day": message.created_day, "bioguide": message.bioguide,
+           "ref": message.ref or "", "channel": message.channel}
+    moves = {old: MESSAGE_COUNTS.c[old] - 1, new: MESSAGE_COUNTS.c[new] + 1}
+    session.execute(update(MESSAGE_COUNTS).where(*(MESSAGE_COUNTS.c[k] == v for k, v in key.items()))
+                    .values(**moves))
+    session.execute(update(CAMPAIGN_COUNTS).where(CAMPAIGN_COUNTS.c.campaign == message.campaign).values(
+        **{old: CAMPAIGN_COUNTS.c[old] - 1, new: CAMPAIGN_COUNTS.c[new] + 1, "updated_at": utcnow()}))
+
+
+def _status_sum(status: str) -> Any:
+    """Return SUM(CASE status WHEN s THEN 1 ELSE 0 END) over messages."""
+    return func.coalesce(func.sum(case((Message.status == status, 1), else_=0)), 0)
+
+
+def rebuild(session: Session, campaign: str | None = None) -> None:
+    """Recompute every roll-up (of one campaign, or all) from the messages and actions, and commit."""
+    def scoped(stmt: Any, column: Any) -> Any:
+        return stmt if campaign is None else stmt.where(column == campaign)
+
+    for table in (MESSAGE_COUNTS, ACTION_COUNTS, CAMPAIGN_COUNTS, CONSTITUENTS):
+        session.execute(scoped(delete(table), table.c.campaign))
+    ref = func.coalesce(Message.ref, "")
+    message_rows = scoped(select(
+        Message.campaign, Message.created_day, Message.bioguide, ref, Message.channel,
+        func.max(Message.state), func.max(Message.district), func.max(Message.chamber),
+        func.max(Message.member_name), *(_status_sum(s) for s in STATUSES),
+    ), Message.campaign).group_by(
+        Message.campaign, Message.created_day, Message.bioguide, ref, Message.channel)
+    session.execute(MESSAGE_COUNTS.insert().from_select(
+        ["campaign", "day", "bioguide", "ref", "channel", "state", "district", "chamber", "member_name",
+         *STATUSES], message_rows))
+    action_ref = func.coalesce(Action.ref, "")
+    label = func.coalesce(Action.district_label, "")
+    action_rows = scoped(select(Action.campaign, Action.created_day, Action.state, label, action_ref,
+                                func.count()), Action.campaign).group_by(
+        Action.campaign, Action.created_day, Action.state, label, action_ref)
+    session.execute(ACTION_COUNTS.insert().from_select(
+        ["campaign", "day", "state", "district_label", "ref", "n"], action_rows))
+    session.execute(CONSTITUENTS.insert().from_select(
+        ["campaign", "constituent_key"],
+        scoped(select(Message.campaign, Message.constituent_key), Message.campaign).distinct()))
+    _rebuild_campaign_rows(session, campaign)
+    session.commit()
+
+
+def _rebuild_campaign_rows(session: Session, campaign: str | None) -> None:
+    """Fill campaign_counts from the freshly rebuilt roll-ups (small tables, so plain Python is fine)."""
+    now = utcnow()
+    totals: dict[str, dict[str, Any]] = {}
+
+    def row(name: str) -> dict[str, Any]:
+        return totals.setdefault(name, {"campaign": name, "actions": 0, "constituents": 0,
+                                        **dict.fromkeys(STATUSES, 0), "updated_at": now})
+
+    where = [] if campaign is None else [MESSAGE_COUNTS.c.campaign == campaign]
+    sums = [func.coalesce(func.sum(MESSAGE_COUNTS.c[s]), 0) for s in STATUSES]
+    for name, *counts in session.execute(select(MESSAGE_COUNTS.c.campaign, *sums).where(*where)
+                                         .group_by(MESSAGE_COUNTS.c.campaign)):
+        row(name).update(zip(STATUSES, (int(c) for c in counts), strict=True))
+    where = [] if campaign is None else [ACTION_COUNTS.c.campaign == campaign]
+    for name, n in session.execute(select(ACTION_COUNTS.c.campaign, func.sum(ACTION_COUNTS.c.n)).where(*where)
+                                   .group_by(ACTION_COUNTS.c.campaign)):
+        row(name)["actions"] = int(n)
+    where = [] if campaign is None else [CONSTITUENTS.c.campaign == campaign]
+    for name, n in session.execute(select(CONSTITUENTS.c.campaign, func.count()).where(*where)
+                                   .group_by(CONSTITUENTS.c.campaign)):
+        row(name)["constituents"] = int(n)
+    if totals:
+        session.execute(CAMPAIGN_COUNTS.insert(), list(totals.values()))
+
+
+def campaign_totals(session: Session, campaign: str) -> dict[str, Any]:
+    """Return the campaign's totals row as a dict (zeros and no timestamp when nothing was counted)."""
+    row = session.execute(select(CampaignCount).where(CampaignCount.campaign == campaign)
+                          .execution_options(populate_existing=True)).scalar_one_or_none()
+    if row is None:
+        return {"actions": 0, "constituents": 0, **dict.fromkeys(STATUSES, 0), "updated_at": None}
+    return {"actions": row.actions, "constituents": row.constituents,
+            **{s: getattr(row, s) for s in STATUSES}, "updated_at": row.updated_at}
+
+
+def public_message_count(totals: Mapping[str, Any]) -> int:
+    """Return the messages a public counter shows: every message written except those that failed."""
+    return sum(int(totals[s]) for s in STATUSES if s != "failed")
+
