@@ -83,6 +83,8 @@ class Action(Base):
     """One constituent's submission for a campaign: who they are and what they chose."""
 
     __tablename__ = "actions"
+    # The worker looks for receipt e-mails still to send on every poll.
+    __table_args__ = (Index("ix_actions_receipt_due", "wants_receipt_email", "receipt_email_sent_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     receipt_token: Mapped[str] = mapped_column(String(64), unique=True)  # unguessable receipt URL part
@@ -106,6 +108,11 @@ class Action(Base):
     personal_message: Mapped[Optional[str]] = mapped_column(Text)  # the constituent's own words
     wants_receipt_email: Mapped[bool] = mapped_column(Boolean, default=False)
     receipt_email_sent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # The opt-in receipt e-mail (actiontool.delivery.receipt): the site's origin at submit time, for the
+    # absolute link when BASE_URL is not set; attempts and a lease/backoff time so workers send it once.
+    receipt_base_url: Mapped[Optional[str]] = mapped_column(String(255))
+    receipt_email_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    receipt_email_next_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     purged_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
     messages: Mapped[list[Message]] = relationship(
