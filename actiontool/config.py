@@ -34,12 +34,24 @@ DEFAULTS: dict[str, Any] = {
     "DELIVERY_MAX_ATTEMPTS": 8,
     "DELIVERY_LEASE_SECONDS": 120,
     "DELIVERY_BACKOFF_SECONDS": 30.0,
-    "RATELIMIT_STORAGE_URL": "memory://",
+    "RATELIMIT_STORAGE_URL": "memory://",  # redis://host:6379/0 when several web processes run
+    "RATELIMIT_ENABLED": True,
+    "RATELIMIT_LOOKUP": "30/minute;300/hour",  # per IP, lookup API and members page
+    "RATELIMIT_SUBMIT": "10/minute;100/hour",  # per IP
+    "RATELIMIT_SUBMIT_EMAIL": "5/hour",  # per normalised e-mail address
+    "BOT_MIN_FILL_SECONDS": 3.0,  # a compose form sent sooner than this is treated as a bot
+    "AUTO_MIGRATE": True,  # upgrade the schema at start; false: refuse to start until `actiontool db upgrade`
+    "TRUSTED_PROXIES": 0,  # reverse proxies in front whose X-Forwarded-* headers are believed
     "MAX_CONTENT_LENGTH": 64 * 1024,
 }
 
 _INT_KEYS = {"SMTP_PORT", "DELIVERY_MAX_ATTEMPTS", "DELIVERY_LEASE_SECONDS", "MAX_CONTENT_LENGTH"}
 _FLOAT_KEYS = {"SMTP_TIMEOUT", "CWC_TIMEOUT", "DELIVERY_BACKOFF_SECONDS"}
+_INT_KEYS |= {"TRUSTED_PROXIES"}
+_FLOAT_KEYS |= {"BOT_MIN_FILL_SECONDS"}
+_BOOL_KEYS = {"RATELIMIT_ENABLED", "AUTO_MIGRATE"}
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
 
 
 class ConfigError(ValueError):
@@ -48,6 +60,10 @@ class ConfigError(ValueError):
 
 def _coerce(name: str, raw: str) -> Any:
     """Turn an environment string into the setting's type, or raise ConfigError naming the variable."""
+    if name in _BOOL_KEYS:
+        if raw.strip().lower() not in _TRUE | _FALSE:
+            raise ConfigError(f"ACTIONTOOL_{name}={raw!r} is not one of 1/0, true/false, yes/no, on/off")
+        return raw.strip().lower() in _TRUE
     try:
         if name in _INT_KEYS:
             return int(raw)

@@ -11,8 +11,6 @@ from flask import Flask, current_app, g
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from actiontool.models import Base
-
 _EXTENSION = "actiontool.db"
 
 
@@ -59,9 +57,11 @@ def _tune_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def init_schema(engine: Engine) -> None:
-    """Create any missing tables (the migrations take over this job once they exist)."""
-    Base.metadata.create_all(engine)
+def init_schema(engine: Engine, *, auto_upgrade: bool = True) -> None:
+    """Bring the schema to the newest migration at start (or refuse to start when upgrades are manual)."""
+    from actiontool import migrations
+
+    migrations.ensure_current(engine, auto_upgrade=auto_upgrade)
 
 
 def init_app(app: Flask) -> None:
@@ -69,7 +69,9 @@ def init_app(app: Flask) -> None:
     engine = make_engine(database_url(app))
     factory = sessionmaker(engine, expire_on_commit=False)
     app.extensions[_EXTENSION] = {"engine": engine, "sessions": factory}
-    init_schema(engine)
+    auto_migrate = app.config.get("AUTO_MIGRATE", True)
+    if auto_migrate is not None:  # None: leave the schema alone (`actiontool db` manages it itself)
+        init_schema(engine, auto_upgrade=bool(auto_migrate))
 
     @app.teardown_appcontext
     def close_session(exc: BaseException | None) -> None:

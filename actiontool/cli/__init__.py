@@ -13,7 +13,9 @@ from flask.cli import FlaskGroup
 def _create_app() -> object:
     from actiontool import create_app
 
-    return create_app()
+    # The command may generate a secret key in the instance folder, so `make run` works on a fresh
+    # machine; gunicorn (create_app directly) must be given one instead (see web/security.py).
+    return create_app({"GENERATE_SECRET_KEY": True})
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False)
@@ -31,6 +33,6 @@ def _register() -> None:
 
 
 # One module per feature; each defines register(group).
-_COMMAND_MODULES: tuple[str, ...] = ("serve",)
+_COMMAND_MODULES: tuple[str, ...] = ("serve", "db")
 
 _register()

@@ -7,7 +7,8 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register every blueprint and the error handlers."""
-    from actiontool.web import api, errors
+    from actiontool.web import api, errors, security
 
+    security.init_app(app)  # first: it checks the secret key before anything uses it
     app.register_blueprint(api.bp)
     errors.init_app(app)

@@ -1,0 +1,166 @@
+"""Schema migrations (Alembic), shipped inside the package and configured in code, not by alembic.ini.
+
+`upgrade(engine)` brings a database to the newest revision. It runs in one transaction that first takes
+a lock (BEGIN IMMEDIATE on SQLite, an advisory lock on PostgreSQL), so several web and worker processes
+that start at once against a fresh database apply each migration exactly once.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, inspect, text
+
+from actiontool.models import Base
+
+# Any fixed 64-bit number; it names the lock that serialises migrations across processes on PostgreSQL.
+_PG_LOCK_ID = 7_202_611_273
+
+
+class SchemaOutOfDate(RuntimeError):
+    """The database is behind the code's newest migration and automatic upgrades are off."""
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """Return an Alembic config that points at this package's migrations (and at `connection`)."""
+    config = Config()
+    config.set_main_option("script_location", str(Path(__file__).parent))
+    config.set_main_option("path_separator", "os")
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+@cache
+def head_revision() -> str:
+    """Return the newest revision the code knows (read once per process)."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    if head is None:
+        raise RuntimeError("the package ships no migrations")
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    """Return the database's revision, or None for a database never migrated."""
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def is_current(engine: Engine) -> bool:
+    """Return True when the database is at the newest revision."""
+    return current_revision(engine) == head_revision()
+
+
+def _lock(connection: Connection) -> None:
+    """Serialise migrations across processes for the rest of this transaction."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _PG_LOCK_ID})
+    # SQLite: the transaction began with BEGIN IMMEDIATE (see actiontool.db), which is the lock.
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the database to `revision` in one locked transaction; a no-op when already there.
+
+    An empty database is built from the models and stamped at head, which is faster than replaying
+    every migration and gives the same schema (tests/test_migrations.py compares the two on SQLite
+    and PostgreSQL). A database that has tables is upgraded by the migrations.
+    """
+    if revision == "head" and is_current(engine):
+        return
+    with engine.begin() as conn:
+        _lock(conn)
+        if revision == "head" and _is_empty(conn):
+            Base.metadata.create_all(conn)
+            command.stamp(alembic_config(conn), "head")
+        else:
+            command.upgrade(alembic_config(conn), revision)
+
+
+def apply_migrations(engine: Engine, revision: str = "head") -> None:
+    """Run the migration scripts themselves up to `revision`, even on an empty database."""
+    with engine.begin() as conn:
+        _lock(conn)
+        command.upgrade(alembic_config(conn), revision)
+
+
+def _is_empty(conn: Connection) -> bool:
+    """Return True when the database has neither our tables nor a migration history."""
+    existing = set(inspect(conn).get_table_names())
+    return not existing & (set(Base.metadata.tables) | {"alembic_version"})
+
+
+def ensure_current(engine: Engine, *, auto_upgrade: bool) -> None:
+    """Upgrade the database at start, or refuse to start on an old schema when upgrades are manual."""
+    if is_current(engine):
+        return
+    if current_revision(engine) is None and _has_tables(engine):
+        _adopt_unversioned(engine)
+        return
+    if not auto_upgrade:
+        raise SchemaOutOfDate(
+            f"the database is at revision {current_revision(engine) or 'none'} but the code needs "
+            f"{head_revision()}: run `actiontool db upgrade`"
+        )
+    upgrade(engine)
+
+
+def new_revision(message: str, rev_id: str | None = None) -> str:
+    """Write a revision with the models' changes since head (a developer's tool; needs a checkout)."""
+    import tempfile
+
+    from actiontool.db import make_engine
+
+    if rev_id is None:  # number revisions in order: 0001, 0002, ...
+        script_dir = ScriptDirectory.from_config(alembic_config())
+        head = script_dir.get_current_head()
+        rev_id = f"{int(head) + 1:04d}" if head and head.isdigit() else None
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = make_engine(f"sqlite:///{Path(tmp) / 'head.sqlite3'}")
+        try:
+            with engine.begin() as conn:
+                command.upgrade(alembic_config(conn), "head")
+            with engine.begin() as conn:
+                script = command.revision(alembic_config(conn), message=message, autogenerate=True,
+                                          rev_id=rev_id)
+        finally:
+            engine.dispose()
+    return str(script.path)  # type: ignore[union-attr]
+
+
+def _has_tables(engine: Engine) -> bool:
+    """Return True when the database holds any of our tables."""
+    existing = set(inspect(engine).get_table_names())
+    return bool(existing & set(Base.metadata.tables))
+
+
+def _adopt_unversioned(engine: Engine) -> None:
+    """Stamp a database made before migrations existed, when its tables already match the models."""
+    diffs = schema_differences(engine)
+    if diffs:
+        raise SchemaOutOfDate(
+            "the database has tables but no migration history, and they differ from the models "
+            f"({len(diffs)} differences): back it up and start from an empty database"
+        )
+    with engine.begin() as conn:
+        _lock(conn)
+        command.stamp(alembic_config(conn), "head")
+
+
+def schema_differences(engine: Engine) -> list[Any]:
+    """Return Alembic's list of differences between the database and the models (empty: they agree)."""
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        diffs = compare_metadata(context, Base.metadata)
+    return [d for d in diffs if not _is_alembic_table(d)]
+
+
+def _is_alembic_table(diff: Any) -> bool:
+    """Ignore Alembic's own bookkeeping table."""
+    return isinstance(diff, tuple) and diff[0] == "remove_table" and diff[1].name == "alembic_version"

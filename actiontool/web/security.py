@@ -1,0 +1,133 @@
+"""Security for every response: headers, cookie flags, the secret key, and trust in a reverse proxy.
+
+- Content-Security-Policy allows scripts and styles from our own origin only (no inline script), and
+  frames nowhere except the embed pages, which partner sites put in an iframe.
+- Cookies are HttpOnly and SameSite=Lax always, and Secure whenever the request came over HTTPS.
+- The app refuses to start in production with the well-known development key: a key is configured
+  (ACTIONTOOL_SECRET_KEY, the same on every web machine), or the `actiontool` command generates one
+  and keeps it in the instance folder (the one-machine install), or start fails with a clear message.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+from pathlib import Path
+
+from flask import Flask, Response, request
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from actiontool.config import DEFAULT_SECRET_KEY, ConfigError
+
+SECRET_KEY_FILE = "secret_key"
+
+_CSP_COMMON = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; form-action 'self'; base-uri 'self'; object-src 'none'"
+)
+CSP = _CSP_COMMON + "; frame-ancestors 'none'"
+CSP_EMBED = _CSP_COMMON + "; frame-ancestors *"
+HSTS = "max-age=31536000; includeSubDomains"
+# Receipt URLs carry an unguessable token: never send them to the member sites a receipt links to.
+REFERRER_POLICY = "same-origin"
+PERMISSIONS_POLICY = "geolocation=(self), camera=(), microphone=(), payment=()"
+
+
+def is_embed_endpoint(endpoint: str | None) -> bool:
+    """Return True for the pages partner sites may frame (endpoints named embed...)."""
+    if not endpoint:
+        return False
+    return endpoint.startswith("embed") or endpoint.rsplit(".", 1)[-1].startswith("embed")
+
+
+def add_security_headers(response: Response) -> Response:
+    """Set the security headers on one response."""
+    embeddable = is_embed_endpoint(request.endpoint)
+    headers = response.headers
+    headers["Content-Security-Policy"] = CSP_EMBED if embeddable else CSP
+    if not embeddable:
+        headers["X-Frame-Options"] = "DENY"  # for browsers that predate frame-ancestors
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["Referrer-Policy"] = REFERRER_POLICY
+    headers["Permissions-Policy"] = PERMISSIONS_POLICY
+    headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    if request.is_secure:
+        headers["Strict-Transport-Security"] = HSTS
+    _harden_cookies(response, secure=request.is_secure)
+    return response
+
+
+def _harden_cookies(response: Response, *, secure: bool) -> None:
+    """Add HttpOnly, SameSite=Lax and (over HTTPS) Secure to every cookie the response sets."""
+    cookies = response.headers.getlist("Set-Cookie")
+    if not cookies:
+        return
+    response.headers.remove("Set-Cookie")
+    for cookie in cookies:
+        attributes = {part.strip().split("=", 1)[0].lower() for part in cookie.split(";")[1:]}
+        if "httponly" not in attributes:
+            cookie += "; HttpOnly"
+        if "samesite" not in attributes:
+            cookie += "; SameSite=Lax"
+        if secure and "secure" not in attributes:
+            cookie += "; Secure"
+        response.headers.add("Set-Cookie", cookie)
+
+
+def resolve_secret_key(app: Flask) -> None:
+    """Replace the development key: use the configured key, the instance folder's, or a new one.
+
+    A new key is generated only when the app is created by the `actiontool` command
+    (GENERATE_SECRET_KEY), so that a fresh one-machine install works with `make run`, while gunicorn
+    on several machines must be given one shared key and says so instead of starting with a weak one.
+    """
+    key = app.config.get("SECRET_KEY")
+    if key and key != DEFAULT_SECRET_KEY:
+        return
+    path = Path(app.instance_path) / SECRET_KEY_FILE
+    if path.is_file():
+        app.config["SECRET_KEY"] = path.read_text(encoding="utf-8").strip()
+        return
+    if app.config.get("GENERATE_SECRET_KEY"):
+        app.config["SECRET_KEY"] = _create_key_file(path)
+        return
+    if app.debug or app.testing:
+        app.config["SECRET_KEY"] = DEFAULT_SECRET_KEY
+        return
+    raise ConfigError(
+        "refusing to start with the default secret key: set ACTIONTOOL_SECRET_KEY to a long random "
+        "value (the same on every web machine), e.g. "
+        "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+    )
+
+
+def _create_key_file(path: Path) -> str:
+    """Write a random key readable by its owner only; if another process won the race, use its key."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".secret_key.")  # mode 0600
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(key + "\n")
+        os.link(tmp, path)  # atomic, and fails when the file exists: the first writer wins
+    except FileExistsError:
+        return path.read_text(encoding="utf-8").strip()
+    finally:
+        os.unlink(tmp)
+    return key
+
+
+def init_app(app: Flask) -> None:
+    """Check the secret key, trust the configured proxies, and add the headers to every response."""
+    resolve_secret_key(app)
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config.setdefault("REMEMBER_COOKIE_SAMESITE", "Lax")
+    app.config["REMEMBER_COOKIE_HTTPONLY"] = True
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies > 0:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies, x_prefix=proxies
+        )
+    app.after_request(add_security_headers)
