@@ -53,6 +53,7 @@ class Member:
     url: str | None
     contact_form: str | None
     office_address: str | None
+    term_end: str | None = None  # YYYY-MM-DD as recorded upstream; not part of the JSON contract
 
     @property
     def chamber(self) -> Literal["house", "senate"]:
@@ -157,7 +158,7 @@ class Lookup:
     def to_json(self) -> dict[str, Any]:
         """Return the lookup contract's JSON object."""
         return {
-            "query": self.query,
+            "query": dict(self.query),  # a copy: cached answers are shared
             "status": self.status,
             "city": self.city,
             "state": self.state,

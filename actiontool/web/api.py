@@ -5,3 +5,8 @@ from __future__ import annotations
 from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+# The lookup route lives in web/lookup.py; it is attached here so the blueprint owns every /api/v1 URL.
+from actiontool.web.lookup import lookup_view  # noqa: E402
+
+bp.add_url_rule("/lookup", "lookup", lookup_view, methods=["GET"])

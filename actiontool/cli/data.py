@@ -1,0 +1,136 @@
+"""`actiontool data build|check`: rebuild the bundled district dataset from upstream, and check it.
+
+Neither command needs the web app or the database.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+
+
+def _parse_day(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _progress(label: str, length: int) -> Callable[[Iterable[Any]], Iterable[Any]]:
+    """Return a wrapper that shows a progress bar on stderr while iterating."""
+
+    def wrap(items: Iterable[Any]) -> Iterable[Any]:
+        with click.progressbar(items, length=length, label=label, file=sys.stderr) as bar:
+            yield from bar
+
+    return wrap
+
+
+def _default_out() -> Path:
+    from actiontool.resources import data_dir
+
+    return data_dir()
+
+
+@click.group("data")
+def data() -> None:
+    """Build or check the bundled district dataset."""
+
+
+@data.command("build")
+@click.option("--from-dir", "from_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="A local copy of the upstream files, laid out as congress-legislators/, "
+                   "us-zipcodes-congress/, boundaries/.")
+@click.option("--legislators", help="legislators-current.json: a path or URL.")
+@click.option("--zccd", help="zccd.csv (ZCTA -> district): a path or URL.")
+@click.option("--boundaries", help="The 119th-Congress district boundaries as GeoJSON: a path or URL.")
+@click.option("--zipcodes", "zipcodes_file", help="ZIP places as JSON in the zipcodes package's format "
+              "(default: the installed zipcodes package).")
+@click.option("--as-of", "as_of", help="The date the member data describes (default: known snapshot's date, "
+              "else today).")
+@click.option("--congress", default=119, show_default=True, type=int)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Where to write (default: the bundled data folder).")
+@click.option("--today", callback=_parse_day, hidden=True)
+def build_command(from_dir: Path | None, legislators: str | None, zccd: str | None, boundaries: str | None,
+                  zipcodes_file: str | None, as_of: str | None, congress: int, out_dir: Path | None,
+                  today: date | None) -> None:
+    """Build the dataset from upstream (URLs by default), check it, and write it only if it is sound."""
+    from actiontool.districts.build import BuildError, Inputs, build
+
+    overrides = {"legislators": legislators, "zccd": zccd, "boundaries": boundaries,
+                 "zipcodes": zipcodes_file}
+    if from_dir is not None:
+        inputs = Inputs.from_dir(from_dir, **overrides)
+    else:
+        inputs = Inputs(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+    out = out_dir or _default_out()
+    try:
+        result = build(inputs, out, as_of=as_of, congress=congress, today=today, progress=_progress)
+    except BuildError as exc:
+        for problem in exc.problems:
+            click.echo(f"error: {problem}", err=True)
+        click.echo(f"nothing written ({len(exc.problems)} problem(s))", err=True)
+        sys.exit(1)
+    for warning in result.report.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    s = result.summary
+    click.echo(
+        f"wrote {len(result.files)} files to {out}: {s['members']} members, {s['seats']} House seats, "
+        f"{s['zips']} ZIPs ({s['zcta']} by ZCTA, {s['coordinates']} by coordinates, {s['state']} by state)"
+    )
+    if s["unresolved"]:
+        shown = ", ".join(s["unresolved"][:10])
+        click.echo(f"{len(s['unresolved'])} ZIP(s) could not be placed and are left out: {shown}", err=True)
+
+
+@data.command("check")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="The data folder to check (default: the bundled data).")
+@click.option("--today", callback=_parse_day, help="Check as of this date (YYYY-MM-DD) instead of today.")
+def check_command(data_dir: Path | None, today: date | None) -> None:
+    """Check the bundled data and say how old it is; exit 1 on a structural error."""
+    from actiontool.districts import DataError, load
+    from actiontool.districts.checks import check_dataset
+
+    folder = data_dir or _default_out()
+    try:
+        dataset = load(folder)
+        report = check_dataset(dataset, today=today)
+    except DataError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    info = dataset.info
+    today = today or date.today()
+    click.echo(f"data: {info.congress}th Congress, members as of {info.as_of}")
+    seats = dataset.house_seats()
+    senators = sum(len(s) for s in dataset.senate().values())
+    click.echo(f"{len(seats)} House seats ({len(dataset.vacancies())} vacant), {senators} senators, "
+               f"{len(list(dataset.zip_codes()))} ZIPs")
+    if report.congress_ended:
+        click.echo(f"WARNING: the {info.congress}th Congress ended on {info.congress_ends}. "
+                   "The members shown are out of date: rebuild with `actiontool data build`.")
+    else:
+        left = (date.fromisoformat(info.congress_ends) - today).days
+        click.echo(f"the {info.congress}th Congress ends on {info.congress_ends} ({left} days from {today})")
+    for warning in report.warnings:
+        if not warning.startswith(f"the {info.congress}th Congress ended"):
+            click.echo(f"warning: {warning}")
+    for error in report.errors:
+        click.echo(f"error: {error}", err=True)
+    if report.errors:
+        click.echo(f"{len(report.errors)} error(s)", err=True)
+        sys.exit(1)
+    click.echo("ok")
+
+
+def register(group: click.Group) -> None:
+    """Attach the data commands to the actiontool group."""
+    group.add_command(data)

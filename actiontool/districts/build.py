@@ -1,0 +1,518 @@
+"""`actiontool data build`: turn the upstream files into the compact bundled data, checked before writing.
+
+Inputs (each a path or an http(s) URL): congress-legislators' legislators-current.json, the ZCTA -> district
+table zccd.csv, and the 119th-Congress boundaries as GeoJSON. ZIP -> city/state/coordinates/type comes from
+the `zipcodes` package, read here only, so the runtime never imports it. Same inputs, same bytes out:
+keys are sorted, coordinates rounded, and nothing records when the build ran.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import shutil
+import tempfile
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from actiontool.districts.checks import Expectations, Report, check_dataset
+from actiontool.districts.dataset import (
+    BOUNDARIES_FILE,
+    MANIFEST_FILE,
+    MEMBERS_FILE,
+    ZIPS_FILE,
+    DataError,
+    load,
+)
+from actiontool.districts.model import district_label
+from actiontool.districts.states import ISLAND_AREAS, NON_VOTING, STATES, congress_end, house_title
+
+FETCH_TIMEOUT = (10.0, 120.0)  # seconds: connect, read
+DEFAULT_CONGRESS = 119
+
+DEFAULT_URLS: dict[str, str] = {
+    "legislators": "https://unitedstates.github.io/congress-legislators/legislators-current.json",
+    "zccd": "https://raw.githubusercontent.com/OpenSourceActivismTech/us-zipcodes-congress/master/zccd.csv",
+    "boundaries": (
+        "https://raw.githubusercontent.com/PolicyEngine/policyengine-app-v2/"
+        "d8175541802fc2f15b7eb31315d4a5eefbeac606/app/public/data/geojson/congressional_districts.geojson"
+    ),
+}
+
+# Where each input sits in a folder laid out like the upstream copies (`--from-dir`).
+DIR_LAYOUT: dict[str, str] = {
+    "legislators": "congress-legislators/legislators-current.json",
+    "zccd": "us-zipcodes-congress/zccd.csv",
+    "boundaries": "boundaries/cd119_20m.geojson",
+}
+
+LICENSES: dict[str, str] = {
+    "legislators": "CC0-1.0 (unitedstates/congress-legislators)",
+    "zccd": "US Government Works (no copyright); scripts MIT (OpenSourceActivismTech/us-zipcodes-congress)",
+    "boundaries": "US Government Work: US Census Bureau cartographic boundary file cb_2024_us_cd119_20m",
+    "zipcodes": "MIT (zipcodes package); coordinates from GeoNames, CC BY 4.0",
+}
+
+# Provenance of upstream snapshots we know by content. A file we do not recognise is still used and
+# identified by its sha256; its version is then recorded as unknown rather than guessed.
+KNOWN_SNAPSHOTS: dict[str, dict[str, str]] = {
+    "9447e2430d94e339d9c092cb5d150bfe992eac7f8d3af72bc9e977f8f008e29a": {
+        "version": "gh-pages 61c9ce6a4b093e76e1244a53ada21d8d30981f42 (built from main "
+        "dfa9622263dd4c8d08636926e498f1845704d7eb)",
+        "date": "2026-06-15",
+    },
+    "2737474129243d8c53df02db43fc5d6e3d2274fe1af131c35517fb437e76fc01": {
+        "version": "master 1335b61ff36b6835a25fc63c754070a6148110e7",
+        "date": "2024-11-12",
+    },
+    "9559e041ce068ecde537ab02c5a8ac2c3aaa957bdbc813c40584064ac291e472": {
+        "version": "Census cb_2024_us_cd119_20m (1:20,000,000), as GeoJSON in "
+        "PolicyEngine/policyengine-app-v2 d8175541802fc2f15b7eb31315d4a5eefbeac606",
+        "date": "2026-01-25",
+    },
+}
+
+APPROX_NEAR_KM = 2.0  # neighbours of a ZIP's centre point that are also listed as candidates
+APPROX_MAX_KM = 10.0  # a ZIP centre this far outside every district of its state stays unresolved
+BOUNDARY_DECIMALS = 5  # about a metre; the 1:20M source has no more
+ZIP_DECIMALS = 4  # about ten metres; the zipcodes source has no more
+
+Progress = Callable[[str, int], Callable[[Iterable[Any]], Iterable[Any]]]
+
+
+class BuildError(Exception):
+    """The inputs cannot make a correct dataset; `problems` lists every reason."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Where each input comes from: a path or an http(s) URL."""
+
+    legislators: str = DEFAULT_URLS["legislators"]
+    zccd: str = DEFAULT_URLS["zccd"]
+    boundaries: str = DEFAULT_URLS["boundaries"]
+    zipcodes: str | None = None  # a JSON list in the zipcodes package's format; None: the package itself
+
+    @classmethod
+    def from_dir(cls, folder: Path, **overrides: str | None) -> Inputs:
+        """Return inputs read from a folder laid out like the upstream copies, with per-input overrides."""
+        paths = {name: str(Path(folder) / rel) for name, rel in DIR_LAYOUT.items()}
+        paths.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**paths)  # type: ignore[arg-type]
+
+
+@dataclass
+class BuildResult:
+    """What a build wrote (or would write) and what the checks said."""
+
+    files: dict[str, bytes]
+    report: Report
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def _no_progress(label: str, length: int) -> Callable[[Iterable[Any]], Iterable[Any]]:
+    return lambda items: items
+
+
+# -- reading inputs ------------------------------------------------------------------------------
+
+
+def read_input(name: str, source: str) -> bytes:
+    """Return the bytes of an input given as a path or an http(s) URL; raise BuildError with the reason."""
+    if source.startswith(("http://", "https://")):
+        import requests
+
+        try:
+            response = requests.get(source, timeout=FETCH_TIMEOUT)
+            response.raise_for_status()
+        except requests.RequestException as exc:
+            raise BuildError([f"cannot fetch {name} from {source}: {exc}"]) from None
+        return response.content
+    try:
+        return Path(source).read_bytes()
+    except OSError as exc:
+        raise BuildError([f"cannot read {name} from {source}: {exc.strerror or exc}"]) from None
+
+
+def sha256(data: bytes) -> str:
+    """Return the hex SHA-256 of `data`."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def source_url(name: str, source: str) -> str:
+    """Return the URL to record for an input: the one given, or the upstream URL a local copy came from."""
+    return source if source.startswith(("http://", "https://")) else DEFAULT_URLS[name]
+
+
+# -- members -------------------------------------------------------------------------------------
+
+
+def parse_members(raw: bytes, problems: list[str]) -> list[dict[str, Any]]:
+    """Return one record per member in legislators-current.json (every one, whatever its term end)."""
+    try:
+        people = json.loads(raw)
+    except ValueError as exc:
+        problems.append(f"legislators: not JSON ({exc})")
+        return []
+    members = []
+    for person in people:
+        try:
+            bioguide = person["id"]["bioguide"]
+            term = person["terms"][-1]
+            names = person["name"]
+            state = term["state"]
+            senator = term["type"] == "sen"
+            district = None if senator else int(term["district"])
+        except (KeyError, IndexError, TypeError, ValueError) as exc:
+            problems.append(f"legislators: a record lacks {exc!s} ({str(person)[:60]})")
+            continue
+        # Appointed senators carry the special election date as their term end; they sit until the winner
+        # is sworn in, so a term end in the past is not a reason to drop anyone.
+        first, last = names.get("first", ""), names.get("last", "")
+        members.append({
+            "bioguide": bioguide,
+            "name": names.get("official_full") or f"{first} {last}".strip(),
+            "first_name": first,
+            "last_name": last,
+            "title": "Senator" if senator else house_title(state),
+            "party": term.get("party", ""),
+            "state": state,
+            "district": district,
+            "phone": term.get("phone"),
+            "url": term.get("url"),
+            "contact_form": term.get("contact_form"),
+            "office_address": term.get("address"),
+            "term_end": term.get("end"),
+        })
+    return members
+
+
+# -- boundaries ----------------------------------------------------------------------------------
+
+
+def _district_number(props: Mapping[str, Any]) -> int:
+    """Return the district number of a boundary feature: 0 for at-large states, DC and PR."""
+    code = str(props.get("CD119FP", "")).strip()
+    if code in ("00", "98"):  # Census: 00 at-large, 98 a non-voting delegate's area
+        return 0
+    return int(code)
+
+
+def _flat_ring(ring: list[list[float]]) -> list[float]:
+    flat: list[float] = []
+    for lon, lat, *_ in ring:
+        flat += [round(float(lon), BOUNDARY_DECIMALS), round(float(lat), BOUNDARY_DECIMALS)]
+    return flat
+
+
+def parse_boundaries(raw: bytes, problems: list[str]) -> dict[str, list[list[list[float]]]]:
+    """Return {label: [[flat ring, ...] per polygon]} from the 119th-Congress GeoJSON."""
+    try:
+        features = json.loads(raw)["features"]
+    except (ValueError, KeyError, TypeError) as exc:
+        problems.append(f"boundaries: not a GeoJSON FeatureCollection ({exc})")
+        return {}
+    shapes: dict[str, list[list[list[float]]]] = defaultdict(list)
+    for feature in features:
+        props = feature.get("properties") or {}
+        geometry = feature.get("geometry") or {}
+        try:
+            state = str(props["DISTRICT_ID"]).split("-")[0]
+            number = _district_number(props)
+        except (KeyError, ValueError):
+            problems.append(f"boundaries: cannot tell the district of feature {str(props)[:80]}")
+            continue
+        if state in NON_VOTING:
+            number = 0
+        if geometry.get("type") == "Polygon":
+            polygons = [geometry["coordinates"]]
+        elif geometry.get("type") == "MultiPolygon":
+            polygons = geometry["coordinates"]
+        else:
+            problems.append(f"boundaries: {district_label(state, number)} has no polygon geometry")
+            continue
+        shapes[district_label(state, number)] += [[_flat_ring(ring) for ring in poly] for poly in polygons]
+    return dict(shapes)
+
+
+# -- ZCTA -> districts ---------------------------------------------------------------------------
+
+
+def parse_zccd(raw: bytes, problems: list[str]) -> dict[str, set[str]]:
+    """Return {zcta: {label, ...}} from zccd.csv (state_fips,state_abbr,zcta,cd)."""
+    zctas: dict[str, set[str]] = defaultdict(set)
+    reader = csv.DictReader(io.StringIO(raw.decode("utf-8-sig")))
+    missing = {"state_abbr", "zcta", "cd"} - set(reader.fieldnames or ())
+    if missing:
+        problems.append(f"zccd: missing columns {', '.join(sorted(missing))}")
+        return {}
+    for line, row in enumerate(reader, start=2):
+        zcta, state = (row["zcta"] or "").strip().zfill(5), (row["state_abbr"] or "").strip()
+        try:
+            number = int(row["cd"])
+        except (TypeError, ValueError):
+            problems.append(f"zccd line {line}: district {row['cd']!r} is not a number")
+            continue
+        if not zcta.isdigit() or len(zcta) != 5:
+            problems.append(f"zccd line {line}: {row['zcta']!r} is not a ZCTA")
+            continue
+        zctas[zcta].add(district_label(state, number))
+    return dict(zctas)
+
+
+# -- ZIP places (the zipcodes package) -----------------------------------------------------------
+
+_ZIP_TYPES = {"STANDARD": "S", "PO BOX": "P", "UNIQUE": "U"}
+
+
+def read_places(source: str | None) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """Return the zipcodes records (from the package, or a JSON file in its format) and their provenance."""
+    if source is None:
+        from importlib.metadata import version
+
+        import zipcodes
+
+        records = zipcodes.list_all()
+        ver = version("zipcodes")
+        origin = {"url": f"https://pypi.org/project/zipcodes/{ver}/", "version": f"zipcodes {ver}"}
+    else:
+        try:
+            records = json.loads(read_input("zipcodes", source))
+        except ValueError as exc:
+            raise BuildError([f"zipcodes: not JSON ({exc})"]) from None
+        origin = {"url": source_url("zipcodes", source) if source.startswith("http") else "local file",
+                  "version": "unknown"}
+    return records, origin
+
+
+def _coord(value: Any) -> str:
+    try:
+        return repr(round(float(value), ZIP_DECIMALS))
+    except (TypeError, ValueError):
+        return ""
+
+
+def place_point(place: Mapping[str, Any]) -> tuple[float, float] | None:
+    """Return a place's (lat, lon), or None when it has none (the zipcodes data writes 0, 0 for unknown)."""
+    lat, lon = _coord(place.get("lat")), _coord(place.get("long"))
+    if not lat or not lon or (float(lat) == 0.0 and float(lon) == 0.0):
+        return None
+    return float(lat), float(lon)
+
+
+# -- assembling ----------------------------------------------------------------------------------
+
+
+def _label_key(label: str, primary: str | None) -> tuple[bool, str, int]:
+    state, _, number = label.partition("-")
+    return (state != primary, state, 0 if number == "AL" else int(number))
+
+
+def _dump(obj: Any) -> bytes:
+    """Return canonical JSON bytes: sorted keys, no spaces, UTF-8, a final newline."""
+    return (json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n").encode()
+
+
+def assemble(
+    inputs: Inputs,
+    *,
+    as_of: str | None = None,
+    congress: int = DEFAULT_CONGRESS,
+    expect: Expectations | None = None,
+    progress: Progress = _no_progress,
+) -> tuple[dict[str, bytes], dict[str, Any]]:
+    """Read and check the inputs; return the files to write and a summary. Raise BuildError on any problem."""
+    expect = expect or Expectations()
+    problems: list[str] = []
+    raw = {name: read_input(name, getattr(inputs, name)) for name in DIR_LAYOUT}
+    members = parse_members(raw["legislators"], problems)
+    shapes = parse_boundaries(raw["boundaries"], problems)
+    zctas = parse_zccd(raw["zccd"], problems)
+    places, places_origin = read_places(inputs.zipcodes)
+    if problems:
+        raise BuildError(problems)
+
+    # Seats: every district with a polygon, plus the island areas, which have none.
+    seats: dict[str, str | None] = {label: None for label in shapes}
+    for state in sorted(ISLAND_AREAS & (expect.non_voting or NON_VOTING)):
+        seats.setdefault(district_label(state, 0), None)
+    senate: dict[str, list[str]] = defaultdict(list)
+    for m in members:
+        if m["district"] is None:
+            senate[m["state"]].append(m["bioguide"])
+            continue
+        label = district_label(m["state"], m["district"])
+        if label not in seats:
+            problems.append(f"legislators: {m['name']} ({m['bioguide']}) sits for {label}, "
+                            "which has no boundary")
+        elif seats[label] is not None:
+            problems.append(f"legislators: two members for {label}: {seats[label]} and {m['bioguide']}")
+        else:
+            seats[label] = m["bioguide"]
+    unknown: dict[str, list[str]] = defaultdict(list)
+    for zcta, labels in zctas.items():
+        for label in labels - seats.keys():
+            unknown[label].append(zcta)
+    for label, examples in sorted(unknown.items()):
+        shown = ", ".join(sorted(examples)[:3])
+        problems.append(f"zccd: district {label} does not exist in its state (ZCTA {shown})")
+    if problems:
+        raise BuildError(problems)
+
+    seats_per_state: dict[str, int] = defaultdict(int)
+    for label in seats:
+        seats_per_state[label.split("-")[0]] += 1
+    places_by_zip = {p["zip_code"]: p for p in places if p.get("state") in STATES | NON_VOTING}
+
+    zips: dict[str, str] = {}
+    unresolved: list[str] = []
+    boundaries = None
+    wanted = sorted(set(zctas) | set(places_by_zip))
+    for zip_code in progress("Placing ZIP codes", len(wanted))(wanted):
+        place = places_by_zip.get(zip_code, {})
+        city = str(place.get("city") or "").replace("|", "/")
+        place_state = place.get("state")
+        if zip_code in zctas:
+            labels, basis = zctas[zip_code], "z"
+        elif seats_per_state.get(place_state, 0) == 1:
+            labels, basis = {district_label(place_state, 0)}, "s"
+        else:
+            if boundaries is None:
+                from actiontool.districts.geometry import Boundaries
+
+                boundaries = Boundaries(shapes)
+            labels = _place_by_coordinates(boundaries, place)
+            basis = "c"
+            if not labels:
+                unresolved.append(zip_code)
+                continue
+        states = {label.split("-")[0] for label in labels}
+        state = place_state if place_state in states else sorted(states)[0]
+        ordered = sorted(labels, key=lambda lb: _label_key(lb, state))
+        kind = _ZIP_TYPES.get(place.get("zip_code_type", ""), "")
+        point = place_point(place)
+        lat, lon = (repr(point[0]), repr(point[1])) if point else ("", "")
+        zips[zip_code] = "|".join([city, state, lat, lon, kind, basis, ",".join(ordered)])
+
+    territory_zips = {
+        z: [*point, p["state"]]
+        for z, p in places_by_zip.items()
+        if p["state"] in ISLAND_AREAS and (point := place_point(p)) is not None
+    }
+    by_id = {m["bioguide"]: {k: v for k, v in m.items() if k != "bioguide"} for m in members}
+    files = {
+        MEMBERS_FILE: _dump({"members": by_id, "house": seats,
+                             "senate": {s: sorted(b) for s, b in senate.items()}}),
+        ZIPS_FILE: _dump({"zips": zips}),
+        BOUNDARIES_FILE: _dump({"districts": shapes, "territory_zips": territory_zips}),
+    }
+    legislators_sha = sha256(raw["legislators"])
+    known_as_of = KNOWN_SNAPSHOTS.get(legislators_sha, {}).get("date")
+    manifest = {
+        "format": 1,
+        "dataset": {
+            "as_of": as_of or known_as_of or date.today().isoformat(),
+            "congress": congress,
+            "congress_ends": congress_end(congress),
+            "files": {name: {"bytes": len(data), "sha256": sha256(data)} for name, data in files.items()},
+        },
+        "sources": {name: _source_entry(name, getattr(inputs, name), raw[name]) for name in DIR_LAYOUT},
+    }
+    places_bytes = _dump(sorted(places_by_zip.items()))
+    manifest["sources"]["zipcodes"] = {
+        **places_origin,
+        "date": None,
+        "license": LICENSES["zipcodes"],
+        "sha256": sha256(places_bytes),
+    }
+    files[MANIFEST_FILE] = _dump(manifest)
+    basis_counts: dict[str, int] = defaultdict(int)
+    for record in zips.values():
+        basis_counts[record.split("|")[5]] += 1
+    summary = {
+        "zips": len(zips),
+        "zcta": basis_counts["z"],
+        "coordinates": basis_counts["c"],
+        "state": basis_counts["s"],
+        "unresolved": unresolved,
+        "members": len(members),
+        "seats": len(seats),
+    }
+    return files, summary
+
+
+def _source_entry(name: str, source: str, data: bytes) -> dict[str, Any]:
+    digest = sha256(data)
+    known = KNOWN_SNAPSHOTS.get(digest, {})
+    return {
+        "url": source_url(name, source),
+        "version": known.get("version", "unknown (identified by sha256)"),
+        "date": known.get("date"),
+        "license": LICENSES[name],
+        "sha256": digest,
+    }
+
+
+def _place_by_coordinates(boundaries: Any, place: Mapping[str, Any]) -> set[str]:
+    """Return the districts of the ZIP's own state at (or just beside) its centre point."""
+    point = place_point(place)
+    if point is None:
+        return set()
+    lat, lon = point
+    state = place.get("state")
+    own = [label for label in boundaries.containing(lat, lon) if label.split("-")[0] == state]
+    near = [(lb, km) for lb, km in boundaries.within_km(lat, lon, APPROX_MAX_KM) if lb.split("-")[0] == state]
+    if own:
+        return set(own) | {lb for lb, km in near if km <= APPROX_NEAR_KM}
+    if near:
+        nearest = near[0][1]
+        return {lb for lb, km in near if km <= nearest + APPROX_NEAR_KM}
+    return set()
+
+
+# -- writing -------------------------------------------------------------------------------------
+
+
+def build(
+    inputs: Inputs,
+    out_dir: Path,
+    *,
+    as_of: str | None = None,
+    congress: int = DEFAULT_CONGRESS,
+    expect: Expectations | None = None,
+    today: date | None = None,
+    progress: Progress = _no_progress,
+) -> BuildResult:
+    """Build, check and write the dataset into `out_dir`; on any error write nothing and raise BuildError."""
+    expect = expect or Expectations()
+    files, summary = assemble(inputs, as_of=as_of, congress=congress, expect=expect, progress=progress)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".build-", dir=out_dir))
+    try:
+        for name, data in files.items():
+            (staging / name).write_bytes(data)
+        try:
+            dataset = load(staging)
+            report = check_dataset(dataset, expect=expect, today=today)
+        except DataError as exc:
+            raise BuildError([str(exc)]) from None
+        if report.errors:
+            raise BuildError(report.errors)
+        # Rename file by file; the manifest last, so it never describes files that are not there yet.
+        for name in sorted(files, key=lambda n: n == MANIFEST_FILE):
+            os.replace(staging / name, out_dir / name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return BuildResult(files=files, report=report, summary=summary)
