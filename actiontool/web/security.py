@@ -14,6 +14,7 @@ import os
 import secrets
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from flask import Flask, Response, request
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -54,25 +55,39 @@ def add_security_headers(response: Response) -> Response:
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
     if request.is_secure:
         headers["Strict-Transport-Security"] = HSTS
-    _harden_cookies(response, secure=request.is_secure)
     return response
 
 
-def _harden_cookies(response: Response, *, secure: bool) -> None:
-    """Add HttpOnly, SameSite=Lax and (over HTTPS) Secure to every cookie the response sets."""
-    cookies = response.headers.getlist("Set-Cookie")
-    if not cookies:
-        return
-    response.headers.remove("Set-Cookie")
-    for cookie in cookies:
-        attributes = {part.strip().split("=", 1)[0].lower() for part in cookie.split(";")[1:]}
-        if "httponly" not in attributes:
-            cookie += "; HttpOnly"
-        if "samesite" not in attributes:
-            cookie += "; SameSite=Lax"
-        if secure and "secure" not in attributes:
-            cookie += "; Secure"
-        response.headers.add("Set-Cookie", cookie)
+def harden_cookie(cookie: str, *, secure: bool) -> str:
+    """Return a Set-Cookie value with HttpOnly, SameSite=Lax and (over HTTPS) Secure added if missing."""
+    attributes = {part.strip().split("=", 1)[0].lower() for part in cookie.split(";")[1:]}
+    if "httponly" not in attributes:
+        cookie += "; HttpOnly"
+    if "samesite" not in attributes:
+        cookie += "; SameSite=Lax"
+    if secure and "secure" not in attributes:
+        cookie += "; Secure"
+    return cookie
+
+
+class CookieHardening:
+    """WSGI middleware: hardens every cookie, including those set after Flask's after_request hooks
+    (the session cookie) or by extensions (Flask-Login's remember cookie)."""
+
+    def __init__(self, wsgi_app: Any) -> None:
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        secure = environ.get("wsgi.url_scheme") == "https"
+
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            headers = [
+                (name, harden_cookie(value, secure=secure) if name.lower() == "set-cookie" else value)
+                for name, value in headers
+            ]
+            return start_response(status, headers, exc_info)
+
+        return self.wsgi_app(environ, start)
 
 
 def resolve_secret_key(app: Flask) -> None:
@@ -121,10 +136,10 @@ def _create_key_file(path: Path) -> str:
 def init_app(app: Flask) -> None:
     """Check the secret key, trust the configured proxies, and add the headers to every response."""
     resolve_secret_key(app)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config["SESSION_COOKIE_HTTPONLY"] = True
-    app.config.setdefault("REMEMBER_COOKIE_SAMESITE", "Lax")
-    app.config["REMEMBER_COOKIE_HTTPONLY"] = True
+    app.config["SESSION_COOKIE_SAMESITE"] = app.config.get("SESSION_COOKIE_SAMESITE") or "Lax"
+    app.config["REMEMBER_COOKIE_SAMESITE"] = app.config.get("REMEMBER_COOKIE_SAMESITE") or "Lax"
+    # Inside ProxyFix (wrapped below), so that it sees the scheme the proxy reported.
+    app.wsgi_app = CookieHardening(app.wsgi_app)  # type: ignore[method-assign]
     proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
     if proxies > 0:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
