@@ -93,7 +93,9 @@ def record_new_messages(session: Session, messages: Iterable[Any]) -> None:
         new_constituents = 0
         for constituent_key in sorted(k for k in keys_seen[campaign] if k):
             stmt = _insert(session, CONSTITUENTS).values(campaign=campaign, constituent_key=constituent_key)
-            new_constituents += session.execute(stmt.on_conflict_do_nothing()).rowcount or 0
+            # RETURNING, not rowcount: drivers disagree on rowcount for a skipped INSERT.
+            returned = stmt.on_conflict_do_nothing().returning(CONSTITUENTS.c.campaign)
+            new_constituents += len(session.execute(returned).all())
         add = dict(per_campaign[campaign])
         if new_constituents:
             add["constituents"] = new_constituents

@@ -1,0 +1,178 @@
+"""Organizer accounts, sign-in with throttling, the append-only audit log, and retrying failed messages.
+
+Throttling counts failed sign-ins recorded in the audit log, so it holds across every web process
+without shared memory: too many failures for one e-mail, or from one address, within the window and
+further attempts are refused before any password is checked.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from actiontool.models import FAILED, QUEUED, AuditEvent, Message, Organizer, utcnow
+from actiontool.services.outbox import set_status
+
+MIN_PASSWORD_LENGTH = 12
+THROTTLE_WINDOW = timedelta(minutes=15)
+MAX_FAILURES_PER_ACCOUNT = 5
+MAX_FAILURES_PER_IP = 20
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Checked against when the e-mail is unknown, so an unknown account costs the same time as a wrong password.
+_DUMMY_HASH = generate_password_hash("not a real password", method="scrypt")
+
+SIGN_IN = "sign_in"
+SIGN_IN_FAILED = "sign_in_failed"
+SIGN_IN_THROTTLED = "sign_in_throttled"
+SIGN_OUT = "sign_out"
+EXPORT = "export"
+RETRY = "retry"
+ORGANIZER_CHANGE = "organizer_change"
+CAMPAIGN_CHANGE = "campaign_change"
+
+
+class OrganizerError(ValueError):
+    """Base of the organizer service's domain errors."""
+
+
+class InvalidEmail(OrganizerError):
+    """Not an e-mail address."""
+
+
+class WeakPassword(OrganizerError):
+    """The password is too short."""
+
+
+class OrganizerExists(OrganizerError):
+    """An organizer with this e-mail exists already."""
+
+
+class NoSuchOrganizer(OrganizerError):
+    """No organizer has this e-mail."""
+
+
+class SignInFailed(OrganizerError):
+    """Wrong e-mail or password, or a disabled account (the message never says which)."""
+
+
+class Throttled(OrganizerError):
+    """Too many failed sign-ins recently; try again later."""
+
+
+class NotRetryable(OrganizerError):
+    """The message does not exist in this campaign or is not failed/waiting."""
+
+
+def normalize_email(email: str) -> str:
+    """Return the e-mail trimmed and lower-cased, as accounts are keyed."""
+    return email.strip().lower()
+
+
+def audit(session: Session, actor: str, kind: str, *, campaign: str | None = None, detail: str | None = None,
+          ip: str | None = None) -> AuditEvent:
+    """Append an audit event to the caller's transaction."""
+    event = AuditEvent(actor=actor[:320], kind=kind, campaign=campaign, detail=detail,
+                       ip=ip[:64] if ip else None, at=utcnow())
+    session.add(event)
+    return event
+
+
+def create(session: Session, email: str, password: str, *, actor: str = "cli") -> Organizer:
+    """Create an active organizer with a scrypt password hash; commit."""
+    email = normalize_email(email)
+    if not _EMAIL.match(email) or len(email) > 320:
+        raise InvalidEmail(f"not an e-mail address: {email!r}")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise WeakPassword(f"the password must be at least {MIN_PASSWORD_LENGTH} characters")
+    if session.execute(select(Organizer.id).where(Organizer.email == email)).first() is not None:
+        raise OrganizerExists(f"an organizer with e-mail {email} exists already")
+    organizer = Organizer(email=email, password_hash=generate_password_hash(password, method="scrypt"),
+                          active=True, created_at=utcnow())
+    session.add(organizer)
+    audit(session, actor, ORGANIZER_CHANGE, detail=f"created {email}")
+    session.commit()
+    return organizer
+
+
+def list_all(session: Session) -> list[Organizer]:
+    """Return every organizer, by e-mail."""
+    return list(session.execute(select(Organizer).order_by(Organizer.email)).scalars())
+
+
+def disable(session: Session, email: str, *, actor: str = "cli") -> Organizer:
+    """Disable an organizer (their sessions stop working at the next request); commit."""
+    email = normalize_email(email)
+    organizer = session.execute(select(Organizer).where(Organizer.email == email)).scalar_one_or_none()
+    if organizer is None:
+        raise NoSuchOrganizer(f"no organizer with e-mail {email}")
+    organizer.active = False
+    audit(session, actor, ORGANIZER_CHANGE, detail=f"disabled {email}")
+    session.commit()
+    return organizer
+
+
+def _recent_failures(session: Session, since: datetime, *, email: str | None = None,
+                     ip: str | None = None) -> int:
+    """Count failed sign-ins since `since` for an e-mail or an address."""
+    stmt = select(func.count()).select_from(AuditEvent).where(AuditEvent.kind == SIGN_IN_FAILED,
+                                                               AuditEvent.at >= since)
+    stmt = stmt.where(AuditEvent.actor == email) if email is not None else stmt.where(AuditEvent.ip == ip)
+    return int(session.execute(stmt).scalar_one())
+
+
+def authenticate(session: Session, email: str, password: str, *, ip: str | None) -> Organizer:
+    """Return the active organizer for these credentials, auditing the attempt; commit.
+
+    Raises Throttled before checking anything when the account or address failed too often lately,
+    and SignInFailed for an unknown e-mail, a wrong password or a disabled account alike.
+    """
+    email = normalize_email(email)[:320]
+    now = utcnow()
+    since = now - THROTTLE_WINDOW
+    if (_recent_failures(session, since, email=email) >= MAX_FAILURES_PER_ACCOUNT
+            or (ip and _recent_failures(session, since, ip=ip) >= MAX_FAILURES_PER_IP)):
+        audit(session, email or "?", SIGN_IN_THROTTLED, ip=ip)
+        session.commit()
+        raise Throttled("too many failed sign-ins; try again in a few minutes")
+    organizer = session.execute(select(Organizer).where(Organizer.email == email)).scalar_one_or_none()
+    ok = check_password_hash(organizer.password_hash if organizer else _DUMMY_HASH, password)
+    if organizer is None or not ok or not organizer.active:
+        audit(session, email or "?", SIGN_IN_FAILED, ip=ip)
+        session.commit()
+        raise SignInFailed("wrong e-mail or password")
+    organizer.last_login_at = now
+    audit(session, email, SIGN_IN, ip=ip)
+    session.commit()
+    return organizer
+
+
+def active_organizer(session: Session, organizer_id: int) -> Organizer | None:
+    """Return the organizer with this id when the account is active."""
+    organizer = session.get(Organizer, organizer_id)
+    return organizer if organizer is not None and organizer.active else None
+
+
+def events(session: Session, *, limit: int = 100, offset: int = 0,
+           kinds: Sequence[str] | None = None) -> list[AuditEvent]:
+    """Return audit events, newest first."""
+    stmt = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit).offset(offset)
+    if kinds:
+        stmt = stmt.where(AuditEvent.kind.in_(kinds))
+    return list(session.execute(stmt).scalars())
+
+
+def retry_message(session: Session, campaign: str, message_id: str, *, actor: str,
+                  ip: str | None = None) -> Message:
+    """Queue a failed message again for delivery with fresh attempts, auditing it; commit."""
+    message = session.get(Message, message_id)
+    if message is None or message.campaign != campaign or message.status != FAILED:
+        raise NotRetryable("only failed messages of this campaign can be retried")
+    set_status(session, message, QUEUED, next_attempt_at=utcnow(), lease_until=None, attempts=0)
+    audit(session, actor, RETRY, campaign=campaign, detail=f"message {message_id} (failed -> queued)", ip=ip)
+    session.commit()
+    return message

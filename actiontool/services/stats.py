@@ -1,0 +1,343 @@
+"""Every dashboard, export and `actiontool stats` query, answered from the roll-up counts.
+
+Filters combine freely (date range × state × district × source × channel × status) and any one
+dimension can be the grouping, so "Ohio × day for ref ohio-parents" is `by(..., "day", Filters(state="OH",
+ref="ohio-parents"))`. Counts come from `message_counts`/`action_counts` (see services.counts), never from a
+scan of the messages; the lists (delivery view, action export) read the base tables with indexes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass, replace
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, literal, select
+from sqlalchemy.orm import Session
+
+from actiontool.models import CHANNELS, FAILED, NEEDS_CONSTITUENT, STATUSES, Action, Message
+from actiontool.services.counts import ACTION_COUNTS, MESSAGE_COUNTS, campaign_totals
+
+DIMENSIONS: tuple[str, ...] = ("day", "state", "district", "member", "source", "channel", "status")
+SORTS: tuple[str, ...] = ("key", "messages", *STATUSES)
+NO_REF = "(none)"  # how the absence of a ref code is written in filters and tables
+
+_STATE = re.compile(r"^[A-Z]{2}$")
+_DISTRICT = re.compile(r"^([A-Z]{2})-(AL|[1-9][0-9]?)$")
+_REF = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
+
+
+class InvalidFilter(ValueError):
+    """A filter value the dashboard cannot use; the message names the field."""
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """A combination of filters; None means "any"."""
+
+    date_from: date | None = None
+    date_to: date | None = None
+    state: str | None = None
+    district: str | None = None  # a House label: OH-3, AK-AL
+    ref: str | None = None  # NO_REF selects actions that came without one
+    channel: str | None = None
+    status: str | None = None
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str]) -> Filters:
+        """Parse GET parameters (empty values mean "any"); raise InvalidFilter on bad input."""
+        def arg(name: str) -> str | None:
+            value = (args.get(name) or "").strip()
+            return value or None
+
+        def day(name: str) -> date | None:
+            value = arg(name)
+            if value is None:
+                return None
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                raise InvalidFilter(f"{name}: expected a date like 2026-01-31") from None
+
+        state = arg("state")
+        state = state.upper() if state else None
+        if state and not _STATE.match(state):
+            raise InvalidFilter("state: expected a two-letter code like OH")
+        district = arg("district")
+        district = district.upper() if district else None
+        if district and not _DISTRICT.match(district):
+            raise InvalidFilter("district: expected a label like OH-3 or AK-AL")
+        ref = arg("ref")
+        if ref and ref != NO_REF and not _REF.match(ref):
+            raise InvalidFilter("ref: letters, digits, dot, dash or underscore")
+        channel = arg("channel")
+        if channel and channel not in CHANNELS:
+            raise InvalidFilter(f"channel: one of {', '.join(CHANNELS)}")
+        status = arg("status")
+        if status and status not in STATUSES:
+            raise InvalidFilter(f"status: one of {', '.join(STATUSES)}")
+        filters = cls(day("from"), day("to"), state, district, ref, channel, status)
+        if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
+            raise InvalidFilter("from: the start date is after the end date")
+        return filters
+
+    def to_args(self) -> dict[str, str]:
+        """Return the GET parameters that reproduce these filters (only those that are set)."""
+        names = {"date_from": "from", "date_to": "to"}
+        return {names.get(k, k): (v.isoformat() if isinstance(v, date) else v)
+                for k, v in asdict(self).items() if v is not None}
+
+    def without(self, name: str) -> Filters:
+        """Return a copy with one filter cleared."""
+        return replace(self, **{name: None})
+
+    @property
+    def active(self) -> bool:
+        """Return True when any filter is set."""
+        return any(v is not None for v in asdict(self).values())
+
+
+def district_parts(label: str) -> tuple[str, int]:
+    """Return ("OH", 3) for OH-3 and ("AK", 0) for AK-AL."""
+    state, _, number = label.partition("-")
+    return state, 0 if number == "AL" else int(number)
+
+
+def district_label(state: str, district: int | None) -> str | None:
+    """Return OH-3 / AK-AL, or None for a senator's row."""
+    if district is None:
+        return None
+    return f"{state}-AL" if district == 0 else f"{state}-{district}"
+
+
+def _ref_value(ref: str) -> str:
+    """Return the stored form of a ref filter ("" for no ref)."""
+    return "" if ref == NO_REF else ref
+
+
+def _message_where(campaign: str, filters: Filters) -> list[ColumnElement[bool]]:
+    """Return the WHERE clauses of a message roll-up query."""
+    t = MESSAGE_COUNTS.c
+    where: list[ColumnElement[bool]] = [t.campaign == campaign]
+    if filters.date_from:
+        where.append(t.day >= filters.date_from)
+    if filters.date_to:
+        where.append(t.day <= filters.date_to)
+    if filters.state:
+        where.append(t.state == filters.state)
+    if filters.district:
+        state, number = district_parts(filters.district)
+        where += [t.state == state, t.district == number]
+    if filters.ref is not None:
+        where.append(t.ref == _ref_value(filters.ref))
+    if filters.channel:
+        where.append(t.channel == filters.channel)
+    return where
+
+
+def _status_sums(filters: Filters) -> list[Any]:
+    """Return SUM(column) per status; a status filter zeroes the other statuses."""
+    return [func.coalesce(func.sum(MESSAGE_COUNTS.c[s]), 0).label(s)
+            if filters.status in (None, s) else literal(0).label(s) for s in STATUSES]
+
+
+def totals(session: Session, campaign: str, filters: Filters = Filters()) -> dict[str, Any]:
+    """Return actions, messages (all and per status) and distinct constituents for the filters.
+
+    Constituents are exact for the whole campaign only (a distinct count does not add up across
+    roll-up rows), so with filters set `constituents` is None. Actions ignore channel and status.
+    """
+    if not filters.active:
+        row = campaign_totals(session, campaign)
+        return {**row, "messages": sum(row[s] for s in STATUSES)}
+    sums = session.execute(select(*_status_sums(filters)).where(*_message_where(campaign, filters))).one()
+    result: dict[str, Any] = {s: int(v) for s, v in zip(STATUSES, sums, strict=True)}
+    result["messages"] = sum(result[s] for s in STATUSES)
+    result["actions"] = int(session.execute(
+        select(func.coalesce(func.sum(ACTION_COUNTS.c.n), 0)).where(*_action_where(campaign, filters))
+    ).scalar_one())
+    result["constituents"] = None
+    result["updated_at"] = campaign_totals(session, campaign)["updated_at"]
+    return result
+
+
+def _action_where(campaign: str, filters: Filters) -> list[ColumnElement[bool]]:
+    """Return the WHERE clauses of an action roll-up query (channel and status do not apply)."""
+    t = ACTION_COUNTS.c
+    where: list[ColumnElement[bool]] = [t.campaign == campaign]
+    if filters.date_from:
+        where.append(t.day >= filters.date_from)
+    if filters.date_to:
+        where.append(t.day <= filters.date_to)
+    if filters.state:
+        where.append(t.state == filters.state)
+    if filters.district:
+        where.append(t.district_label == filters.district)
+    if filters.ref is not None:
+        where.append(t.ref == _ref_value(filters.ref))
+    return where
+
+
+def _group_columns(dim: str) -> list[Any]:
+    """Return the roll-up columns a dimension groups by."""
+    t = MESSAGE_COUNTS.c
+    return {
+        "day": [t.day],
+        "state": [t.state],
+        "district": [t.state, t.district],
+        "member": [t.bioguide],
+        "source": [t.ref],
+        "channel": [t.channel],
+    }[dim]
+
+
+def by(session: Session, campaign: str, dim: str, filters: Filters = Filters(), *, sort: str = "key",
+       descending: bool = False) -> list[dict[str, Any]]:
+    """Return message counts grouped by `dim` under `filters`, one dict per group, sorted."""
+    if dim not in DIMENSIONS:
+        raise InvalidFilter(f"by: one of {', '.join(DIMENSIONS)}")
+    if sort not in SORTS:
+        raise InvalidFilter(f"sort: one of {', '.join(SORTS)}")
+    if dim == "status":
+        rows = _by_status(session, campaign, filters)
+    else:
+        rows = _grouped(session, campaign, dim, filters)
+    return sort_rows(rows, sort, descending)
+
+
+def sort_rows(rows: list[dict[str, Any]], sort: str, descending: bool) -> list[dict[str, Any]]:
+    """Sort grouped rows by their key or by a count (ties broken by key)."""
+    rows.sort(key=lambda r: r["sort_key"])
+    if sort != "key":
+        rows.sort(key=lambda r: r[sort], reverse=descending)
+    elif descending:
+        rows.reverse()
+    return rows
+
+
+def _grouped(session: Session, campaign: str, dim: str, filters: Filters) -> list[dict[str, Any]]:
+    """Run one GROUP BY over message_counts."""
+    t = MESSAGE_COUNTS.c
+    groups = _group_columns(dim)
+    extra: list[Any] = []
+    if dim == "member":
+        extra = [func.max(t.member_name).label("member_name"), func.max(t.chamber).label("chamber"),
+                 func.max(t.state).label("m_state"), func.max(t.district).label("m_district")]
+    elif dim == "district":
+        extra = [func.max(t.member_name).label("member_name"), func.max(t.bioguide).label("bioguide")]
+    sums = _status_sums(filters)
+    stmt: Select[Any] = select(*groups, *extra, *sums).where(*_message_where(campaign, filters))
+    if dim == "district":
+        stmt = stmt.where(t.district.is_not(None))
+    stmt = stmt.group_by(*groups)
+    rows = []
+    for row in session.execute(stmt).mappings():
+        counts = {s: int(row[s]) for s in STATUSES}
+        total = sum(counts.values())
+        if total == 0:
+            continue  # a status filter leaves groups with nothing in that status
+        rows.append({**_describe(dim, row), **counts, "messages": total})
+    return rows
+
+
+def _describe(dim: str, row: Mapping[str, Any]) -> dict[str, Any]:
+    """Return key, label, sort key and extra columns of a grouped row."""
+    if dim == "day":
+        return {"key": row["day"].isoformat(), "label": row["day"].isoformat(), "sort_key": row["day"]}
+    if dim == "state":
+        return {"key": row["state"], "label": row["state"], "sort_key": row["state"]}
+    if dim == "district":
+        label = district_label(row["state"], row["district"])
+        return {"key": label, "label": label, "sort_key": (row["state"], row["district"]),
+                "member_name": row["member_name"], "bioguide": row["bioguide"]}
+    if dim == "member":
+        seat = district_label(row["m_state"], row["m_district"]) or row["m_state"]
+        return {"key": row["bioguide"], "label": row["member_name"],
+                "sort_key": (row["member_name"], row["bioguide"]), "chamber": row["chamber"], "seat": seat}
+    if dim == "source":
+        ref = row["ref"] or NO_REF
+        return {"key": ref, "label": ref, "sort_key": (row["ref"] == "", ref)}
+    return {"key": row["channel"], "label": row["channel"], "sort_key": row["channel"]}
+
+
+def _by_status(session: Session, campaign: str, filters: Filters) -> list[dict[str, Any]]:
+    """Return one row per status (the status columns turned into rows)."""
+    result = totals(session, campaign, filters)
+    rows = []
+    for index, status in enumerate(STATUSES):
+        n = int(result[status])
+        if n:
+            rows.append({"key": status, "label": status, "sort_key": index,
+                         **{s: (n if s == status else 0) for s in STATUSES}, "messages": n})
+    return rows
+
+
+def states_with_messages(session: Session, campaign: str) -> list[str]:
+    """Return the states that have messages in the campaign, for the filter choices."""
+    t = MESSAGE_COUNTS.c
+    return list(session.execute(select(t.state).where(t.campaign == campaign).distinct().order_by(t.state))
+                .scalars())
+
+
+def refs_with_messages(session: Session, campaign: str, limit: int = 500) -> list[str]:
+    """Return the ref codes seen in the campaign (NO_REF for none), for the filter choices."""
+    t = MESSAGE_COUNTS.c
+    refs = session.execute(select(t.ref).where(t.campaign == campaign).distinct().order_by(t.ref)
+                           .limit(limit)).scalars()
+    return [r or NO_REF for r in refs]
+
+
+def date_bounds(session: Session, campaign: str) -> tuple[date | None, date | None]:
+    """Return the first and last day with messages."""
+    t = MESSAGE_COUNTS.c
+    stmt = select(func.min(t.day), func.max(t.day)).where(t.campaign == campaign)
+    first, last = session.execute(stmt).one()
+    return first, last
+
+
+def campaigns_with_counts(session: Session) -> list[str]:
+    """Return every campaign slug that has counted messages or actions."""
+    from actiontool.services.counts import CAMPAIGN_COUNTS
+
+    return list(session.execute(select(CAMPAIGN_COUNTS.c.campaign).order_by(CAMPAIGN_COUNTS.c.campaign))
+                .scalars())
+
+
+# Lists from the base tables ---------------------------------------------------------------------------
+
+def messages_in_status(session: Session, campaign: str, status: str, *, limit: int = 100,
+                       offset: int = 0) -> list[Message]:
+    """Return a page of the campaign's messages in `status`, most recently changed first."""
+    if status not in (FAILED, NEEDS_CONSTITUENT) and status not in STATUSES:
+        raise InvalidFilter(f"status: one of {', '.join(STATUSES)}")
+    stmt = (select(Message).where(Message.campaign == campaign, Message.status == status)
+            .order_by(Message.updated_at.desc(), Message.id).limit(limit).offset(offset))
+    return list(session.execute(stmt).scalars())
+
+
+ACTION_COLUMNS: tuple[str, ...] = ("id", "created_at", "campaign", "ref", "state", "district_label", "lang")
+PERSONAL_COLUMNS: tuple[str, ...] = ("prefix", "first_name", "last_name", "email", "address1", "city", "zip",
+                                     "phone", "personal_message")
+
+
+def action_rows(session: Session, campaign: str, filters: Filters = Filters(), *,
+                personal: bool = False) -> Iterator[tuple[Any, ...]]:
+    """Yield the campaign's actions as tuples (ACTION_COLUMNS, plus PERSONAL_COLUMNS when asked), streamed."""
+    names = ACTION_COLUMNS + (PERSONAL_COLUMNS if personal else ())
+    where: list[ColumnElement[bool]] = [Action.campaign == campaign]
+    if filters.date_from:
+        where.append(Action.created_day >= filters.date_from)
+    if filters.date_to:
+        where.append(Action.created_day <= filters.date_to)
+    if filters.state:
+        where.append(Action.state == filters.state)
+    if filters.district:
+        where.append(Action.district_label == filters.district)
+    if filters.ref is not None:
+        where.append(Action.ref.is_(None) if filters.ref == NO_REF else Action.ref == filters.ref)
+    stmt = (select(*(getattr(Action, n) for n in names)).where(*where).order_by(Action.id)
+            .execution_options(yield_per=2000))
+    for row in session.execute(stmt):
+        yield tuple(row)
