@@ -31,9 +31,14 @@ DEFAULTS: dict[str, Any] = {
     "CWC_DELIVERY_AGENT_CONTACT_EMAIL": None,
     "CWC_DELIVERY_AGENT_CONTACT_PHONE": None,
     "CWC_TIMEOUT": 20.0,
+    "CWC_SENATE_BASE_URL": None,  # None: Senate messages of cwc campaigns are handed off
+    "CWC_SENATE_API_KEY": None,  # None: the House key
     "DELIVERY_MAX_ATTEMPTS": 8,
     "DELIVERY_LEASE_SECONDS": 120,
     "DELIVERY_BACKOFF_SECONDS": 30.0,
+    "DELIVERY_BACKOFF_MAX_SECONDS": 3600.0,
+    "DELIVERY_POLL_SECONDS": 2.0,
+    "DELIVERY_BATCH": 0,  # messages per claim; 0: as many as fit twice over in the lease (at most 10)
     "RATELIMIT_STORAGE_URL": "memory://",  # redis://host:6379/0 when several web processes run
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_LOOKUP": "30/minute;300/hour",  # per IP, lookup API and members page
@@ -45,8 +50,10 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 64 * 1024,
 }
 
-_INT_KEYS = {"SMTP_PORT", "DELIVERY_MAX_ATTEMPTS", "DELIVERY_LEASE_SECONDS", "MAX_CONTENT_LENGTH"}
-_FLOAT_KEYS = {"SMTP_TIMEOUT", "CWC_TIMEOUT", "DELIVERY_BACKOFF_SECONDS"}
+_INT_KEYS = {"SMTP_PORT", "DELIVERY_MAX_ATTEMPTS", "DELIVERY_LEASE_SECONDS", "MAX_CONTENT_LENGTH",
+             "DELIVERY_BATCH"}
+_FLOAT_KEYS = {"SMTP_TIMEOUT", "CWC_TIMEOUT", "DELIVERY_BACKOFF_SECONDS", "DELIVERY_BACKOFF_MAX_SECONDS",
+               "DELIVERY_POLL_SECONDS"}
 _INT_KEYS |= {"TRUSTED_PROXIES"}
 _FLOAT_KEYS |= {"BOT_MIN_FILL_SECONDS"}
 _BOOL_KEYS = {"RATELIMIT_ENABLED", "AUTO_MIGRATE"}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 from flask.cli import with_appcontext
 
@@ -10,12 +12,28 @@ from flask.cli import with_appcontext
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--debug/--no-debug", default=False, help="Reload on change and show the debugger.")
+@click.option("--worker/--no-worker", "with_worker", default=True, show_default=True,
+              help="Deliver messages in a thread of this process; --no-worker when `actiontool worker` runs.")
 @with_appcontext
-def serve(host: str, port: int, debug: bool) -> None:
+def serve(host: str, port: int, debug: bool, with_worker: bool) -> None:
     """Serve the app with the development server (use gunicorn in production; see docs/DEPLOY.md)."""
     from flask import current_app
 
-    current_app.run(host=host, port=port, debug=debug, use_reloader=debug)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    runner = None
+    # Under the reloader the parent process only watches files; the worker belongs in the serving child.
+    if with_worker and (not debug or os.environ.get("WERKZEUG_RUN_MAIN") == "true"):
+        from actiontool.cli.worker import describe_channels
+        from actiontool.delivery.worker import Worker
+
+        runner = Worker(app)
+        runner.start_background()
+        click.echo(f"delivery thread: {describe_channels(dict(app.config))}", err=True)
+    try:
+        app.run(host=host, port=port, debug=debug, use_reloader=debug)
+    finally:
+        if runner is not None:
+            runner.stop()
 
 
 def register(group: click.Group) -> None:

@@ -1,0 +1,53 @@
+"""`actiontool worker`: deliver due messages until stopped (SIGTERM/SIGINT finish the current delivery)."""
+
+from __future__ import annotations
+
+import logging
+import signal
+from types import FrameType
+
+import click
+from flask.cli import with_appcontext
+
+
+def describe_channels(config: dict[str, object]) -> str:
+    """Return one line saying which channels this server can deliver through (never any secret)."""
+    from actiontool.delivery.settings import from_config
+
+    settings = from_config(config)
+    smtp = f"smtp via {settings.smtp.host}:{settings.smtp.port}" if settings.smtp.configured else "smtp off"
+    cwc = f"cwc via {settings.cwc.base_url}" if settings.cwc.configured else "cwc off"
+    senate = "senate cwc on" if settings.cwc.senate_configured else "senate cwc off"
+    return f"{smtp}; {cwc}; {senate}"
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
+@click.option("--concurrency", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Deliveries in flight at once (threads).")
+@with_appcontext
+def worker(once: bool, concurrency: int) -> None:
+    """Deliver queued messages and receipt e-mails (several workers may run against one database)."""
+    from flask import current_app
+
+    from actiontool.delivery.worker import Worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    runner = Worker(app, concurrency=concurrency)
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        logging.getLogger(__name__).info("signal %d: finishing the deliveries in flight", signum)
+        runner.stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    click.echo(f"worker: {describe_channels(dict(app.config))}; concurrency {concurrency}", err=True)
+    runner.run(once=once)
+    summary = ", ".join(f"{n} {status}" for status, n in sorted(runner.counts.items())) or "nothing due"
+    click.echo(f"worker stopped: {summary}", err=True)
+
+
+def register(group: click.Group) -> None:
+    """Attach the command to the actiontool group."""
+    group.add_command(worker)

@@ -1,0 +1,162 @@
+"""Delivery settings read once from the app's configuration into plain values (no Flask below here)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+SMTP_TLS_MODES = ("starttls", "ssl", "none")
+_PHONE = re.compile(r"^\d{3}-\d{3}-\d{4}$")
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """How to reach the SMTP server and whom mail comes from."""
+
+    host: str | None
+    port: int
+    username: str | None
+    password: str | None
+    tls: str
+    timeout: float
+    mail_from: str | None
+
+    @property
+    def configured(self) -> bool:
+        """Return True when mail can be sent (a host and a From address)."""
+        return bool(self.host and self.mail_from)
+
+
+@dataclass(frozen=True)
+class CwcSettings:
+    """The CWC endpoint, key and delivery-agent identity (the agent must own the key)."""
+
+    base_url: str | None
+    api_key: str | None
+    senate_base_url: str | None
+    senate_api_key: str | None
+    delivery_agent: str | None
+    ack_email: str | None
+    contact_name: str | None
+    contact_email: str | None
+    contact_phone: str | None
+    timeout: float
+
+    def missing(self) -> list[str]:
+        """Return the names of the settings that House delivery needs and that are not set."""
+        needed = {
+            "CWC_BASE_URL": self.base_url,
+            "CWC_API_KEY": self.api_key,
+            "CWC_DELIVERY_AGENT": self.delivery_agent,
+            "CWC_DELIVERY_AGENT_ACK_EMAIL": self.ack_email,
+            "CWC_DELIVERY_AGENT_CONTACT_NAME": self.contact_name,
+            "CWC_DELIVERY_AGENT_CONTACT_EMAIL": self.contact_email,
+            "CWC_DELIVERY_AGENT_CONTACT_PHONE": self.contact_phone,
+        }
+        return [f"ACTIONTOOL_{name}" for name, value in needed.items() if not value]
+
+    def problems(self) -> list[str]:
+        """Return what is missing or malformed, as sentences naming the variables."""
+        found = [f"{name} is not set" for name in self.missing()]
+        if self.contact_phone and not _PHONE.match(self.contact_phone):
+            found.append("ACTIONTOOL_CWC_DELIVERY_AGENT_CONTACT_PHONE must look like 202-555-0100")
+        return found
+
+    @property
+    def configured(self) -> bool:
+        """Return True when House messages can go through CWC."""
+        return not self.problems()
+
+    @property
+    def senate_configured(self) -> bool:
+        """Return True when a Senate endpoint is configured as well."""
+        return self.configured and bool(self.senate_base_url)
+
+    def endpoint(self, chamber: str) -> tuple[str, str]:
+        """Return (base URL, API key) for `chamber`."""
+        if chamber == "senate":
+            return str(self.senate_base_url), str(self.senate_api_key or self.api_key)
+        return str(self.base_url), str(self.api_key)
+
+    def secrets(self) -> list[str]:
+        """Return the values that must never be logged or stored."""
+        return [key for key in (self.api_key, self.senate_api_key) if key]
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    """How the worker claims, leases and retries."""
+
+    max_attempts: int
+    lease_seconds: float
+    backoff_seconds: float
+    backoff_max_seconds: float
+    poll_seconds: float
+    batch: int
+
+
+@dataclass(frozen=True)
+class DeliverySettings:
+    """Everything delivery reads from the configuration."""
+
+    smtp: SmtpSettings
+    cwc: CwcSettings
+    worker: WorkerSettings
+    base_url: str | None
+
+    def channel_available(self, channel: str, chamber: str) -> bool:
+        """Return True when this server can deliver `channel` messages to `chamber` itself."""
+        if channel == "smtp":
+            return self.smtp.configured
+        if channel == "cwc":
+            return self.cwc.senate_configured if chamber == "senate" else self.cwc.configured
+        return False
+
+
+def _opt(config: Mapping[str, Any], name: str) -> str | None:
+    value = config.get(name)
+    return str(value) if value not in (None, "") else None
+
+
+def from_config(config: Mapping[str, Any]) -> DeliverySettings:
+    """Build the settings from an app's config mapping (defaults come from actiontool.config)."""
+    tls = str(config.get("SMTP_TLS") or "starttls").lower()
+    if tls not in SMTP_TLS_MODES:
+        raise ValueError(f"ACTIONTOOL_SMTP_TLS={tls!r} must be one of {', '.join(SMTP_TLS_MODES)}")
+    smtp = SmtpSettings(
+        host=_opt(config, "SMTP_HOST"),
+        port=int(config.get("SMTP_PORT") or (465 if tls == "ssl" else 587)),
+        username=_opt(config, "SMTP_USERNAME"),
+        password=_opt(config, "SMTP_PASSWORD"),
+        tls=tls,
+        timeout=float(config.get("SMTP_TIMEOUT") or 20.0),
+        mail_from=_opt(config, "MAIL_FROM"),
+    )
+    cwc = CwcSettings(
+        base_url=(_opt(config, "CWC_BASE_URL") or "").rstrip("/") or None,
+        api_key=_opt(config, "CWC_API_KEY"),
+        senate_base_url=(_opt(config, "CWC_SENATE_BASE_URL") or "").rstrip("/") or None,
+        senate_api_key=_opt(config, "CWC_SENATE_API_KEY"),
+        delivery_agent=_opt(config, "CWC_DELIVERY_AGENT"),
+        ack_email=_opt(config, "CWC_DELIVERY_AGENT_ACK_EMAIL"),
+        contact_name=_opt(config, "CWC_DELIVERY_AGENT_CONTACT_NAME"),
+        contact_email=_opt(config, "CWC_DELIVERY_AGENT_CONTACT_EMAIL"),
+        contact_phone=_opt(config, "CWC_DELIVERY_AGENT_CONTACT_PHONE"),
+        timeout=float(config.get("CWC_TIMEOUT") or 20.0),
+    )
+    lease = float(config.get("DELIVERY_LEASE_SECONDS") or 120)
+    slowest = max(smtp.timeout, cwc.timeout)
+    # A claimed batch is delivered one message after another; keep the whole batch well inside the lease
+    # so that a live worker's claim never expires under it (that would let a second worker send again).
+    auto_batch = max(1, min(10, int(lease // (2 * slowest)) if slowest else 10))
+    worker = WorkerSettings(
+        max_attempts=max(1, int(config.get("DELIVERY_MAX_ATTEMPTS") or 8)),
+        lease_seconds=lease,
+        backoff_seconds=float(config.get("DELIVERY_BACKOFF_SECONDS") or 30.0),
+        backoff_max_seconds=float(config.get("DELIVERY_BACKOFF_MAX_SECONDS") or 3600.0),
+        poll_seconds=float(config.get("DELIVERY_POLL_SECONDS") or 2.0),
+        batch=int(config.get("DELIVERY_BATCH") or auto_batch),
+    )
+    return DeliverySettings(smtp=smtp, cwc=cwc, worker=worker, base_url=_opt(config, "BASE_URL"))

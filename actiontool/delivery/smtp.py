@@ -1,0 +1,136 @@
+"""The e-mail channel: letters to the addresses a campaign gives, and the constituent's receipt e-mail.
+
+Messages are built with `email.message.EmailMessage`. Any CR, LF or NUL in a header value is refused
+before anything is built (a permanent failure that names the header), so no input can add headers or
+recipients. Every SMTP call runs under the configured socket timeout.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from collections.abc import Sequence
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate, parseaddr
+
+from actiontool.delivery.errors import NotConfigured, PermanentFailure, TransientFailure
+from actiontool.delivery.job import DeliveryJob
+from actiontool.delivery.settings import SmtpSettings
+from actiontool.letters import full_text
+
+_FORBIDDEN = ("\r", "\n", "\x00")
+
+
+def check_header(name: str, value: str) -> str:
+    """Return `value`, or raise PermanentFailure when it holds a CR, LF or NUL (header injection)."""
+    if any(char in value for char in _FORBIDDEN):
+        raise PermanentFailure(f"refused: the {name} header would contain a line break or NUL character")
+    return value
+
+
+def _domain(address: str) -> str:
+    """Return the domain of an address (for Message-IDs), or "localhost"."""
+    _, addr = parseaddr(address)
+    return addr.rpartition("@")[2] or "localhost"
+
+
+def build_email(*, mail_from: str, to: Sequence[str], subject: str, body: str, message_id: str,
+                reply_to: str | None = None, from_name: str | None = None) -> EmailMessage:
+    """Return an EmailMessage after checking every header value; the Message-ID is stable per message."""
+    if not to:
+        raise PermanentFailure("no recipient address")
+    headers = {
+        "From": formataddr((check_header("From", from_name), mail_from)) if from_name else mail_from,
+        "To": ", ".join(check_header("To", address) for address in to),
+        "Subject": subject,
+        "Message-ID": f"<{message_id}@{_domain(mail_from)}>",
+    }
+    if reply_to:
+        headers["Reply-To"] = reply_to
+    email = EmailMessage()
+    for name, value in headers.items():
+        email[name] = check_header(name, value)
+    email["Date"] = formatdate(usegmt=True)
+    email.set_content(body.replace("\x00", ""))
+    return email
+
+
+def letter_email(job: DeliveryJob, to: Sequence[str], mail_from: str) -> EmailMessage:
+    """Return the letter of `job` as an e-mail from the tool's address on the constituent's behalf."""
+    sender = job.sender
+    if not sender.email:
+        raise PermanentFailure("the constituent's e-mail address is missing (purged?)")
+    name = check_header("Reply-To", sender.name)
+    reply_to = formataddr((name, check_header("Reply-To", sender.email))) if name else sender.email
+    body = full_text(job.suggested_text or "", job.constituent_text).strip()
+    if not body:
+        raise PermanentFailure("the message has no text")
+    return build_email(mail_from=mail_from, to=to, subject=job.subject, body=body + "\n",
+                       message_id=job.message_id, reply_to=reply_to, from_name=name or None)
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+def _classify(exc: smtplib.SMTPException | OSError) -> Exception:
+    """Turn an smtplib or socket error into a Transient- or PermanentFailure."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in exc.recipients.values()]
+        detail = "; ".join(f"{addr}: {code} {_text(text)}" for addr, (code, text) in exc.recipients.items())
+        if any(400 <= code < 500 for code in codes):
+            return TransientFailure(f"SMTP server deferred the recipients: {detail}")
+        return PermanentFailure(f"SMTP server refused the recipients: {detail}")
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        # The operator's credentials, not the message: retry once they are fixed.
+        return TransientFailure(f"SMTP login refused ({exc.smtp_code}); "
+                                "check ACTIONTOOL_SMTP_USERNAME and ACTIONTOOL_SMTP_PASSWORD")
+    if isinstance(exc, smtplib.SMTPResponseException):
+        reason = f"SMTP server answered {exc.smtp_code} {_text(exc.smtp_error)}"[:500]
+        return PermanentFailure(reason) if exc.smtp_code >= 500 else TransientFailure(reason)
+    if isinstance(exc, TimeoutError):
+        return TransientFailure("SMTP server did not answer in time")
+    return TransientFailure(f"cannot talk to the SMTP server: {type(exc).__name__}: {exc}"[:500])
+
+
+def send_email(email: EmailMessage, settings: SmtpSettings) -> None:
+    """Send `email` through the configured server; raise Transient/PermanentFailure on failure."""
+    if not settings.configured:
+        raise NotConfigured("e-mail is not configured on this server "
+                            "(ACTIONTOOL_SMTP_HOST, ACTIONTOOL_MAIL_FROM)")
+    host, port, timeout = str(settings.host), settings.port, settings.timeout
+    try:
+        if settings.tls == "ssl":
+            client: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=timeout,
+                                                    context=ssl.create_default_context())
+        else:
+            client = smtplib.SMTP(host, port, timeout=timeout)
+        with client:
+            if settings.tls == "starttls":
+                client.starttls(context=ssl.create_default_context())
+            if settings.username:
+                client.login(settings.username, settings.password or "")
+            # Some recipients refused while others accepted: a retry would send the accepted ones twice,
+            # so the message counts as delivered.
+            client.send_message(email)
+    except (smtplib.SMTPException, OSError) as exc:
+        raise _classify(exc) from None
+
+
+class SmtpChannel:
+    """Deliver letters by e-mail to the addresses the campaign file gives per member or chamber."""
+
+    name = "smtp"
+
+    def __init__(self, settings: SmtpSettings) -> None:
+        self.settings = settings
+
+    def deliver(self, job: DeliveryJob) -> str:
+        """Send the job's letter; return a short note for the log."""
+        if not self.settings.configured:
+            raise NotConfigured("e-mail is not configured on this server")
+        to = job.campaign.options(job.chamber).recipients(job.bioguide)
+        if not to:
+            raise PermanentFailure(f"campaign {job.campaign.slug} gives no e-mail address for {job.bioguide}")
+        send_email(letter_email(job, to, str(self.settings.mail_from)), self.settings)
+        return f"accepted by the SMTP server for {', '.join(to)}"

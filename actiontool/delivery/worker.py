@@ -1,0 +1,304 @@
+"""The delivery worker: claim due messages under a lease, deliver them outside any transaction, record.
+
+Claiming is one short write transaction: on PostgreSQL `SELECT ... FOR UPDATE SKIP LOCKED`, so workers
+never wait on or take each other's rows; on SQLite every transaction starts with BEGIN IMMEDIATE (see
+actiontool.db), so claims are serialised. A claim moves a message to `sending` with a lease and counts
+the attempt. A worker that dies mid-delivery leaves the message `sending` until its lease runs out; then
+any worker claims it again, and the retry carries the same message id (the CWC DeliveryId and the e-mail
+Message-ID). Outcomes are recorded only through `actiontool.services.outbox.set_status`.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from flask import Flask
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from actiontool.delivery import receipt
+from actiontool.delivery.backoff import retry_delay
+from actiontool.delivery.cwc import CwcChannel
+from actiontool.delivery.errors import (
+    DeliveryFailure,
+    DeliveryOptionsError,
+    NotConfigured,
+    PermanentFailure,
+    TransientFailure,
+)
+from actiontool.delivery.handoff import HandoffChannel
+from actiontool.delivery.job import CampaignInfo, DeliveryJob, Sender
+from actiontool.delivery.settings import DeliverySettings, WorkerSettings, from_config
+from actiontool.delivery.smtp import SmtpChannel
+from actiontool.models import (
+    DELIVERED,
+    FAILED,
+    FINAL_STATUSES,
+    NEEDS_CONSTITUENT,
+    QUEUED,
+    SENDING,
+    Message,
+    utcnow,
+)
+from actiontool.services.outbox import set_status
+
+log = logging.getLogger(__name__)
+
+
+class Channel(Protocol):
+    """A way to deliver a message: returns a note on acceptance, raises a DeliveryFailure otherwise."""
+
+    name: str
+
+    def deliver(self, job: DeliveryJob) -> str: ...
+
+
+CampaignLookup = Callable[[str], CampaignInfo]
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A message this worker holds: the job to deliver, or the reason it cannot even be tried."""
+
+    message_id: str
+    attempt: int
+    job: DeliveryJob | None = None
+    problem: DeliveryFailure | None = None
+
+
+def default_channels(settings: DeliverySettings) -> dict[str, Channel]:
+    """Return the channels by name, built from the settings."""
+    return {"handoff": HandoffChannel(), "smtp": SmtpChannel(settings.smtp), "cwc": CwcChannel(settings.cwc)}
+
+
+def due_clause(now: datetime) -> Any:
+    """Return the condition of a claimable message: queued and due, or sending with an expired lease."""
+    return or_(
+        and_(Message.status == QUEUED,
+             or_(Message.next_attempt_at.is_(None), Message.next_attempt_at <= now)),
+        and_(Message.status == SENDING, Message.lease_until < now),
+    )
+
+
+def _job(message: Message, campaign: CampaignInfo, attempt: int) -> DeliveryJob:
+    action = message.action
+    return DeliveryJob(
+        message_id=message.id, attempt=attempt, channel=message.channel, chamber=message.chamber,
+        bioguide=message.bioguide, member_name=message.member_name, member_title=message.member_title,
+        state=message.state, district=message.district, subject=message.subject,
+        suggested_text=message.suggested_text, constituent_text=message.constituent_text,
+        edited=bool(message.edited), lang=action.lang or "en",
+        sender=Sender(prefix=action.prefix, first_name=action.first_name, last_name=action.last_name,
+                      email=action.email, address1=action.address1, city=action.city, state=action.state,
+                      zip=action.zip, phone=action.phone),
+        campaign=campaign,
+    )
+
+
+def claim_messages(session: Session, campaigns: CampaignLookup, settings: WorkerSettings, *,
+                   now: datetime | None = None, limit: int | None = None) -> list[Claim]:
+    """Claim up to `limit` due messages: mark them sending under a lease and commit; return the claims."""
+    now = now or utcnow()
+    limit = limit or settings.batch
+    try:
+        rows = session.execute(
+            select(Message).where(due_clause(now)).order_by(Message.created_at).limit(limit)
+            .with_for_update(skip_locked=True)
+        ).scalars().all()
+        claims: list[Claim] = []
+        lease_until = now + timedelta(seconds=settings.lease_seconds)
+        for message in rows:
+            if message.attempts >= settings.max_attempts:
+                # Its last attempt's lease ran out (the worker died each time): stop trying.
+                set_status(session, message, FAILED, now=now, lease_until=None, next_attempt_at=None,
+                           last_error=_gave_up(message.attempts, message.last_error or "the worker stopped "
+                                               "during delivery"))
+                continue
+            attempt = message.attempts + 1
+            set_status(session, message, SENDING, now=now, attempts=attempt, lease_until=lease_until)
+            try:
+                job = _job(message, campaigns(message.campaign), attempt)
+                claims.append(Claim(message.id, attempt, job=job))
+            except (LookupError, DeliveryOptionsError) as exc:
+                claims.append(Claim(message.id, attempt, problem=TransientFailure(
+                    f"campaign {message.campaign} cannot be used for delivery: {exc}")))
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return claims
+
+
+def _gave_up(attempts: int, reason: str) -> str:
+    return f"gave up after {attempts} attempt{'s' if attempts != 1 else ''}: {reason}"
+
+
+def record_outcome(session: Session, claim: Claim, failure: DeliveryFailure | None, settings: WorkerSettings,
+                   *, now: datetime | None = None, rng: random.Random | None = None) -> str:
+    """Record one delivery's outcome and commit; return the status the message is left in."""
+    now = now or utcnow()
+    try:
+        message = session.get(Message, claim.message_id, with_for_update=True, populate_existing=True)
+        if message is None:  # purged meanwhile
+            session.rollback()
+            return "gone"
+        status = _apply(session, message, claim, failure, settings, now, rng)
+        session.commit()
+        return status
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def _apply(session: Session, message: Message, claim: Claim, failure: DeliveryFailure | None,
+           settings: WorkerSettings, now: datetime, rng: random.Random | None) -> str:
+    if message.status in FINAL_STATUSES:
+        return message.status
+    ours = message.status == SENDING and message.attempts == claim.attempt
+    cleared = {"lease_until": None, "next_attempt_at": None}
+    if failure is None:
+        # Accepted by the channel: record it even if our lease ran out meanwhile, so no one sends it again.
+        set_status(session, message, DELIVERED, now=now, last_error=None, **cleared)
+    elif not ours:
+        log.warning("message %s: lease lost before the outcome was recorded (%s)", message.id, failure.reason)
+        return message.status
+    elif isinstance(failure, NotConfigured):
+        set_status(session, message, NEEDS_CONSTITUENT, now=now, last_error=failure.reason, **cleared)
+    elif isinstance(failure, PermanentFailure):
+        set_status(session, message, FAILED, now=now, last_error=failure.reason, **cleared)
+    elif message.attempts >= settings.max_attempts:
+        set_status(session, message, FAILED, now=now, last_error=_gave_up(message.attempts, failure.reason),
+                   **cleared)
+    else:
+        retry_after = failure.retry_after if isinstance(failure, TransientFailure) else None
+        delay = retry_delay(message.attempts, settings.backoff_seconds, settings.backoff_max_seconds,
+                            retry_after=retry_after, rng=rng)
+        set_status(session, message, QUEUED, now=now, last_error=failure.reason, lease_until=None,
+                   next_attempt_at=now + timedelta(seconds=delay))
+    return message.status
+
+
+def deliver(claim: Claim, channels: Mapping[str, Channel]) -> DeliveryFailure | None:
+    """Attempt one claimed message; return None on acceptance, else the failure (never raises)."""
+    if claim.problem is not None or claim.job is None:
+        return claim.problem or PermanentFailure("nothing to deliver")
+    job = claim.job
+    channel = channels.get(job.channel)
+    if channel is None:
+        return PermanentFailure(f"unknown channel {job.channel!r}")
+    try:
+        note = channel.deliver(job)
+    except DeliveryFailure as failure:
+        log.info("message %s via %s, attempt %d: %s", job.message_id, job.channel, job.attempt,
+                 failure.reason)
+        return failure
+    except Exception as exc:  # a bug in a channel must not leave the message stuck in `sending`
+        log.exception("message %s via %s: unexpected error", job.message_id, job.channel)
+        return TransientFailure(f"internal error while sending ({type(exc).__name__})")
+    log.info("message %s via %s, attempt %d: %s", job.message_id, job.channel, job.attempt, note)
+    return None
+
+
+class AppCampaigns:
+    """Look up a campaign's delivery facts among the app's loaded campaigns (cached per slug)."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self._cache: dict[str, CampaignInfo] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, slug: str) -> CampaignInfo:
+        with self._lock:
+            if slug not in self._cache:
+                from actiontool.delivery.campaign_info import campaign_info
+                from actiontool.web.campaigns import get_campaign
+
+                self._cache[slug] = campaign_info(get_campaign(slug, self.app))
+            return self._cache[slug]
+
+
+class Worker:
+    """Drain the outbox with `concurrency` threads until stopped (with once=True: until nothing is due)."""
+
+    def __init__(self, app: Flask, *, concurrency: int = 1, channels: Mapping[str, Channel] | None = None,
+                 campaigns: CampaignLookup | None = None, settings: DeliverySettings | None = None,
+                 sessions: sessionmaker[Session] | None = None) -> None:
+        from actiontool.db import session_factory
+
+        self.app = app
+        self.settings = settings or from_config(app.config)
+        self.concurrency = max(1, concurrency)
+        self.channels = dict(channels) if channels is not None else default_channels(self.settings)
+        self.campaigns = campaigns or AppCampaigns(app)
+        self.sessions = sessions or session_factory(app)
+        self.stopping = threading.Event()
+        self.counts: Counter[str] = Counter()
+        self._counts_lock = threading.Lock()
+
+    def stop(self) -> None:
+        """Ask every thread to finish its current delivery and exit."""
+        self.stopping.set()
+
+    def step(self) -> int:
+        """Claim one batch, deliver it and record the outcomes; return how many items were handled."""
+        handled = 0
+        with self.sessions() as session:
+            claims = claim_messages(session, self.campaigns, self.settings.worker)
+        for claim in claims:
+            failure = deliver(claim, self.channels)
+            with self.sessions() as session:
+                status = record_outcome(session, claim, failure, self.settings.worker)
+            self._count(status)
+            handled += 1
+        handled += receipt.send_due(self.app, self.sessions, self.settings, limit=self.settings.worker.batch)
+        return handled
+
+    def _count(self, status: str) -> None:
+        with self._counts_lock:
+            self.counts[status] += 1
+
+    def _loop(self, once: bool) -> None:
+        while not self.stopping.is_set():
+            try:
+                handled = self.step()
+            except Exception:  # the database went away, say: log, wait, try again
+                log.exception("delivery step failed")
+                handled = 0
+                if once:
+                    raise
+            if handled == 0:
+                if once:
+                    return
+                self.stopping.wait(self.settings.worker.poll_seconds)
+
+    def run(self, *, once: bool = False) -> None:
+        """Run the threads and wait for them; returns when stopped (or drained, with once=True)."""
+        errors: list[BaseException] = []
+
+        def target() -> None:
+            try:
+                self._loop(once)
+            except BaseException as exc:  # surfaced to the caller below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=target, name=f"delivery-{i}", daemon=True)
+                   for i in range(self.concurrency)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if errors:
+            raise errors[0]
+
+    def start_background(self) -> threading.Thread:
+        """Run the worker in a daemon thread (for `actiontool serve`); stop it with stop()."""
+        thread = threading.Thread(target=self.run, name="delivery", daemon=True)
+        thread.start()
+        return thread
