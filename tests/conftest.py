@@ -54,6 +54,10 @@ def app_config(database_url: str, tmp_path: Any) -> dict[str, Any]:
         "SECRET_KEY": "test-secret-key",
         "DATABASE_URL": database_url,
         "WTF_CSRF_ENABLED": False,
+        # Tests make many requests from one address: the rate-limit tests turn limits back on.
+        "RATELIMIT_ENABLED": False,
+        # Tests post the compose form at once: the bot tests set a minimum fill time themselves.
+        "BOT_MIN_FILL_SECONDS": 0,
     }
 
 
