@@ -7,8 +7,9 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register every blueprint and the error handlers."""
-    from actiontool.web import api, errors, security
+    from actiontool.web import api, errors, limits, security
 
     security.init_app(app)  # first: it checks the secret key before anything uses it
     app.register_blueprint(api.bp)
     errors.init_app(app)
+    limits.init_app(app)  # last: it attaches rate limits to the views registered above

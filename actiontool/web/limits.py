@@ -1,0 +1,128 @@
+"""Rate limits (Flask-Limiter) on lookup and submit, per client IP and per constituent e-mail.
+
+One Limiter per app (so tests and several apps in a process never share counters). Limits are set in
+configuration (RATELIMIT_LOOKUP, RATELIMIT_SUBMIT, RATELIMIT_SUBMIT_EMAIL) and attached here to the
+views that need them, so the views stay free of limit decorators. Storage is in memory by default;
+several web processes share Redis through ACTIONTOOL_RATELIMIT_STORAGE_URL. If that storage is down
+the limits fall back to each process's memory rather than failing constituents' requests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from dataclasses import dataclass
+
+from flask import Flask, Response, current_app, render_template, request
+from flask_limiter import Limiter, RateLimitExceeded
+from flask_limiter.util import get_remote_address
+
+from actiontool.web.errors import json_error, wants_json
+
+_EXTENSION = "actiontool.limiter"
+
+
+@dataclass(frozen=True)
+class RouteLimit:
+    """One limit on one endpoint: the config key holding it and whose requests it counts."""
+
+    endpoint: str
+    setting: str
+    per: str  # "ip" | "email"
+    methods: tuple[str, ...] = ("GET",)
+
+
+ROUTE_LIMITS: tuple[RouteLimit, ...] = (
+    RouteLimit("api.lookup", "RATELIMIT_LOOKUP", "ip"),
+    RouteLimit("public.members", "RATELIMIT_LOOKUP", "ip"),
+    RouteLimit("public.send", "RATELIMIT_SUBMIT", "ip", ("POST",)),
+    RouteLimit("public.send", "RATELIMIT_SUBMIT_EMAIL", "email", ("POST",)),
+)
+
+
+def client_ip() -> str:
+    """Return the client's address (the proxy-reported one when TRUSTED_PROXIES is set)."""
+    return get_remote_address()
+
+
+def email_key() -> str:
+    """Return a key for the posted e-mail, normalised as de-duplication does, and hashed.
+
+    Hashing keeps addresses out of the limit storage. A post without an e-mail falls back to the IP.
+    """
+    email = request.form.get("email", "").strip().lower()
+    if not email:
+        return "ip:" + client_ip()
+    return "email:" + hashlib.sha256(email.encode("utf-8")).hexdigest()
+
+
+def _is_preview() -> bool:
+    """A preview of the letter sends nothing, so it does not count against the submit limits."""
+    return "preview" in request.form
+
+
+def limiter(app: Flask | None = None) -> Limiter:
+    """Return the app's limiter."""
+    return (app or current_app).extensions[_EXTENSION]
+
+
+def _configure(app: Flask) -> None:
+    """Translate our settings into Flask-Limiter's."""
+    config = app.config
+    config["RATELIMIT_STORAGE_URI"] = config.get("RATELIMIT_STORAGE_URL") or "memory://"
+    config.setdefault("RATELIMIT_ENABLED", True)
+    config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    config.setdefault("RATELIMIT_KEY_PREFIX", "actiontool")
+    config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
+
+
+def _attach(app: Flask, instance: Limiter) -> None:
+    """Wrap each limited view (present in this app) with its limits."""
+    key_funcs = {"ip": client_ip, "email": email_key}
+    for rule in ROUTE_LIMITS:
+        view = app.view_functions.get(rule.endpoint)
+        value = app.config.get(rule.setting)
+        if view is None or not value:
+            continue
+        exempt = _is_preview if "POST" in rule.methods else None
+        app.view_functions[rule.endpoint] = instance.limit(
+            value, key_func=key_funcs[rule.per], methods=list(rule.methods), exempt_when=exempt,
+            scope=f"{rule.endpoint}:{rule.per}",
+        )(view)
+
+
+def too_many_requests(exc: RateLimitExceeded) -> tuple[Response | str, int]:
+    """Answer a breached limit: JSON on the API, a friendly page elsewhere."""
+    retry_after = _retry_after_seconds(exc)
+    if wants_json():
+        response, status = json_error(
+            "rate_limited", f"Too many requests; try again in {retry_after} seconds.", 429)
+    else:
+        response = Response(render_template("pages/429.html", retry_after=retry_after,
+                                            minutes=max(1, math.ceil(retry_after / 60))),
+                            mimetype="text/html")
+        status = 429
+    response.headers["Retry-After"] = str(retry_after)
+    return response, status
+
+
+def _retry_after_seconds(exc: RateLimitExceeded) -> int:
+    """Return how long until the breached window frees up (at least one second)."""
+    breached = [lim for lim in limiter().current_limits if lim.breached]
+    if not breached:
+        return 60
+    try:
+        return max(1, math.ceil(max(lim.reset_at for lim in breached) - time.time()))
+    except Exception:  # the storage went away mid-request: a minute is a sensible guess
+        return 60
+
+
+def init_app(app: Flask) -> None:
+    """Create the app's limiter, attach the route limits and the 429 handler (after the blueprints)."""
+    _configure(app)
+    instance = Limiter(key_func=client_ip, app=app, default_limits=[])
+    app.extensions[_EXTENSION] = instance
+    _attach(app, instance)
+    app.register_error_handler(RateLimitExceeded, too_many_requests)
