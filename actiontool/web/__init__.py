@@ -7,9 +7,12 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register every blueprint and the error handlers."""
-    from actiontool.web import api, errors, limits, security
+    from actiontool.web import api, campaigns, errors, i18n, limits, public, security
 
     security.init_app(app)  # first: it checks the secret key before anything uses it
     app.register_blueprint(api.bp)
+    i18n.init_app(app)
+    campaigns.init_app(app)  # loads and render-checks every campaign file: a broken one stops the start
+    app.register_blueprint(public.bp)
     errors.init_app(app)
     limits.init_app(app)  # last: it attaches rate limits to the views registered above

@@ -1,0 +1,502 @@
+"""Campaigns: data/campaigns/<slug>.yaml files -> validated, immutable Campaign values.
+
+Pure: no Flask, no database. Every error names the file and the line it is on. A campaign's letter
+templates are rendered against a sample member of every seat type at load, so a template that cannot
+render fails here, never at a constituent's submit.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Literal
+
+import yaml
+
+from actiontool import letters
+
+Status = Literal["draft", "live", "closed"]
+Targets = Literal["house", "senate", "both"]
+STATUSES: tuple[str, ...] = ("draft", "live", "closed")
+TARGETS: tuple[str, ...] = ("house", "senate", "both")
+CHANNELS: tuple[str, ...] = ("handoff", "smtp", "cwc")
+DEFAULT_CHANNEL = "handoff"
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+
+# The Library of Congress policy areas: CWC accepts only these as LibraryOfCongressTopic.
+LOC_POLICY_AREAS: frozenset[str] = frozenset({
+    "Agriculture and Food",
+    "Animals",
+    "Armed Forces and National Security",
+    "Arts, Culture, Religion",
+    "Civil Rights and Liberties, Minority Issues",
+    "Commerce",
+    "Congress",
+    "Crime and Law Enforcement",
+    "Economics and Public Finance",
+    "Education",
+    "Emergency Management",
+    "Energy",
+    "Environmental Protection",
+    "Families",
+    "Finance and Financial Sector",
+    "Foreign Trade and International Finance",
+    "Government Operations and Politics",
+    "Health",
+    "Housing and Community Development",
+    "Immigration",
+    "International Affairs",
+    "Labor and Employment",
+    "Law",
+    "Native Americans",
+    "Public Lands and Natural Resources",
+    "Science, Technology, Communications",
+    "Social Sciences and History",
+    "Social Welfare",
+    "Sports and Recreation",
+    "Taxation",
+    "Transportation and Public Works",
+    "Water Resources Development",
+})
+BILL_TYPES: frozenset[str] = frozenset({"hr", "s", "hjres", "sjres", "hconres", "sconres", "hres", "sres"})
+
+_REQUIRED = ("slug", "title", "ask", "background", "targets", "subject", "letter", "editable", "goal",
+             "status", "loc_topics", "languages")
+_OPTIONAL = ("bill", "delivery", "sources")
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with a campaign file, at a line (1-based; 0 when the file has no line)."""
+
+    line: int
+    message: str
+
+
+class CampaignError(ValueError):
+    """A campaign file is invalid; `problems` lists every error with its line."""
+
+    def __init__(self, source: str, problems: Iterable[Problem]) -> None:
+        self.source = source
+        self.problems = tuple(problems)
+        super().__init__("\n".join(self.lines()))
+
+    def lines(self) -> list[str]:
+        """Return one "file:line: message" string per problem."""
+        return [f"{self.source}:{p.line}: {p.message}" if p.line else f"{self.source}: {p.message}"
+                for p in self.problems]
+
+
+class UnknownCampaign(LookupError):
+    """No campaign has this slug."""
+
+
+@dataclass(frozen=True, slots=True)
+class Bill:
+    """A bill for official delivery: congress, type (hr, s, ...) and number."""
+
+    congress: int
+    type: str
+    number: int
+
+    @property
+    def label(self) -> str:
+        """Return e.g. "H.R. 1234 (119th Congress)"."""
+        names = {"hr": "H.R.", "s": "S.", "hjres": "H.J.Res.", "sjres": "S.J.Res.", "hconres": "H.Con.Res.",
+                 "sconres": "S.Con.Res.", "hres": "H.Res.", "sres": "S.Res."}
+        return f"{names[self.type]} {self.number} ({self.congress}th Congress)"
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where a campaign's facts come from."""
+
+    title: str
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignText:
+    """A campaign's words in one language."""
+
+    lang: str
+    title: str
+    ask: str
+    background: tuple[str, ...]
+    subject: str
+
+
+@dataclass(frozen=True)
+class Campaign:
+    """A validated campaign. Localised fields fall back to the first of `languages`."""
+
+    slug: str
+    status: Status
+    targets: Targets
+    editable: bool
+    goal: int
+    loc_topics: tuple[str, ...]
+    languages: tuple[str, ...]
+    letters: Mapping[str, str]  # language -> template name under templates/messages/
+    texts: Mapping[str, CampaignText]  # language -> words
+    bill: Bill | None = None
+    sources: tuple[Source, ...] = ()
+    delivery: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # raw per-chamber options
+    path: str = ""
+
+    @property
+    def default_lang(self) -> str:
+        """Return the campaign's first language."""
+        return self.languages[0]
+
+    @property
+    def is_public(self) -> bool:
+        """Return True when constituents may see the campaign (live or closed)."""
+        return self.status in ("live", "closed")
+
+    @property
+    def is_open(self) -> bool:
+        """Return True when constituents may write."""
+        return self.status == "live"
+
+    def text(self, lang: str) -> CampaignText:
+        """Return the campaign's words in `lang`, or in its default language."""
+        return self.texts.get(lang) or self.texts[self.default_lang]
+
+    def letter_lang(self, lang: str) -> str:
+        """Return the language the letter will be written in for a visitor who reads `lang`."""
+        return lang if lang in self.letters else self.default_lang
+
+    def letter_template(self, lang: str) -> str:
+        """Return the letter template name for `lang` (falling back to the default language)."""
+        return self.letters[self.letter_lang(lang)]
+
+    @property
+    def title(self) -> str:
+        """Return the title in the default language."""
+        return self.text(self.default_lang).title
+
+    def targets_chamber(self, chamber: str) -> bool:
+        """Return True when the campaign writes to members of `chamber` ("house" or "senate")."""
+        return self.targets in (chamber, "both")
+
+    def channel_for(self, chamber: str) -> str:
+        """Return the delivery channel for `chamber`: handoff unless the file says otherwise."""
+        return str(self.delivery.get(chamber, {}).get("channel", DEFAULT_CHANNEL))
+
+    def delivery_options(self, chamber: str) -> Mapping[str, Any]:
+        """Return the raw delivery options for `chamber` (the delivery layer validates them)."""
+        return self.delivery.get(chamber, MappingProxyType({}))
+
+    @property
+    def requires_prefix(self) -> bool:
+        """Return True when a channel needs the constituent's prefix (CWC takes it from a fixed list)."""
+        return any(self.targets_chamber(c) and self.channel_for(c) == "cwc" for c in ("house", "senate"))
+
+    def template_vars(self, lang: str) -> dict[str, Any]:
+        """Return what a letter template may read about the campaign."""
+        text = self.text(lang)
+        return {"slug": self.slug, "title": text.title, "ask": text.ask, "subject": text.subject,
+                "bill": self.bill.label if self.bill else None}
+
+
+# -- reading YAML with line numbers -------------------------------------------------------------------
+
+def _line_map(node: yaml.Node, path: tuple[Any, ...] = (), out: dict[tuple[Any, ...], int] | None = None
+              ) -> dict[tuple[Any, ...], int]:
+    """Return {path: 1-based line} for every node of a composed YAML document."""
+    out = {} if out is None else out
+    out[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = key_node.value
+            out[path + (key,)] = key_node.start_mark.line + 1
+            _line_map(value_node, path + (key,), out)
+            out[path + (key,)] = key_node.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _line_map(item, path + (index,), out)
+    return out
+
+
+class _Checker:
+    """Collect problems with the line of the path they concern."""
+
+    def __init__(self, lines: Mapping[tuple[Any, ...], int]) -> None:
+        self.lines = lines
+        self.problems: list[Problem] = []
+
+    def line(self, path: tuple[Any, ...]) -> int:
+        while path and path not in self.lines:
+            path = path[:-1]
+        return self.lines.get(path, 0)
+
+    def error(self, path: tuple[Any, ...], message: str) -> None:
+        self.problems.append(Problem(self.line(path), message))
+
+    def string(self, value: Any, path: tuple[Any, ...], name: str) -> str | None:
+        if not isinstance(value, str) or not value.strip():
+            self.error(path, f"{name} must be a non-empty string")
+            return None
+        return value.strip()
+
+    def localized(self, value: Any, path: tuple[Any, ...], name: str, languages: tuple[str, ...],
+                  convert: Any) -> dict[str, Any]:
+        """Return {lang: value} from a plain value (the default language) or a {lang: value} mapping."""
+        if not isinstance(value, dict):
+            converted = convert(value, path, name)
+            return {languages[0]: converted} if converted is not None and languages else {}
+        result: dict[str, Any] = {}
+        for lang, item in value.items():
+            if lang not in languages:
+                self.error(path + (lang,), f"{name}: language {lang!r} is not in languages {list(languages)}")
+                continue
+            converted = convert(item, path + (lang,), f"{name}.{lang}")
+            if converted is not None:
+                result[lang] = converted
+        if languages and languages[0] not in value:
+            self.error(path, f"{name} needs a value for the default language {languages[0]!r}")
+        return result
+
+    def paragraphs(self, value: Any, path: tuple[Any, ...], name: str) -> tuple[str, ...] | None:
+        if isinstance(value, str) and value.strip():
+            return tuple(p.strip() for p in re.split(r"\n\s*\n", value.strip()) if p.strip())
+        if isinstance(value, list) and value:
+            items = [self.string(v, path + (i,), f"{name}[{i}]") for i, v in enumerate(value)]
+            return tuple(i for i in items if i is not None)
+        self.error(path, f"{name} must be text or a non-empty list of facts")
+        return None
+
+
+def parse_campaign(text: str, source: str = "<campaign>", *, expected_slug: str | None = None) -> Campaign:
+    """Parse and validate one campaign file's text, or raise CampaignError listing every problem."""
+    try:
+        loader = yaml.SafeLoader(text)
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else 0
+        raise CampaignError(source, [Problem(line, f"not valid YAML: {exc.problem}")]) from exc
+    except yaml.YAMLError as exc:
+        raise CampaignError(source, [Problem(0, f"not valid YAML: {exc}")]) from exc
+    if not isinstance(data, dict):
+        raise CampaignError(source, [Problem(1, "a campaign file must be a mapping of fields")])
+    check = _Checker(_line_map(node))
+    return _build(data, check, source, expected_slug)
+
+
+def _build(data: dict[str, Any], check: _Checker, source: str, expected_slug: str | None) -> Campaign:
+    for key in data:
+        if key not in _REQUIRED and key not in _OPTIONAL:
+            check.error((key,), f"unknown field {key!r}")
+    for key in _REQUIRED:
+        if key not in data:
+            check.error((), f"missing required field {key!r}")
+
+    slug = check.string(data.get("slug"), ("slug",), "slug") if "slug" in data else None
+    if slug is not None and not SLUG_RE.match(slug):
+        check.error(("slug",), "slug must be lowercase letters, digits and hyphens (at most 64)")
+    if slug is not None and expected_slug is not None and slug != expected_slug:
+        check.error(("slug",), f"slug {slug!r} does not match the file name {expected_slug!r}")
+
+    languages: tuple[str, ...] = ("en",)
+    if "languages" in data:
+        raw = data["languages"]
+        if not isinstance(raw, list) or not raw or not all(isinstance(x, str) for x in raw):
+            check.error(("languages",), "languages must be a non-empty list such as [en, es]")
+        else:
+            unknown = [x for x in raw if x not in letters.LANGUAGES]
+            if unknown:
+                check.error(("languages",), f"unsupported language(s) {unknown}; supported: "
+                                            f"{list(letters.LANGUAGES)}")
+            languages = tuple(dict.fromkeys(x for x in raw if x in letters.LANGUAGES)) or ("en",)
+
+    def enum(key: str, allowed: tuple[str, ...]) -> Any:
+        value = data.get(key)
+        if key in data and value not in allowed:
+            check.error((key,), f"{key} must be one of {', '.join(allowed)} (got {value!r})")
+            return None
+        return value
+
+    status = enum("status", STATUSES)
+    targets = enum("targets", TARGETS)
+
+    editable = data.get("editable")
+    if "editable" in data and not isinstance(editable, bool):
+        check.error(("editable",), "editable must be true or false")
+    goal = data.get("goal")
+    if "goal" in data and (not isinstance(goal, int) or isinstance(goal, bool) or goal < 1):
+        check.error(("goal",), "goal must be a whole number of at least 1")
+
+    titles = check.localized(data.get("title"), ("title",), "title", languages, check.string) \
+        if "title" in data else {}
+    asks = check.localized(data.get("ask"), ("ask",), "ask", languages, check.string) if "ask" in data else {}
+    subjects = check.localized(data.get("subject"), ("subject",), "subject", languages, check.string) \
+        if "subject" in data else {}
+    for lang, subject in subjects.items():
+        if len(subject) > 300:
+            check.error(("subject", lang), "subject must be at most 300 characters")
+    backgrounds = check.localized(data.get("background"), ("background",), "background", languages,
+                                  check.paragraphs) if "background" in data else {}
+    letter_names = check.localized(data.get("letter"), ("letter",), "letter", languages, check.string) \
+        if "letter" in data else {}
+    for lang in languages:
+        if "letter" in data and lang not in letter_names and lang != languages[0]:
+            check.error(("letter",), f"letter has no template for language {lang!r} listed in languages")
+
+    topics: tuple[str, ...] = ()
+    if "loc_topics" in data:
+        raw_topics = data["loc_topics"]
+        if not isinstance(raw_topics, list) or not raw_topics:
+            check.error(("loc_topics",), "loc_topics must be a non-empty list of Library of Congress "
+                                         "policy areas")
+        else:
+            for i, topic in enumerate(raw_topics):
+                if topic not in LOC_POLICY_AREAS:
+                    check.error(("loc_topics", i), f"{topic!r} is not a Library of Congress policy area")
+            topics = tuple(t for t in raw_topics if t in LOC_POLICY_AREAS)
+
+    bill = _bill(data.get("bill"), check) if data.get("bill") is not None else None
+    sources = _sources(data.get("sources"), check) if data.get("sources") is not None else ()
+    delivery = _delivery(data.get("delivery"), check) if data.get("delivery") is not None else {}
+
+    if check.problems:
+        raise CampaignError(source, check.problems)
+    texts = {
+        lang: CampaignText(
+            lang=lang,
+            title=titles.get(lang, titles[languages[0]]),
+            ask=asks.get(lang, asks[languages[0]]),
+            background=backgrounds.get(lang, backgrounds[languages[0]]),
+            subject=subjects.get(lang, subjects[languages[0]]),
+        )
+        for lang in languages
+    }
+    return Campaign(
+        slug=slug, status=status, targets=targets, editable=editable, goal=goal,  # type: ignore[arg-type]
+        loc_topics=topics, languages=languages,
+        letters=MappingProxyType({lang: letter_names[lang] for lang in languages if lang in letter_names}),
+        texts=MappingProxyType(texts), bill=bill, sources=sources,
+        delivery=MappingProxyType({k: MappingProxyType(dict(v)) for k, v in delivery.items()}),
+        path=source,
+    )
+
+
+def _bill(raw: Any, check: _Checker) -> Bill | None:
+    if not isinstance(raw, dict):
+        check.error(("bill",), "bill must be a mapping with congress, type and number")
+        return None
+    ok = True
+    for key in raw:
+        if key not in ("congress", "type", "number"):
+            check.error(("bill", key), f"unknown bill field {key!r}")
+            ok = False
+    congress, kind, number = raw.get("congress"), raw.get("type"), raw.get("number")
+    if not isinstance(congress, int) or isinstance(congress, bool) or not 93 <= congress <= 200:
+        check.error(("bill", "congress"), "bill.congress must be a Congress number such as 119")
+        ok = False
+    if not isinstance(kind, str) or kind.lower().replace(".", "") not in BILL_TYPES:
+        check.error(("bill", "type"), f"bill.type must be one of {', '.join(sorted(BILL_TYPES))}")
+        ok = False
+    if not isinstance(number, int) or isinstance(number, bool) or number < 1:
+        check.error(("bill", "number"), "bill.number must be a positive whole number")
+        ok = False
+    return Bill(congress, kind.lower().replace(".", ""), number) if ok else None  # type: ignore[union-attr]
+
+
+def _sources(raw: Any, check: _Checker) -> tuple[Source, ...]:
+    if not isinstance(raw, list):
+        check.error(("sources",), "sources must be a list of {title, url}")
+        return ()
+    result = []
+    for i, item in enumerate(raw):
+        if isinstance(item, str) and item.strip():
+            result.append(Source(item.strip()))
+        elif isinstance(item, dict) and isinstance(item.get("title"), str):
+            url = item.get("url")
+            if url is not None and (not isinstance(url, str) or not url.startswith(("https://", "http://"))):
+                check.error(("sources", i, "url"), "a source url must start with https:// or http://")
+                continue
+            result.append(Source(item["title"].strip(), url))
+        else:
+            check.error(("sources", i), "a source is a title, or a mapping with title and url")
+    return tuple(result)
+
+
+def _delivery(raw: Any, check: _Checker) -> dict[str, dict[str, Any]]:
+    if not isinstance(raw, dict):
+        check.error(("delivery",), "delivery must be a mapping: {house: {channel: ...}, senate: {...}}")
+        return {}
+    result: dict[str, dict[str, Any]] = {}
+    for chamber, options in raw.items():
+        if chamber not in ("house", "senate"):
+            check.error(("delivery", chamber), f"delivery chamber must be house or senate (got {chamber!r})")
+            continue
+        if not isinstance(options, dict):
+            check.error(("delivery", chamber), f"delivery.{chamber} must be a mapping with a channel")
+            continue
+        channel = options.get("channel", DEFAULT_CHANNEL)
+        if channel not in CHANNELS:
+            check.error(("delivery", chamber, "channel"),
+                        f"delivery.{chamber}.channel must be one of {', '.join(CHANNELS)} (got {channel!r})")
+            continue
+        result[chamber] = dict(options)
+    return result
+
+
+# -- loading and checking -----------------------------------------------------------------------------
+
+def check_renders(campaign: Campaign, messages_dir: Path | str) -> None:
+    """Render every letter of `campaign` for a sample member of each seat type; raise CampaignError."""
+    env = letters.make_environment(messages_dir)
+    problems: list[Problem] = []
+    for lang in campaign.languages:
+        name = campaign.letter_template(lang)
+        bodies: set[str] = set()
+        for member in letters.sample_members():
+            if not campaign.targets_chamber(member.chamber):
+                continue
+            try:
+                bodies.add(letters.render_body(env, name, member=member,
+                                               constituent=letters.SAMPLE_CONSTITUENT,
+                                               campaign=campaign.template_vars(lang)))
+            except letters.LetterError as exc:
+                problems.append(Problem(0, f"letter for {member.title} ({lang}) does not render: {exc}"))
+                break  # one failure per language is enough to fix
+        # An editable letter is one text the constituent edits for all their members; the salutation
+        # already names each member, so the body must not.
+        if campaign.editable and len(bodies) > 1:
+            problems.append(Problem(0, f"letter {name} ({lang}) is editable but reads differently per "
+                                       "member; make it the same for every member or set editable: false"))
+    if problems:
+        raise CampaignError(campaign.path, problems)
+
+
+def load_campaign(path: Path | str, messages_dir: Path | str) -> Campaign:
+    """Read, validate and render-check one campaign file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CampaignError(str(path), [Problem(0, f"cannot read the file: {exc}")]) from exc
+    campaign = parse_campaign(text, str(path.name), expected_slug=path.stem)
+    check_renders(campaign, messages_dir)
+    return campaign
+
+
+def load_campaigns(directory: Path | str, messages_dir: Path | str) -> dict[str, Campaign]:
+    """Load every *.yaml campaign in `directory`, keyed by slug; raise CampaignError on the first bad one."""
+    directory = Path(directory)
+    found: dict[str, Campaign] = {}
+    if not directory.is_dir():
+        return found
+    for path in sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]):
+        campaign = load_campaign(path, messages_dir)
+        found[campaign.slug] = campaign
+    return found

@@ -1,0 +1,65 @@
+/* Enhancements only: every page works without this file. */
+(function () {
+  "use strict";
+
+  function announce(text) {
+    var region = document.getElementById("announcer");
+    if (region) { region.textContent = ""; window.setTimeout(function () { region.textContent = text; }, 50); }
+  }
+
+  // Move focus to the error summary so keyboard and screen-reader users hear it first.
+  var summary = document.getElementById("error-summary");
+  if (summary) { summary.focus(); }
+
+  // Copy buttons: copy a textarea or input's text; the field itself stays as the fallback.
+  Array.prototype.forEach.call(document.querySelectorAll("[data-copy]"), function (button) {
+    var target = document.getElementById(button.getAttribute("data-copy"));
+    if (!target) { return; }
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      var done = function () { announce(button.getAttribute("data-copied") || ""); };
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(target.value).then(done, function () { target.select(); });
+      } else {
+        target.select();
+        try { document.execCommand("copy"); done(); } catch (e) { /* the text stays selected */ }
+      }
+    });
+  });
+
+  // "Use my location": browser geolocation -> point lookup -> preselect the matching district.
+  var geo = document.querySelector("[data-geo]");
+  var locate = document.getElementById("use-location");
+  if (geo && locate && "geolocation" in navigator && window.fetch) {
+    geo.hidden = false;
+    var status = document.getElementById("geo-status");
+    var say = function (key, label) {
+      var text = locate.getAttribute("data-msg-" + key) || "";
+      status.textContent = label ? text.replace("__LABEL__", label) : text;
+    };
+    locate.addEventListener("click", function () {
+      say("working");
+      navigator.geolocation.getCurrentPosition(function (pos) {
+        var url = locate.getAttribute("data-api") + "?lat=" + encodeURIComponent(pos.coords.latitude) +
+          "&lon=" + encodeURIComponent(pos.coords.longitude);
+        fetch(url, { headers: { "Accept": "application/json" } })
+          .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
+          .then(function (data) {
+            var labels = (data.districts || []).map(function (d) { return d.label; });
+            var matches = labels.map(function (label) { return document.getElementById("district-" + label); })
+              .filter(function (el) { return el; });
+            if (matches.length === 1) {
+              matches[0].checked = true;
+              matches[0].focus();
+              say("found", matches[0].value);
+            } else if (matches.length > 1) {
+              say("unsure");
+            } else {
+              say("outside");
+            }
+          })
+          .catch(function () { say("failed"); });
+      }, function () { say("failed"); }, { enableHighAccuracy: false, timeout: 15000, maximumAge: 600000 });
+    });
+  }
+})();

@@ -1,0 +1,113 @@
+"""Flask-WTF forms of the constituent flow. Validation here is about shape; the lookup checks the ZIP."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import Email, InputRequired, Length, Optional, Regexp, ValidationError
+
+from actiontool.campaigns import Campaign
+from actiontool.districts.model import InvalidZip
+
+# CWC takes the prefix from a fixed list; Mx. is offered only where no channel needs that list.
+CWC_PREFIXES: tuple[str, ...] = ("Mr.", "Mrs.", "Miss", "Ms.", "Dr.")
+OPEN_PREFIXES: tuple[str, ...] = CWC_PREFIXES + ("Mx.",)
+PHONE_RE = re.compile(r"^\+?[0-9().\-\s]{7,40}$")
+LABEL_RE = r"^[A-Z]{2}-(AL|[0-9]{1,2})$"
+
+MAX_NAME = 100
+MAX_ADDRESS = 200
+MAX_EMAIL = 320
+MAX_PERSONAL = 5000
+MAX_LETTER = 10000
+
+
+def _strip(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+def _normalize_zip(text: str) -> str:
+    """Normalise a ZIP with the lookup's own rules (imported late: the lookup loads data lazily)."""
+    from actiontool.districts import normalize_zip
+
+    return normalize_zip(text)
+
+
+class ComposeForm(FlaskForm):
+    """The constituent's details and words. Call `for_campaign` to fit it to a campaign."""
+
+    prefix = SelectField(_l("Title (optional)"), choices=[], validate_choice=True)
+    first_name = StringField(_l("First name"), filters=[_strip],
+                             validators=[InputRequired(_l("Enter your first name.")), Length(max=MAX_NAME)],
+                             render_kw={"autocomplete": "given-name"})
+    last_name = StringField(_l("Last name"), filters=[_strip],
+                            validators=[InputRequired(_l("Enter your last name.")), Length(max=MAX_NAME)],
+                            render_kw={"autocomplete": "family-name"})
+    email = EmailField(_l("E-mail address"), filters=[_strip],
+                       validators=[InputRequired(_l("Enter your e-mail address.")), Length(max=MAX_EMAIL),
+                                   Email(_l("Enter an e-mail address like name@example.com."),
+                                         check_deliverability=False)],
+                       render_kw={"autocomplete": "email", "inputmode": "email", "spellcheck": "false"})
+    address1 = StringField(_l("Street address"), filters=[_strip],
+                           validators=[InputRequired(_l("Enter your street address.")),
+                                       Length(max=MAX_ADDRESS)],
+                           render_kw={"autocomplete": "street-address"})
+    city = StringField(_l("City"), filters=[_strip],
+                       validators=[InputRequired(_l("Enter your city.")), Length(max=MAX_NAME)],
+                       render_kw={"autocomplete": "address-level2"})
+    zip = StringField(_l("ZIP code"), filters=[_strip],
+                      validators=[InputRequired(_l("Enter your ZIP code."))],
+                      render_kw={"autocomplete": "postal-code", "inputmode": "numeric"})
+    phone = StringField(_l("Phone (optional)"), filters=[_strip],
+                        validators=[Optional(), Regexp(PHONE_RE, message=_l(
+                            "Enter a phone number using digits, such as 608-555-0123."))],
+                        render_kw={"autocomplete": "tel", "inputmode": "tel"})
+    personal_message = TextAreaField(_l("Your own words (optional)"), filters=[_strip],
+                                     validators=[Optional(), Length(max=MAX_PERSONAL, message=_l(
+                                         "Keep your own words under %(max)d characters.", max=MAX_PERSONAL))])
+    suggested_text = TextAreaField(_l("The letter"), validators=[Length(max=MAX_LETTER, message=_l(
+        "Keep the letter under %(max)d characters.", max=MAX_LETTER))])
+    wants_receipt = BooleanField(_l("E-mail me my receipt"))
+    district = HiddenField(validators=[Optional(), Regexp(LABEL_RE)])
+    letter_lang = HiddenField()
+    ref = HiddenField()
+
+    def for_campaign(self, campaign: Campaign) -> ComposeForm:
+        """Fit the form to `campaign`: prefix list and whether it is required; the letter if editable."""
+        if campaign.requires_prefix:
+            self.prefix.label.text = _l("Title")
+            self.prefix.choices = [("", _l("Choose…"))] + [(p, p) for p in CWC_PREFIXES]
+            self.prefix.validators = [InputRequired(_l("Choose your title."))]
+        else:
+            self.prefix.choices = [("", _l("None"))] + [(p, p) for p in OPEN_PREFIXES]
+            self.prefix.validators = [Optional()]
+        if not campaign.editable:
+            del self.suggested_text
+        self.letter_lang.data = self.letter_lang.data if self.letter_lang.data in campaign.letters else None
+        return self
+
+    def validate_zip(self, field: StringField) -> None:
+        """Accept 53703, 53703-1234 and 537031234; store the five-digit form."""
+        try:
+            field.data = _normalize_zip(field.data or "")
+        except InvalidZip as exc:
+            raise ValidationError(_l("Enter a five-digit ZIP code, such as 53703.")) from exc
+
+    def validate_suggested_text(self, field: TextAreaField) -> None:
+        """Refuse an empty letter: clear the box only to rewrite it."""
+        if field.data is not None and not field.data.strip():
+            raise ValidationError(_l("The letter cannot be empty."))
+
+    def error_list(self) -> list[tuple[str, str]]:
+        """Return (field id, message) for every error, in the order the fields appear."""
+        return [(field.id, str(message)) for field in self if field.errors for message in field.errors
+                if field.type != "CSRFTokenField"] + [
+            ("", str(m)) for f in self if f.type == "CSRFTokenField" for m in f.errors]
+
+
+class HandedOffForm(FlaskForm):
+    """The "I sent it" button of a hand-off message: only the CSRF token."""

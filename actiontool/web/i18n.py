@@ -1,0 +1,58 @@
+"""Interface languages (Flask-Babel): English and Spanish, chosen by ?lang=, then a cookie, then the browser.
+
+Translations live in actiontool/translations/; see "Languages" in README.md for how to update them.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import Flask, Response, g, request
+from flask_babel import Babel, get_locale
+
+LANGUAGES: dict[str, str] = {"en": "English", "es": "Español"}
+DEFAULT_LANGUAGE = "en"
+COOKIE = "lang"
+COOKIE_MAX_AGE = 365 * 24 * 3600
+
+
+def select_language() -> str:
+    """Return the request's interface language: ?lang=, then the cookie, then Accept-Language."""
+    asked = request.args.get("lang", "")
+    if asked in LANGUAGES:
+        g.set_lang_cookie = asked
+        return asked
+    cookie = request.cookies.get(COOKIE, "")
+    if cookie in LANGUAGES:
+        return cookie
+    return request.accept_languages.best_match(list(LANGUAGES), default=DEFAULT_LANGUAGE) or DEFAULT_LANGUAGE
+
+
+def current_language() -> str:
+    """Return the interface language of this request as a code ("en" or "es")."""
+    locale = get_locale()
+    return locale.language if locale is not None else DEFAULT_LANGUAGE
+
+
+def switch_url(lang: str) -> str:
+    """Return this page's URL (GET) with ?lang= set, so the switch works without JavaScript."""
+    args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
+    args.append(("lang", lang))
+    return f"{request.path}?{urlencode(args)}"
+
+
+def init_app(app: Flask) -> None:
+    """Set up Flask-Babel and remember an explicit ?lang= choice in a cookie."""
+    Babel(app, locale_selector=select_language, default_translation_directories="translations")
+
+    @app.after_request
+    def remember_language(response: Response) -> Response:
+        chosen = g.pop("set_lang_cookie", None)
+        if chosen:
+            response.set_cookie(COOKIE, chosen, max_age=COOKIE_MAX_AGE, samesite="Lax",
+                                secure=request.is_secure, httponly=True)
+        return response
+
+    @app.context_processor
+    def language_context() -> dict[str, object]:
+        return {"languages": LANGUAGES, "current_language": current_language, "switch_url": switch_url}
