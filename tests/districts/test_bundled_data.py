@@ -1,0 +1,89 @@
+"""A few checks against the real bundled 119th-Congress data, on cases whose answers are public facts."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from actiontool import districts
+from actiontool.districts.checks import check_dataset
+
+
+@pytest.fixture(scope="module")
+def real() -> districts.Dataset:
+    return districts.bundled()
+
+
+def labels(result: districts.Lookup) -> list[str]:
+    return [d.label for d in result.districts]
+
+
+def test_a_split_manhattan_zip_lists_both_districts(real: districts.Dataset) -> None:
+    result = real.lookup("10001")
+    assert result.status == "ambiguous"
+    assert labels(result) == ["NY-10", "NY-12"]
+    assert len(result.senators) == 2
+
+
+def test_anchorage_is_alaska_at_large(real: districts.Dataset) -> None:
+    result = districts.lookup("99501")
+    assert (result.status, labels(result), result.city) == ("exact", ["AK-AL"], "Anchorage")
+    assert len(result.senators) == 2
+
+
+def test_dc_has_its_delegate_and_no_senators(real: districts.Dataset) -> None:
+    result = real.lookup("20001")
+    assert labels(result) == ["DC-AL"]
+    assert result.districts[0].member.title == "Delegate"
+    assert result.senators == ()
+
+
+def test_san_juan_has_the_resident_commissioner(real: districts.Dataset) -> None:
+    result = real.lookup("00901")
+    assert labels(result) == ["PR-AL"]
+    assert result.districts[0].member.title == "Resident Commissioner"
+    assert result.senators == ()
+
+
+def test_guam_has_no_zcta_and_resolves_by_territory(real: districts.Dataset) -> None:
+    result = real.lookup("96910")
+    assert (result.status, result.basis, labels(result)) == ("approximate", "state", ["GU-AL"])
+    assert result.districts[0].member.title == "Delegate"
+
+
+def test_the_white_house_zip_is_approximate(real: districts.Dataset) -> None:
+    result = real.lookup("20500")
+    assert (result.status, labels(result), result.senators) == ("approximate", ["DC-AL"], ())
+
+
+def test_the_four_known_vacancies_are_vacant(real: districts.Dataset) -> None:
+    assert [d.label for d in real.vacancies()] == ["CA-14", "FL-20", "GA-13", "TX-23"]
+
+
+def test_the_appointed_senators_are_kept(real: districts.Dataset) -> None:
+    assert {"H001104", "M001244"} <= {m.bioguide for m in real.members()}
+    assert len(real.senators("OH")) == len(real.senators("FL")) == 2
+
+
+def test_there_are_441_seats_and_100_senators(real: districts.Dataset) -> None:
+    assert len(real.house_seats()) == 441
+    assert sum(len(s) for s in real.senate().values()) == 100
+
+
+def test_a_point_in_madison_is_wisconsin_2(real: districts.Dataset) -> None:
+    result = districts.lookup_point(43.0747, -89.3841)
+    assert labels(result)[0] == "WI-2"
+
+
+def test_the_bundled_data_passes_its_checks_before_the_congress_ends(real: districts.Dataset) -> None:
+    report = check_dataset(real, today=date(2026, 11, 27))
+    assert report.errors == []
+    assert not report.congress_ended
+    assert sum("is vacant" in w for w in report.warnings) == 4
+
+
+def test_the_checks_warn_once_the_congress_has_ended(real: districts.Dataset) -> None:
+    report = check_dataset(real, today=date(2027, 1, 4))
+    assert report.congress_ended
+    assert any("119th Congress ended on 2027-01-03" in w for w in report.warnings)

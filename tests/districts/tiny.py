@@ -1,0 +1,138 @@
+"""A tiny but complete set of upstream inputs, and the dataset the real build makes from them.
+
+Three states (WI with three seats, MN with one, AK at large), DC and Guam. Districts are boxes
+(longitude, latitude): WI-1 (-90..-89, 43..44), WI-2 (-89..-88, 43..44), WI-3 (-90..-88, 44..45; vacant),
+MN-1 (-92..-90, 43..45), AK-AL (-150..-149, 61..62), DC-AL (-77.1..-76.9, 38.8..39.0). Guam has no polygon.
+
+Every case of the lookup has a ZIP here: exact, ambiguous, two states, vacancy, at-large, DC, Guam,
+approximate by coordinates (and near a line), approximate by state, not placed, not a district at all.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+from actiontool.districts.build import Inputs, build
+from actiontool.districts.checks import Expectations
+
+EXPECT = Expectations(
+    states=frozenset({"WI", "MN", "AK"}), voting_seats=5, non_voting=frozenset({"DC", "GU"})
+)
+AS_OF = "2026-06-15"
+
+
+def _box(lon0: float, lat0: float, lon1: float, lat1: float) -> list[list[list[float]]]:
+    return [[[lon0, lat0], [lon1, lat0], [lon1, lat1], [lon0, lat1], [lon0, lat0]]]
+
+
+Box = tuple[float, float, float, float]
+
+
+def _feature(district_id: str, statefp: str, cd: str, box: Box) -> dict[str, Any]:
+    return {
+        "type": "Feature",
+        "properties": {"STATEFP": statefp, "CD119FP": cd, "DISTRICT_ID": district_id},
+        "geometry": {"type": "Polygon", "coordinates": _box(*box)},
+    }
+
+
+FEATURES = [
+    _feature("WI-01", "55", "01", (-90, 43, -89, 44)),
+    _feature("WI-02", "55", "02", (-89, 43, -88, 44)),
+    _feature("WI-03", "55", "03", (-90, 44, -88, 45)),
+    _feature("MN-01", "27", "01", (-92, 43, -90, 45)),
+    _feature("AK-01", "02", "00", (-150, 61, -149, 62)),  # at large: Census 00, DISTRICT_ID -01
+    _feature("DC-98", "11", "98", (-77.1, 38.8, -76.9, 39.0)),  # DC: Census 98
+]
+
+
+def _person(bioguide: str, first: str, last: str, term: dict[str, Any], full: bool = True) -> dict[str, Any]:
+    name = {"first": first, "last": last}
+    if full:
+        name["official_full"] = f"{first} {last}"
+    base = {"start": "2025-01-03", "end": "2027-01-03", "party": "Democrat", "phone": "202-225-0000",
+            "url": f"https://{last.lower()}.example.gov", "address": "1 Capitol Washington DC 20515"}
+    return {"id": {"bioguide": bioguide}, "name": name, "terms": [{**base, **term}]}
+
+
+def legislators() -> list[dict[str, Any]]:
+    """Return legislators-current.json records: every seat filled but WI-3."""
+    people = [
+        _person("S000001", "Wanda", "Senior", {"type": "sen", "state": "WI"}),
+        _person("S000002", "Walt", "Junior", {"type": "sen", "state": "WI", "contact_form": "https://x.example"}),
+        _person("S000003", "Mina", "North", {"type": "sen", "state": "MN"}),
+        # Appointed: the recorded term end is the special election date, already past. Must be kept.
+        _person("S000004", "Max", "Appointed", {"type": "sen", "state": "MN", "end": "2026-11-03"}),
+        _person("S000005", "Alma", "Tundra", {"type": "sen", "state": "AK", "party": "Republican"}),
+        _person("S000006", "Arlo", "Glacier", {"type": "sen", "state": "AK", "party": "Republican"}),
+        _person("R000001", "Rita", "One", {"type": "rep", "state": "WI", "district": 1}),
+        _person("R000002", "Ron", "Two", {"type": "rep", "state": "WI", "district": 2}),
+        _person("R000003", "Mona", "Lake", {"type": "rep", "state": "MN", "district": 1}),
+        _person("R000004", "Ada", "Large", {"type": "rep", "state": "AK", "district": 0}),
+        # No official_full: the display name is built from first and last.
+        _person("D000001", "Dee", "Capitol", {"type": "rep", "state": "DC", "district": 0}, full=False),
+        _person("D000002", "Gus", "Island", {"type": "rep", "state": "GU", "district": 0}),
+    ]
+    return people
+
+
+ZCCD = [
+    ("55", "WI", "53001", "1"),  # exact
+    ("55", "WI", "53002", "1"),  # ambiguous: WI-1 and WI-2
+    ("55", "WI", "53002", "2"),
+    ("55", "WI", "53003", "3"),  # exact, vacant seat
+    ("27", "MN", "56001", "1"),  # two states: MN-1 and WI-1
+    ("55", "WI", "56001", "1"),
+    ("02", "AK", "99501", "0"),  # at large
+    ("11", "DC", "20001", "0"),  # DC
+]
+
+
+def _place(
+    zip_code: str, state: str, city: str, lat: float, lon: float, kind: str = "STANDARD"
+) -> dict[str, Any]:
+    return {"zip_code": zip_code, "zip_code_type": kind, "active": True, "city": city, "state": state,
+            "lat": f"{lat:.4f}", "long": f"{lon:.4f}", "country": "US"}
+
+
+PLACES = [
+    _place("53001", "WI", "Oneville", 43.5, -89.5),
+    _place("53002", "WI", "Twotown", 43.5, -89.0),
+    _place("53003", "WI", "Northwood", 44.5, -89.0),
+    _place("56001", "MN", "Borderton", 43.9, -90.0),
+    _place("99501", "AK", "Anchorage", 61.5, -149.5),
+    _place("20001", "DC", "Washington", 38.9, -77.0),
+    _place("53099", "WI", "Oneville", 43.5, -89.5, "PO BOX"),  # no ZCTA: inside WI-1, far from any line
+    _place("53098", "WI", "Twotown", 43.5, -89.005, "PO BOX"),  # no ZCTA: WI-1, 0.4 km from WI-2
+    _place("53097", "WI", "Nowhere", 0.0, 0.0, "UNIQUE"),  # no ZCTA and no coordinates: left out
+    _place("99599", "AK", "Anchorage", 61.2, -149.9, "UNIQUE"),  # no ZCTA: at-large state
+    _place("20500", "DC", "Washington", 38.8946, -77.0355, "UNIQUE"),  # no ZCTA: DC
+    _place("96910", "GU", "Hagatna", 13.4762, 144.7516),  # no ZCTA, no polygon: Guam
+    _place("09001", "AE", "Apo", 0.0, 0.0, "MILITARY"),  # military mail: no district
+]
+
+
+def write_inputs(folder: Path, *, people: list[dict[str, Any]] | None = None,
+                 zccd: list[tuple[str, str, str, str]] | None = None) -> Inputs:
+    """Write the tiny inputs into `folder` (laid out like the upstream copies) and return their Inputs."""
+    (folder / "congress-legislators").mkdir(parents=True, exist_ok=True)
+    (folder / "us-zipcodes-congress").mkdir(exist_ok=True)
+    (folder / "boundaries").mkdir(exist_ok=True)
+    (folder / "congress-legislators" / "legislators-current.json").write_text(
+        json.dumps(legislators() if people is None else people), encoding="utf-8")
+    with (folder / "us-zipcodes-congress" / "zccd.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["state_fips", "state_abbr", "zcta", "cd"])
+        writer.writerows(ZCCD if zccd is None else zccd)
+    (folder / "boundaries" / "cd119_20m.geojson").write_text(
+        json.dumps({"type": "FeatureCollection", "features": FEATURES}), encoding="utf-8")
+    (folder / "zipcodes.json").write_text(json.dumps(PLACES), encoding="utf-8")
+    return Inputs.from_dir(folder, zipcodes=str(folder / "zipcodes.json"))
+
+
+def build_tiny(inputs: Inputs, out: Path) -> Any:
+    """Build the tiny dataset with the real build code; return the BuildResult."""
+    return build(inputs, out, as_of=AS_OF, expect=EXPECT)
