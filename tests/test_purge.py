@@ -1,0 +1,143 @@
+"""`actiontool purge`: personal data of finished actions goes; every count and the dedup key stay."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from actiontool import db
+from actiontool.cli import main
+from actiontool.models import DELIVERED, FAILED, HANDED_OFF, Action, Message, utcnow
+from actiontool.services import outbox, stats
+from actiontool.services.purge import (
+    PERSONAL_ACTION_FIELDS,
+    InvalidDuration,
+    parse_duration,
+    purge_personal_data,
+)
+from actiontool.services.submit import ConstituentDetails, OutgoingMessage, Submission, submit
+
+CAMPAIGN = "purge-test"
+
+
+def _submission(email: str, *, ref: str | None = "partner", wants_receipt: bool = False) -> Submission:
+    members = [("S000001", "senate", None), ("H000001", "house", 3)]
+    return Submission(
+        campaign=CAMPAIGN, lang="en", ref=ref, state="WI", district_label="WI-3",
+        constituent=ConstituentDetails(email=email, first_name="Ada", last_name="Lovelace",
+                                       address1="1 Main St", city="Madison", zip="53703",
+                                       prefix="Ms.", phone="608-555-0100"),
+        constituent_text="My own words.", wants_receipt_email=wants_receipt,
+        messages=[OutgoingMessage(bioguide=b, member_name="Member " + b, member_title="Senator",
+                                  chamber=c, state="WI", district=d, channel="smtp", subject="Pass it",
+                                  suggested_text="Dear Member, I am Ada from Madison.", edited=False)
+                  for b, c, d in members],
+    )
+
+
+def _counts(session: Any) -> dict[str, Any]:
+    """Every count the dashboard shows, plus a brute-force recount from the rows."""
+    totals = stats.totals(session, CAMPAIGN)
+    totals.pop("updated_at", None)
+    return {
+        "totals": totals,
+        **{dim: stats.by(session, CAMPAIGN, dim) for dim in ("day", "state", "district", "member", "source")},
+        "rows": session.execute(select(Message.status, func.count()).where(Message.campaign == CAMPAIGN)
+                                .group_by(Message.status).order_by(Message.status)).all(),
+        "keys": session.execute(select(func.count(func.distinct(Message.constituent_key)))).scalar_one(),
+    }
+
+
+@pytest.fixture
+def seeded(app: Flask) -> dict[str, str]:
+    """Old finished, old unfinished, old awaiting a receipt e-mail, and recent finished actions."""
+    old = utcnow() - timedelta(days=40)
+    tokens: dict[str, str] = {}
+    with app.app_context(), db.session_scope() as session:
+        for name, when, receipt in [("old-final", old, False), ("old-open", old, False),
+                                    ("old-receipt", old, True), ("new-final", utcnow(), False)]:
+            tokens[name] = submit(session, _submission(f"{name}@example.org", wants_receipt=receipt),
+                                  now=when).receipt_token
+        for name, final in [("old-final", (DELIVERED, FAILED)), ("old-open", (DELIVERED,)),
+                            ("old-receipt", (DELIVERED, HANDED_OFF)), ("new-final", (DELIVERED, DELIVERED))]:
+            action = session.execute(select(Action).where(Action.receipt_token == tokens[name])).scalar_one()
+            for message, status in zip(action.messages, final, strict=False):
+                outbox.set_status(session, message, status)
+        session.commit()
+    return tokens
+
+
+def _action(session: Any, token: str) -> Action:
+    return session.execute(select(Action).where(Action.receipt_token == token)).scalar_one()
+
+
+def test_purge_clears_personal_data_of_old_finished_actions_only(app: Flask, seeded: dict[str, str]) -> None:
+    with app.app_context(), db.session_scope() as session:
+        result = purge_personal_data(session, timedelta(days=30))
+        assert (result.actions, result.messages) == (1, 2)
+        purged = _action(session, seeded["old-final"])
+        assert purged.purged_at is not None
+        assert all(getattr(purged, f) is None for f in PERSONAL_ACTION_FIELDS)
+        assert all(m.constituent_text is None and m.suggested_text is None for m in purged.messages)
+        assert all(m.constituent_key for m in purged.messages)  # the dedup key stays
+        for kept in ("old-open", "old-receipt", "new-final"):
+            action = _action(session, seeded[kept])
+            assert action.purged_at is None and action.email == f"{kept}@example.org"
+            assert all(m.constituent_text == "My own words." for m in action.messages)
+
+
+def test_purge_keeps_every_count(app: Flask, seeded: dict[str, str]) -> None:
+    with app.app_context(), db.session_scope() as session:
+        before = _counts(session)
+        purge_personal_data(session, timedelta(days=30))
+    with app.app_context(), db.session_scope() as session:
+        assert _counts(session) == before
+
+
+def test_a_purged_constituent_still_cannot_send_twice(app: Flask, seeded: dict[str, str]) -> None:
+    with app.app_context(), db.session_scope() as session:
+        purge_personal_data(session, timedelta(days=30))
+        again = submit(session, _submission("Old-Final@example.org "))
+        assert again.created is False and again.receipt_token == seeded["old-final"]
+        assert session.execute(select(func.count()).select_from(Message)).scalar_one() == 8
+
+
+def test_dry_run_changes_nothing(app: Flask, seeded: dict[str, str]) -> None:
+    with app.app_context(), db.session_scope() as session:
+        assert purge_personal_data(session, timedelta(days=30), dry_run=True).actions == 1
+        assert _action(session, seeded["old-final"]).email == "old-final@example.org"
+
+
+def test_a_second_purge_finds_nothing_more(app: Flask, seeded: dict[str, str]) -> None:
+    with app.app_context(), db.session_scope() as session:
+        purge_personal_data(session, timedelta(days=30))
+        assert purge_personal_data(session, timedelta(days=30)).actions == 0
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("30d", timedelta(days=30)), ("12h", timedelta(hours=12)), ("2w", timedelta(weeks=2)),
+    (" 7d ", timedelta(days=7)),
+])
+def test_durations_parse(text: str, expected: timedelta) -> None:
+    assert parse_duration(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "30", "d", "-3d", "3.5d", "30x", "30 days"])
+def test_bad_durations_are_refused(text: str) -> None:
+    with pytest.raises(InvalidDuration):
+        parse_duration(text)
+
+
+def test_purge_command_reports_and_refuses_bad_input(runner: Any, seeded: dict[str, str]) -> None:
+    result = runner.invoke(main, ["purge", "--older-than", "30d", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "would purge personal data of 1 actions" in result.output
+    result = runner.invoke(main, ["purge", "--older-than", "30d"])
+    assert result.exit_code == 0, result.output
+    assert "purged personal data of 1 actions (2 messages)" in result.output
+    bad = runner.invoke(main, ["purge", "--older-than", "soon"])
+    assert bad.exit_code == 2 and "Traceback" not in bad.output
