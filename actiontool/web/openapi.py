@@ -1,0 +1,168 @@
+"""The OpenAPI 3.1 description of the JSON API, served at /api/v1/openapi.json.
+
+Written by hand next to the contract (DESIGN.md, the lookup and count issues), and checked against
+the live API by tests/test_openapi.py (every documented response matches its schema; generated
+requests never get a 5xx).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify
+
+bp = Blueprint("openapi", __name__, url_prefix="/api/v1")
+
+
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+_STRING = {"type": "string"}
+_ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {"code": _STRING, "message": _STRING},
+        }
+    },
+}
+_MEMBER = {
+    "type": "object",
+    "required": ["bioguide", "name", "first_name", "last_name", "title", "party", "state", "district",
+                 "phone", "url", "contact_form", "office_address"],
+    "properties": {
+        "bioguide": {"type": "string", "pattern": "^[A-Z][0-9]{6}$"},
+        "name": _STRING,
+        "first_name": _STRING,
+        "last_name": _STRING,
+        "title": {"enum": ["Representative", "Senator", "Delegate", "Resident Commissioner"]},
+        "party": _nullable(_STRING),
+        "state": {"type": "string", "pattern": "^[A-Z]{2}$"},
+        "district": {"anyOf": [{"type": "integer", "minimum": 0}, {"type": "null"}],
+                     "description": "null for senators; 0 for at-large and non-voting seats"},
+        "phone": _nullable(_STRING),
+        "url": _nullable(_STRING),
+        "contact_form": _nullable(_STRING),
+        "office_address": _nullable(_STRING),
+    },
+}
+_DISTRICT = {
+    "type": "object",
+    "required": ["state", "district", "label", "member"],
+    "properties": {
+        "state": {"type": "string", "pattern": "^[A-Z]{2}$"},
+        "district": {"type": "integer", "minimum": 0},
+        "label": {"type": "string", "pattern": "^[A-Z]{2}-([0-9]+|AL)$", "examples": ["WI-3", "AK-AL"]},
+        "member": {"anyOf": [{"$ref": "#/components/schemas/Member"}, {"type": "null"}],
+                   "description": "null when the seat is vacant"},
+    },
+}
+_LOOKUP = {
+    "type": "object",
+    "required": ["query", "status", "city", "state", "districts", "senators", "data"],
+    "properties": {
+        "query": {"type": "object", "description": "the normalised query: {zip} or {lat, lon}"},
+        "status": {"enum": ["exact", "ambiguous", "approximate"],
+                   "description": "ambiguous: several candidate districts, none picked"},
+        "city": _nullable(_STRING),
+        "state": _nullable(_STRING),
+        "districts": {"type": "array", "items": {"$ref": "#/components/schemas/District"}},
+        "senators": {"type": "array", "items": {"$ref": "#/components/schemas/Member"}},
+        "near_boundary": {"type": "boolean"},
+        "basis": _STRING,
+        "data": {
+            "type": "object",
+            "required": ["as_of", "congress"],
+            "properties": {"as_of": {"type": "string", "format": "date"}, "congress": {"type": "integer"}},
+        },
+    },
+}
+_COUNT = {
+    "type": "object",
+    "required": ["messages", "actions", "goal", "updated_at"],
+    "properties": {
+        "messages": {"type": "integer", "minimum": 0},
+        "actions": {"type": "integer", "minimum": 0},
+        "goal": {"anyOf": [{"type": "integer", "minimum": 0}, {"type": "null"}]},
+        "updated_at": _nullable({"type": "string", "format": "date-time"}),
+    },
+}
+
+
+def _json(schema_name: str, description: str) -> dict[str, Any]:
+    return {"description": description,
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema_name}"}}}}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return _json("Error", description)
+
+
+_LIMITED = _error("Too many requests from this address; see the Retry-After header")
+
+SPEC: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "actiontool API",
+        "version": "1",
+        "description": "ZIP or point -> members of Congress from the bundled dataset, and public "
+                       "campaign counters. Errors are {\"error\": {\"code\", \"message\"}}.",
+    },
+    "servers": [{"url": "/"}],
+    "paths": {
+        "/api/v1/lookup": {
+            "get": {
+                "operationId": "lookup",
+                "summary": "Members of Congress for a ZIP code, or for a point",
+                "description": "Give either `zip`, or both `lat` and `lon`.",
+                "parameters": [
+                    {"name": "zip", "in": "query", "required": False,
+                     "schema": {"type": "string", "examples": ["53703", "53811-1234"]}},
+                    {"name": "lat", "in": "query", "required": False, "schema": {"type": "string"}},
+                    {"name": "lon", "in": "query", "required": False, "schema": {"type": "string"}},
+                ],
+                "responses": {
+                    "200": _json("Lookup", "The members for the ZIP or point"),
+                    "400": _error("Invalid input (code invalid_zip or invalid_point)"),
+                    "404": _error("A well-formed ZIP or a point that no district covers (code not_found)"),
+                    "429": _LIMITED,
+                },
+            }
+        },
+        "/api/v1/campaigns/{slug}/count": {
+            "get": {
+                "operationId": "campaignCount",
+                "summary": "A campaign's public counter",
+                "parameters": [{"name": "slug", "in": "path", "required": True,
+                                "schema": {"type": "string", "examples": ["detect-and-defeat"]}}],
+                "responses": {
+                    "200": _json("Count", "Messages and actions so far, and the goal"),
+                    "404": _error("No public campaign has this slug"),
+                    "429": _LIMITED,
+                },
+            }
+        },
+        "/api/v1/openapi.json": {
+            "get": {
+                "operationId": "openapi",
+                "summary": "This description",
+                "responses": {"200": {"description": "The OpenAPI document",
+                                      "content": {"application/json": {"schema": {"type": "object"}}}}},
+            }
+        },
+    },
+    "components": {
+        "schemas": {"Error": _ERROR, "Member": _MEMBER, "District": _DISTRICT, "Lookup": _LOOKUP,
+                    "Count": _COUNT},
+    },
+}
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    """Return the OpenAPI description of the JSON API."""
+    return jsonify(SPEC)
