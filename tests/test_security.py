@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import stat
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ import pytest
 from flask import Flask, session
 
 from actiontool.config import DEFAULT_SECRET_KEY, ConfigError
+from actiontool.resources import templates_dir
 from actiontool.web import security
 
 
@@ -112,3 +114,31 @@ def test_debug_mode_may_use_the_development_key(tmp_path: Path) -> None:
     app.debug = True
     security.resolve_secret_key(app)
     assert app.config["SECRET_KEY"] == DEFAULT_SECRET_KEY
+
+
+# Content-Security-Policy forbids inline script and inline styles; a template that needs them breaks.
+_INLINE = re.compile(r"<script(?![^>]*\ssrc=)[^>]*>|\son[a-z]+\s*=|\sstyle\s*=|<style|javascript:", re.I)
+
+
+def test_no_template_has_inline_script_handlers_or_styles() -> None:
+    offenders = [
+        f"{path.relative_to(templates_dir())}:{lineno}: {line.strip()}"
+        for path in sorted(templates_dir().rglob("*.html"))
+        for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if _INLINE.search(line)
+    ]
+    assert offenders == []
+
+
+def test_the_inline_check_notices_an_offender() -> None:
+    assert _INLINE.search('<button onclick="go()">') and _INLINE.search("<script>alert(1)</script>")
+    assert not _INLINE.search('<script src="/static/app.js" defer></script>')
+
+
+def test_the_real_embed_page_may_be_framed_and_the_campaign_page_may_not(client: Any) -> None:
+    embed = client.get("/embed/detect-and-defeat")
+    assert embed.status_code == 200
+    assert "frame-ancestors *" in embed.headers["Content-Security-Policy"]
+    page = client.get("/c/detect-and-defeat")
+    assert page.status_code == 200
+    assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
