@@ -79,6 +79,7 @@ class Submission:
     constituent_text: str | None  # the constituent's own words, apart from the suggested text
     wants_receipt_email: bool
     messages: Sequence[OutgoingMessage]
+    receipt_base_url: str | None = None  # the site's origin the constituent used, for the receipt e-mail
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +146,7 @@ def submit(session: Session, submission: Submission, *, now: datetime | None = N
         phone=details.phone or None,
         personal_message=submission.constituent_text or None,
         wants_receipt_email=submission.wants_receipt_email,
+        receipt_base_url=submission.receipt_base_url,
     )
     try:
         session.add(action)

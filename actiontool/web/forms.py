@@ -8,7 +8,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, SelectField, StringField, TextAreaField
-from wtforms.validators import Email, InputRequired, Length, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp, ValidationError
 
 from actiontool.campaigns import Campaign
 from actiontool.districts.model import InvalidZip
@@ -42,25 +42,25 @@ class ComposeForm(FlaskForm):
 
     prefix = SelectField(_l("Title (optional)"), choices=[], validate_choice=True)
     first_name = StringField(_l("First name"), filters=[_strip],
-                             validators=[InputRequired(_l("Enter your first name.")), Length(max=MAX_NAME)],
+                             validators=[DataRequired(_l("Enter your first name.")), Length(max=MAX_NAME)],
                              render_kw={"autocomplete": "given-name"})
     last_name = StringField(_l("Last name"), filters=[_strip],
-                            validators=[InputRequired(_l("Enter your last name.")), Length(max=MAX_NAME)],
+                            validators=[DataRequired(_l("Enter your last name.")), Length(max=MAX_NAME)],
                             render_kw={"autocomplete": "family-name"})
     email = EmailField(_l("E-mail address"), filters=[_strip],
-                       validators=[InputRequired(_l("Enter your e-mail address.")), Length(max=MAX_EMAIL),
+                       validators=[DataRequired(_l("Enter your e-mail address.")), Length(max=MAX_EMAIL),
                                    Email(_l("Enter an e-mail address like name@example.com."),
                                          check_deliverability=False)],
                        render_kw={"autocomplete": "email", "inputmode": "email", "spellcheck": "false"})
     address1 = StringField(_l("Street address"), filters=[_strip],
-                           validators=[InputRequired(_l("Enter your street address.")),
+                           validators=[DataRequired(_l("Enter your street address.")),
                                        Length(max=MAX_ADDRESS)],
                            render_kw={"autocomplete": "street-address"})
     city = StringField(_l("City"), filters=[_strip],
-                       validators=[InputRequired(_l("Enter your city.")), Length(max=MAX_NAME)],
+                       validators=[DataRequired(_l("Enter your city.")), Length(max=MAX_NAME)],
                        render_kw={"autocomplete": "address-level2"})
     zip = StringField(_l("ZIP code"), filters=[_strip],
-                      validators=[InputRequired(_l("Enter your ZIP code."))],
+                      validators=[DataRequired(_l("Enter your ZIP code."))],
                       render_kw={"autocomplete": "postal-code", "inputmode": "numeric"})
     phone = StringField(_l("Phone (optional)"), filters=[_strip],
                         validators=[Optional(), Regexp(PHONE_RE, message=_l(

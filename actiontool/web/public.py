@@ -264,6 +264,7 @@ def send(slug: str) -> ViewResult:
             prefix=form.prefix.data or None, phone=form.phone.data or None),
         constituent_text=form.personal_message.data or None,
         wants_receipt_email=bool(form.wants_receipt.data),
+        receipt_base_url=request.url_root.rstrip("/"),
         messages=[OutgoingMessage(
             bioguide=m.bioguide, member_name=m.name, member_title=m.title, chamber=m.chamber, state=m.state,
             district=m.district, channel=campaign.channel_for(m.chamber), subject=letter.subject,

@@ -1,0 +1,176 @@
+"""Campaign files: loading, validation with line numbers, and the render check at load."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from actiontool.campaigns import (
+    LOC_POLICY_AREAS,
+    CampaignError,
+    check_renders,
+    load_campaign,
+    load_campaigns,
+    parse_campaign,
+)
+from actiontool.resources import data_dir, templates_dir
+
+VALID = """\
+slug: demo
+status: live
+title: Demo campaign
+ask: Ask Congress to act.
+background:
+  - Fact one.
+  - Fact two.
+targets: both
+subject: Please act
+letter: demo.en.txt.j2
+editable: true
+goal: 100
+loc_topics: [Health]
+languages: [en]
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "demo.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def messages(tmp_path: Path) -> Path:
+    folder = tmp_path / "messages"
+    folder.mkdir()
+    (folder / "demo.en.txt.j2").write_text("I live in {{ constituent.city }}. {{ campaign.ask }}\n")
+    return folder
+
+
+def problems_of(text: str) -> list[tuple[int, str]]:
+    with pytest.raises(CampaignError) as info:
+        parse_campaign(text, "demo.yaml", expected_slug="demo")
+    return [(p.line, p.message) for p in info.value.problems]
+
+
+def test_valid_file_parses_into_a_campaign() -> None:
+    campaign = parse_campaign(VALID, "demo.yaml", expected_slug="demo")
+    assert campaign.slug == "demo"
+    assert campaign.text("en").background == ("Fact one.", "Fact two.")
+    assert campaign.targets_chamber("house") and campaign.targets_chamber("senate")
+    assert campaign.is_open and campaign.is_public
+    assert campaign.channel_for("house") == "handoff"
+    assert campaign.requires_prefix is False
+
+
+def test_bad_status_is_reported_on_its_line() -> None:
+    assert problems_of(VALID.replace("status: live", "status: running")) == [
+        (2, "status must be one of draft, live, closed (got 'running')")]
+
+
+def test_unknown_topic_is_reported_on_the_item_line() -> None:
+    text = VALID.replace("loc_topics: [Health]", "loc_topics:\n  - Health\n  - Fentanyl")
+    assert problems_of(text) == [(15, "'Fentanyl' is not a Library of Congress policy area")]
+
+
+def test_every_problem_is_listed_not_only_the_first() -> None:
+    text = VALID.replace("goal: 100", "goal: -5").replace("targets: both", "targets: everyone")
+    lines = [line for line, _ in problems_of(text)]
+    assert lines == [8, 12]
+
+
+def test_missing_field_and_unknown_field_are_errors() -> None:
+    text = VALID.replace("subject: Please act\n", "").replace("goal: 100", "goal: 100\ncolour: red")
+    found = problems_of(text)
+    assert (12, "unknown field 'colour'") in found
+    assert any("missing required field 'subject'" in m for _, m in found)
+
+
+def test_slug_must_match_file_name() -> None:
+    with pytest.raises(CampaignError, match="does not match the file name"):
+        parse_campaign(VALID, "other.yaml", expected_slug="other")
+
+
+def test_yaml_syntax_error_names_its_line() -> None:
+    found = problems_of(VALID.replace("goal: 100", "goal: [100"))
+    assert found[0][0] >= 12 and "not valid YAML" in found[0][1]
+
+
+def test_error_message_has_file_and_line() -> None:
+    with pytest.raises(CampaignError) as info:
+        parse_campaign(VALID.replace("editable: true", "editable: maybe"), "demo.yaml", expected_slug="demo")
+    assert str(info.value) == "demo.yaml:11: editable must be true or false"
+
+
+def test_localised_fields_need_the_default_language() -> None:
+    text = VALID.replace("title: Demo campaign", "title:\n  es: Campaña").replace("languages: [en]",
+                                                                               "languages: [en, es]")
+    found = problems_of(text)
+    assert any("title needs a value for the default language 'en'" in m for _, m in found)
+
+
+def test_bill_and_delivery_are_validated() -> None:
+    text = VALID + "bill: {congress: 119, type: xx, number: 12}\ndelivery:\n  house: {channel: fax}\n"
+    found = problems_of(text)
+    assert (15, "bill.type must be one of hconres, hjres, hr, hres, s, sconres, sjres, sres") in found
+    assert (17, "delivery.house.channel must be one of handoff, smtp, cwc (got 'fax')") in found
+
+
+def test_delivery_keeps_raw_options_and_cwc_needs_a_prefix() -> None:
+    text = VALID + "bill: {congress: 119, type: hr, number: 12}\n" \
+                   "delivery:\n  house: {channel: cwc, campaign_id: abc}\n  senate: {channel: smtp, to: x}\n"
+    campaign = parse_campaign(text, "demo.yaml", expected_slug="demo")
+    assert campaign.channel_for("house") == "cwc"
+    assert campaign.delivery_options("house")["campaign_id"] == "abc"
+    assert campaign.delivery_options("senate")["to"] == "x"
+    assert campaign.requires_prefix is True
+    assert campaign.bill is not None and campaign.bill.label == "H.R. 12 (119th Congress)"
+
+
+def test_template_that_does_not_render_fails_at_load(tmp_path: Path, messages: Path) -> None:
+    (messages / "demo.en.txt.j2").write_text("Hello {{ constituent.middle_name }}")
+    with pytest.raises(CampaignError, match="does not render.*middle_name"):
+        load_campaign(write(tmp_path, VALID), messages)
+
+
+def test_missing_template_fails_at_load(tmp_path: Path, messages: Path) -> None:
+    with pytest.raises(CampaignError, match="TemplateNotFound"):
+        load_campaign(write(tmp_path, VALID.replace("demo.en.txt.j2", "nope.txt.j2")), messages)
+
+
+def test_editable_letter_must_not_differ_per_member(tmp_path: Path, messages: Path) -> None:
+    (messages / "demo.en.txt.j2").write_text("As my {{ member.title }}, act.")
+    with pytest.raises(CampaignError, match="reads differently per member"):
+        load_campaign(write(tmp_path, VALID), messages)
+    campaign = load_campaign(write(tmp_path, VALID.replace("editable: true", "editable: false")), messages)
+    assert campaign.editable is False
+
+
+def test_load_campaigns_reads_every_file(tmp_path: Path, messages: Path) -> None:
+    folder = tmp_path / "campaigns"
+    folder.mkdir()
+    write(folder, VALID)
+    write(folder, VALID.replace("slug: demo", "slug: second").replace("status: live", "status: draft"),
+          "second.yaml")
+    loaded = load_campaigns(folder, messages)
+    assert sorted(loaded) == ["demo", "second"]
+    assert loaded["second"].is_public is False
+
+
+def test_default_campaign_is_live_bilingual_and_renders() -> None:
+    campaign = load_campaign(data_dir() / "campaigns" / "detect-and-defeat.yaml",
+                             templates_dir() / "messages")
+    assert campaign.status == "live"
+    assert campaign.languages == ("en", "es")
+    assert campaign.bill is None  # a proposal, not a numbered bill
+    assert set(campaign.loc_topics) <= LOC_POLICY_AREAS
+    assert "74,702" in " ".join(campaign.text("en").background)
+    assert "74.702" in " ".join(campaign.text("es").background)
+    check_renders(campaign, templates_dir() / "messages")
+
+
+def test_sandbox_escape_in_a_template_fails_at_load(tmp_path: Path, messages: Path) -> None:
+    (messages / "demo.en.txt.j2").write_text("{{ ''.__class__.__mro__[1].__subclasses__() }}")
+    with pytest.raises(CampaignError, match="does not render"):
+        load_campaign(write(tmp_path, VALID), messages)

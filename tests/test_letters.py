@@ -1,0 +1,84 @@
+"""Letters: salutations by seat, sandboxed rendering, and edit tracking."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from actiontool import letters
+from actiontool.districts.model import Member
+
+CONSTITUENT = letters.Constituent(first_name="Ana", last_name="Díaz", city="Madison", state="WI")
+
+
+def seat(title: str) -> Member:
+    return next(m for m in letters.sample_members() if m.title == title)
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> letters.SandboxedEnvironment:
+    (tmp_path / "ok.txt.j2").write_text("Please act, {{ member.title }} {{ member.last_name }}. "
+                                        "From {{ constituent.name }} of {{ constituent.city }}.\n")
+    return letters.make_environment(tmp_path)
+
+
+@pytest.mark.parametrize(("title", "lang", "expected"), [
+    ("Senator", "en", "Dear Senator Senator,"),
+    ("Representative", "en", "Dear Representative Representative,"),
+    ("Delegate", "en", "Dear Delegate Delegate,"),
+    ("Resident Commissioner", "en", "Dear Resident Commissioner Commissioner,"),
+    ("Senator", "es", "Estimado/a senador/a Senator:"),
+    ("Resident Commissioner", "es", "Estimado/a comisionado/a residente Commissioner:"),
+])
+def test_salutation_follows_the_seat(title: str, lang: str, expected: str) -> None:
+    assert letters.salutation(seat(title), lang) == expected
+
+
+def test_letter_has_salutation_body_and_signature(env: letters.SandboxedEnvironment) -> None:
+    letter = letters.build_letter(env, "ok.txt.j2", lang="en", subject="S", member=seat("Delegate"),
+                                  constituent=CONSTITUENT, campaign={})
+    assert letter.suggested_text == ("Dear Delegate Delegate,\n\nPlease act, Delegate Delegate. "
+                                     "From Ana Díaz of Madison.\n\nSincerely,\nAna Díaz\nMadison, WI")
+    assert letter.edited is False
+
+
+def test_constituent_words_stay_apart_and_follow_the_salutation(env: letters.SandboxedEnvironment) -> None:
+    letter = letters.build_letter(env, "ok.txt.j2", lang="en", subject="S", member=seat("Senator"),
+                                  constituent=CONSTITUENT, campaign={})
+    assert "My son" not in letter.suggested_text
+    assert letter.text("My son died.").startswith("Dear Senator Senator,\n\nMy son died.\n\nPlease act")
+
+
+def test_an_edit_replaces_the_body_and_is_recorded(env: letters.SandboxedEnvironment) -> None:
+    letter = letters.build_letter(env, "ok.txt.j2", lang="en", subject="S", member=seat("Senator"),
+                                  constituent=CONSTITUENT, campaign={}, edited_body="My own text.\r\n")
+    assert letter.edited is True
+    assert letter.body == "My own text."
+    assert letter.salutation == "Dear Senator Senator,"
+
+
+def test_whitespace_differences_are_not_edits() -> None:
+    assert letters.is_edited("Line one.  \r\nLine two.\n", "Line one.\nLine two.") is False
+    assert letters.is_edited("Line one.\nLine 2.", "Line one.\nLine two.") is True
+
+
+@pytest.mark.parametrize("source", [
+    "{{ ''.__class__.__mro__ }}",
+    "{{ member.__class__.__init__.__globals__ }}",
+    "{{ cycler.__init__.__globals__.os.system('true') }}",
+    "{% include '../../etc/passwd' %}",
+    "{{ constituent.email }}",
+])
+def test_sandbox_escapes_and_unknown_names_fail_safely(tmp_path: Path, source: str) -> None:
+    (tmp_path / "bad.txt.j2").write_text(source)
+    env = letters.make_environment(tmp_path)
+    with pytest.raises(letters.LetterError):
+        letters.render_body(env, "bad.txt.j2", member=seat("Senator"), constituent=CONSTITUENT, campaign={})
+
+
+def test_template_sees_plain_values_not_objects(tmp_path: Path) -> None:
+    (tmp_path / "probe.txt.j2").write_text("{{ member.to_json is defined }}")
+    env = letters.make_environment(tmp_path)
+    assert letters.render_body(env, "probe.txt.j2", member=seat("Senator"), constituent=CONSTITUENT,
+                               campaign={}) == "False"
