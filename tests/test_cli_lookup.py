@@ -89,3 +89,10 @@ def test_the_installed_command_needs_neither_the_app_nor_the_checkout(tmp_path: 
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["senators"] == []
     assert not (tmp_path / "instance").exists()
+
+
+def test_a_point_in_the_pacific_near_guam_names_the_territory() -> None:
+    result = run("--lat", "13.47", "--lon", "144.75")
+    assert result.exit_code == 0, result.output
+    assert "territory has a single seat" in result.stdout
+    assert any(line.startswith("GU-AL") and "Delegate" in line for line in result.stdout.splitlines())

@@ -98,12 +98,13 @@ def build_command(from_dir: Path | None, legislators: str | None, zccd: str | No
 def check_command(data_dir: Path | None, today: date | None) -> None:
     """Check the bundled data and say how old it is; exit 1 on a structural error."""
     from actiontool.districts import DataError, load
-    from actiontool.districts.checks import check_dataset
+    from actiontool.districts.checks import check_dataset, check_files
 
     folder = data_dir or _default_out()
     try:
         dataset = load(folder)
         report = check_dataset(dataset, today=today)
+        report.errors += check_files(folder)
     except DataError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)

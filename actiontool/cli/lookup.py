@@ -61,7 +61,12 @@ def format_table(result: Any) -> str:
     else:
         lines.append(f"Point {query['lat']:g}, {query['lon']:g}")
     status = result.status + (", near a district boundary" if result.near_boundary else "")
-    lines.append(f"Match: {status} — {_BASIS_TEXT.get(result.basis, result.basis)}")
+    basis = _BASIS_TEXT.get(result.basis, result.basis)
+    if "zip" not in query and result.basis == "state":
+        basis = "no district polygon here; the nearby territory has a single seat"
+    elif "zip" not in query and result.status == "approximate":
+        basis = "just outside the generalised district boundaries; the nearest districts are listed"
+    lines.append(f"Match: {status} — {basis}")
     if len(result.districts) > 1:
         lines.append(f"{len(result.districts)} possible House districts: the address decides which one.")
     rows = [("Seat", "Title", "Name", "Party", "Phone")]

@@ -335,7 +335,8 @@ def assemble(
     """Read and check the inputs; return the files to write and a summary. Raise BuildError on any problem."""
     expect = expect or Expectations()
     problems: list[str] = []
-    raw = {name: read_input(name, getattr(inputs, name)) for name in DIR_LAYOUT}
+    reading = progress("Reading inputs", len(DIR_LAYOUT))
+    raw = {name: read_input(name, getattr(inputs, name)) for name in reading(DIR_LAYOUT)}
     members = parse_members(raw["legislators"], problems)
     shapes = parse_boundaries(raw["boundaries"], problems)
     zctas = parse_zccd(raw["zccd"], problems)

@@ -6,11 +6,13 @@ Errors are structural (the data would give wrong answers); warnings are facts a 
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
-from actiontool.districts.dataset import Dataset, parse_label
+from actiontool.districts.dataset import Dataset, parse_label, read_manifest
 from actiontool.districts.states import NON_VOTING, SENATORS_PER_STATE, STATES, VOTING_SEATS
 
 
@@ -47,6 +49,19 @@ def check_dataset(dataset: Dataset, expect: Expectations | None = None, today: d
     _check_zips(dataset, report)
     _check_currency(dataset, today, report)
     return report
+
+
+def check_files(data_dir: Path) -> list[str]:
+    """Return an error for every data file whose bytes differ from what MANIFEST.json records."""
+    errors = []
+    files = read_manifest(data_dir)["dataset"].get("files", {})
+    for name, recorded in sorted(files.items()):
+        path = Path(data_dir) / name
+        if not path.is_file():
+            errors.append(f"{name} is listed in MANIFEST.json but missing")
+        elif hashlib.sha256(path.read_bytes()).hexdigest() != recorded.get("sha256"):
+            errors.append(f"{name} differs from the sha256 in MANIFEST.json (edited by hand?)")
+    return errors
 
 
 def _check_senate(dataset: Dataset, expect: Expectations, report: Report) -> None:

@@ -87,3 +87,14 @@ def test_the_checks_warn_once_the_congress_has_ended(real: districts.Dataset) ->
     report = check_dataset(real, today=date(2027, 1, 4))
     assert report.congress_ended
     assert any("119th Congress ended on 2027-01-03" in w for w in report.warnings)
+
+
+def test_a_madison_po_box_zip_is_placed_by_its_coordinates(real: districts.Dataset) -> None:
+    result = real.lookup("53701")
+    assert (result.status, result.basis, labels(result)) == ("approximate", "coordinates", ["WI-2"])
+    assert result.city == "Madison"
+
+
+def test_every_zip_in_the_bundle_answers(real: districts.Dataset) -> None:
+    statuses = {real.lookup(z).status for z in real.zip_codes()}
+    assert statuses == {"exact", "ambiguous", "approximate"}

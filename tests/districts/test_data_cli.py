@@ -48,3 +48,15 @@ def test_data_build_reports_a_missing_input_in_one_line_per_problem(tmp_path: Pa
     assert result.exit_code == 1
     assert "cannot read legislators from" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_data_check_fails_when_a_file_differs_from_its_manifest(tiny_dir: Path, tmp_path: Path) -> None:
+    import shutil
+
+    copy = tmp_path / "data"
+    shutil.copytree(tiny_dir, copy)
+    members = copy / "members.json"
+    members.write_text(members.read_text().replace("Rita One", "Rita Uno"))
+    result = CliRunner().invoke(main, ["data", "check", "--data-dir", str(copy)])
+    assert "members.json differs from the sha256 in MANIFEST.json" in result.stderr
+    assert result.exit_code == 1
