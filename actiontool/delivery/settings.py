@@ -115,6 +115,12 @@ class DeliverySettings:
         return False
 
 
+def _num(config: Mapping[str, Any], name: str, default: float) -> float:
+    """Return a numeric setting; only a missing value (not 0) takes the default."""
+    value = config.get(name)
+    return default if value in (None, "") else float(value)
+
+
 def _opt(config: Mapping[str, Any], name: str) -> str | None:
     value = config.get(name)
     return str(value) if value not in (None, "") else None
@@ -131,7 +137,7 @@ def from_config(config: Mapping[str, Any]) -> DeliverySettings:
         username=_opt(config, "SMTP_USERNAME"),
         password=_opt(config, "SMTP_PASSWORD"),
         tls=tls,
-        timeout=float(config.get("SMTP_TIMEOUT") or 20.0),
+        timeout=_num(config, "SMTP_TIMEOUT", 20.0),
         mail_from=_opt(config, "MAIL_FROM"),
     )
     cwc = CwcSettings(
@@ -144,19 +150,19 @@ def from_config(config: Mapping[str, Any]) -> DeliverySettings:
         contact_name=_opt(config, "CWC_DELIVERY_AGENT_CONTACT_NAME"),
         contact_email=_opt(config, "CWC_DELIVERY_AGENT_CONTACT_EMAIL"),
         contact_phone=_opt(config, "CWC_DELIVERY_AGENT_CONTACT_PHONE"),
-        timeout=float(config.get("CWC_TIMEOUT") or 20.0),
+        timeout=_num(config, "CWC_TIMEOUT", 20.0),
     )
-    lease = float(config.get("DELIVERY_LEASE_SECONDS") or 120)
+    lease = _num(config, "DELIVERY_LEASE_SECONDS", 120.0)
     slowest = max(smtp.timeout, cwc.timeout)
     # A claimed batch is delivered one message after another; keep the whole batch well inside the lease
     # so that a live worker's claim never expires under it (that would let a second worker send again).
     auto_batch = max(1, min(10, int(lease // (2 * slowest)) if slowest else 10))
     worker = WorkerSettings(
-        max_attempts=max(1, int(config.get("DELIVERY_MAX_ATTEMPTS") or 8)),
+        max_attempts=max(1, int(_num(config, "DELIVERY_MAX_ATTEMPTS", 8))),
         lease_seconds=lease,
-        backoff_seconds=float(config.get("DELIVERY_BACKOFF_SECONDS") or 30.0),
-        backoff_max_seconds=float(config.get("DELIVERY_BACKOFF_MAX_SECONDS") or 3600.0),
-        poll_seconds=float(config.get("DELIVERY_POLL_SECONDS") or 2.0),
+        backoff_seconds=_num(config, "DELIVERY_BACKOFF_SECONDS", 30.0),
+        backoff_max_seconds=_num(config, "DELIVERY_BACKOFF_MAX_SECONDS", 3600.0),
+        poll_seconds=_num(config, "DELIVERY_POLL_SECONDS", 2.0),
         batch=int(config.get("DELIVERY_BATCH") or auto_batch),
     )
     return DeliverySettings(smtp=smtp, cwc=cwc, worker=worker, base_url=_opt(config, "BASE_URL"))

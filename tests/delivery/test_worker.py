@@ -1,0 +1,189 @@
+"""Claims, leases, outcomes and backoff of the outbox worker (SQLite, and PostgreSQL when configured)."""
+
+from __future__ import annotations
+
+import random
+import threading
+from datetime import timedelta
+
+import pytest
+from flask import Flask
+
+from actiontool.delivery.backoff import retry_delay
+from actiontool.delivery.errors import DeliveryOptionsError, PermanentFailure, TransientFailure
+from actiontool.delivery.options import parse_chamber, parse_delivery
+from actiontool.delivery.settings import from_config
+from actiontool.delivery.worker import AppCampaigns, Claim, Worker, claim_messages, record_outcome
+from actiontool.models import DELIVERED, FAILED, QUEUED, SENDING, utcnow
+from tests.delivery.conftest import add_messages, message
+
+
+def claim(app: Flask, *, now=None, limit: int | None = None) -> list[Claim]:  # type: ignore[no-untyped-def]
+    from actiontool.db import session_factory
+
+    settings = from_config(app.config).worker
+    with session_factory(app)() as session:
+        return claim_messages(session, AppCampaigns(app), settings, now=now, limit=limit)
+
+
+def record(app: Flask, c: Claim, failure=None, now=None) -> str:  # type: ignore[no-untyped-def]
+    from actiontool.db import session_factory
+
+    with session_factory(app)() as session:
+        return record_outcome(session, c, failure, from_config(app.config).worker, now=now)
+
+
+def test_claim_marks_sending_under_a_lease_and_counts_the_attempt(app: Flask) -> None:
+    [mid] = add_messages(app)
+    now = utcnow()
+
+    claims = claim(app, now=now)
+
+    assert [(c.message_id, c.attempt) for c in claims] == [(mid, 1)]
+    assert claims[0].job is not None
+    assert claims[0].job.campaign.topics == ("Crime and Law Enforcement", "Health")
+    stored = message(app, mid)
+    assert (stored.status, stored.attempts) == (SENDING, 1)
+    assert stored.lease_until == now + timedelta(seconds=app.config["DELIVERY_LEASE_SECONDS"])
+    assert claim(app, now=now + timedelta(seconds=1)) == []  # leased: nobody else gets it
+
+
+def test_expired_lease_is_claimed_again_with_the_same_id(app: Flask) -> None:
+    [mid] = add_messages(app)
+    now = utcnow()
+    claim(app, now=now)
+
+    later = now + timedelta(seconds=app.config["DELIVERY_LEASE_SECONDS"] + 1)
+    again = claim(app, now=later)
+
+    assert [(c.message_id, c.attempt) for c in again] == [(mid, 2)]
+    assert again[0].job is not None and again[0].job.message_id == mid
+
+
+def test_stale_worker_cannot_overwrite_the_new_claims_outcome(app: Flask) -> None:
+    [mid] = add_messages(app)
+    now = utcnow()
+    [first] = claim(app, now=now)
+    [second] = claim(app, now=now + timedelta(seconds=app.config["DELIVERY_LEASE_SECONDS"] + 1))
+
+    assert record(app, first, TransientFailure("late timeout")) == SENDING  # lease lost: ignored
+    assert record(app, second, None) == DELIVERED
+    assert record(app, first, PermanentFailure("too late")) == DELIVERED  # final stays final
+
+
+def test_success_is_recorded_even_after_the_lease_was_lost(app: Flask) -> None:
+    [mid] = add_messages(app)
+    now = utcnow()
+    [first] = claim(app, now=now)
+    claim(app, now=now + timedelta(seconds=app.config["DELIVERY_LEASE_SECONDS"] + 1))
+
+    assert record(app, first, None) == DELIVERED  # it was accepted: nobody may send it again
+
+
+def test_message_whose_worker_keeps_dying_fails_after_max_attempts(app: Flask) -> None:
+    [mid] = add_messages(app)
+    now = utcnow()
+    step = timedelta(seconds=app.config["DELIVERY_LEASE_SECONDS"] + 1)
+    for i in range(app.config["DELIVERY_MAX_ATTEMPTS"]):
+        assert len(claim(app, now=now + step * i)) == 1
+    assert claim(app, now=now + step * 10) == []
+
+    stored = message(app, mid)
+    assert stored.status == FAILED
+    assert stored.last_error.startswith("gave up after 3 attempts")
+
+
+def test_not_yet_due_messages_are_not_claimed(app: Flask) -> None:
+    [mid] = add_messages(app)
+    [c] = claim(app)
+    app.config["DELIVERY_BACKOFF_SECONDS"] = 600.0
+    now = utcnow()
+    assert record(app, c, TransientFailure("busy"), now=now) == QUEUED
+
+    assert claim(app, now=now + timedelta(seconds=1)) == []
+    assert [x.message_id for x in claim(app, now=now + timedelta(seconds=601))] == [mid]
+
+
+def test_concurrent_claims_never_hand_out_a_message_twice(app: Flask) -> None:
+    ids = add_messages(app, 40)
+    taken: list[str] = []
+    lock = threading.Lock()
+    errors: list[BaseException] = []
+
+    def drain() -> None:
+        try:
+            while batch := claim(app, limit=3):
+                with lock:
+                    taken.extend(c.message_id for c in batch)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=drain) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    assert sorted(taken) == sorted(ids)  # every message once, none twice
+
+
+def test_threads_of_one_worker_deliver_every_message_once(app: Flask, cwc_server) -> None:  # type: ignore[no-untyped-def]
+    ids = add_messages(app, 30)
+
+    worker = Worker(app, concurrency=4)
+    worker.run(once=True)
+
+    assert sorted(cwc_server.accepted) == sorted(ids)
+    assert set(cwc_server.accepted.values()) == {1}
+    assert worker.counts == {DELIVERED: 30}
+
+
+def test_stop_ends_a_running_worker(app: Flask) -> None:
+    worker = Worker(app)
+    thread = worker.start_background()
+    worker.stop()
+    thread.join(10)
+    assert not thread.is_alive()
+
+
+def test_unknown_campaign_is_retried_then_fails(app: Flask) -> None:
+    [mid] = add_messages(app, campaign="gone-campaign")
+
+    Worker(app).run(once=True)
+
+    stored = message(app, mid)
+    assert stored.status == FAILED and "gone-campaign" in stored.last_error
+
+
+@pytest.mark.parametrize("attempt,low,high", [(1, 5, 10), (2, 10, 20), (3, 20, 40), (10, 50, 100)])
+def test_backoff_doubles_with_jitter_and_a_cap(attempt: int, low: float, high: float) -> None:
+    rng = random.Random(7)
+    delays = [retry_delay(attempt, 10, 100, rng=rng) for _ in range(200)]
+    assert low <= min(delays) and max(delays) <= high
+    assert len(set(delays)) > 1  # jittered
+
+
+def test_backoff_honours_a_longer_retry_after() -> None:
+    assert retry_delay(1, 1, 100, retry_after=50) == 50
+
+
+def test_delivery_options_parse_addresses_per_member_and_chamber() -> None:
+    options = parse_chamber("senate", {"channel": "smtp", "to": {
+        "default": "desk@example.org", "by_bioguide": {"S000148": ["a@example.org", "b@example.org"]}}})
+    assert options.recipients("S000148") == ("a@example.org", "b@example.org")
+    assert options.recipients("X000001") == ("desk@example.org",)
+    assert parse_delivery(None).house.channel == "handoff"
+
+
+@pytest.mark.parametrize("raw,message", [
+    ({"channel": "fax"}, "delivery.senate.channel"),
+    ({"channel": "smtp"}, "needs the addresses"),
+    ({"channel": "smtp", "to": "not an address"}, "not an e-mail address"),
+    ({"channel": "smtp", "to": "a@example.org\r\nBcc: b@example.org"}, "not an e-mail address"),
+    ({"channel": "smtp", "to": {"by_bioguide": {"nope": "a@example.org"}}}, "not a bioguide id"),
+    ({"channel": "cwc", "to": "a@example.org"}, "only the smtp channel"),
+    ({"channel": "smtp", "to": "a@example.org", "cc": "x"}, "unknown key"),
+])
+def test_delivery_options_errors_name_the_key(raw: dict[str, object], message: str) -> None:
+    with pytest.raises(DeliveryOptionsError, match=message):
+        parse_chamber("senate", raw)
