@@ -54,7 +54,9 @@ def _tune_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A connection marked read_only (long export streams, the public count) takes a deferred BEGIN:
+        # under WAL it reads a snapshot and never holds the write lock that submits queue for.
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("read_only") else "BEGIN IMMEDIATE")
 
 
 def init_schema(engine: Engine, *, auto_upgrade: bool = True) -> None:

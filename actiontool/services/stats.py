@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, literal, select
+from sqlalchemy import ColumnElement, Connection, Select, func, literal, select
 from sqlalchemy.orm import Session
 
 from actiontool.models import CHANNELS, FAILED, NEEDS_CONSTITUENT, STATUSES, Action, Message
@@ -322,7 +322,7 @@ PERSONAL_COLUMNS: tuple[str, ...] = ("prefix", "first_name", "last_name", "email
                                      "phone", "personal_message")
 
 
-def action_rows(session: Session, campaign: str, filters: Filters = Filters(), *,
+def action_rows(session: Session | Connection, campaign: str, filters: Filters = Filters(), *,
                 personal: bool = False) -> Iterator[tuple[Any, ...]]:
     """Yield the campaign's actions as tuples (ACTION_COLUMNS, plus PERSONAL_COLUMNS when asked), streamed."""
     names = ACTION_COLUMNS + (PERSONAL_COLUMNS if personal else ())

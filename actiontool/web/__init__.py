@@ -7,7 +7,19 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register every blueprint and the error handlers."""
-    from actiontool.web import api, campaigns, errors, i18n, limits, openapi, public, security
+    from actiontool.web import (
+        api,
+        bots,
+        campaigns,
+        embed,
+        errors,
+        i18n,
+        limits,
+        openapi,
+        organizer,
+        public,
+        security,
+    )
 
     security.init_app(app)  # first: it checks the secret key before anything uses it
     app.register_blueprint(api.bp)
@@ -15,5 +27,8 @@ def init_app(app: Flask) -> None:
     i18n.init_app(app)
     campaigns.init_app(app)  # loads and render-checks every campaign file: a broken one stops the start
     app.register_blueprint(public.bp)
+    bots.init_app(app)  # bot_guard() for the compose form: honeypot and fill time
+    organizer.init_app(app)  # the dashboard under /organizer, and Flask-Login
+    app.register_blueprint(embed.bp)  # /embed/<slug>: the only pages partner sites may frame
     errors.init_app(app)
     limits.init_app(app)  # last: it attaches rate limits to the views registered above
