@@ -1,0 +1,87 @@
+"""The flow in Spanish: language choice by ?lang=, cookie and Accept-Language; a Spanish letter."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from .fake_districts import install
+from .flow_helpers import GOOD, SLUG, compose, page, rows, text_of
+
+
+@pytest.fixture(autouse=True)
+def fake_dataset(monkeypatch: pytest.MonkeyPatch) -> Any:
+    return install(monkeypatch)
+
+
+def test_english_is_the_default(client: FlaskClient) -> None:
+    doc = page(client.get(f"/c/{SLUG}"))
+    assert doc.get("lang") == "en"
+    assert "Find your members of Congress" in doc.text_content()
+
+
+def test_lang_parameter_switches_to_spanish_and_is_remembered(client: FlaskClient) -> None:
+    response = client.get(f"/c/{SLUG}?lang=es")
+    doc = page(response)
+    assert doc.get("lang") == "es"
+    text = text_of(response)
+    assert "Encuentre a sus miembros del Congreso" in text
+    assert "Aprueben la propuesta" in text and "74.702" in text  # the campaign's own Spanish words
+    assert "lang=es" in response.headers["Set-Cookie"]
+    assert page(client.get(f"/c/{SLUG}")).get("lang") == "es"  # the cookie keeps the choice
+
+
+def test_browser_preference_chooses_spanish(client: FlaskClient) -> None:
+    response = client.get(f"/c/{SLUG}", headers={"Accept-Language": "es-MX,es;q=0.9,en;q=0.5"})
+    assert page(response).get("lang") == "es"
+
+
+def test_unknown_lang_is_ignored(client: FlaskClient) -> None:
+    response = client.get(f"/c/{SLUG}?lang=xx")
+    assert page(response).get("lang") == "en"
+
+
+def test_every_page_has_a_language_switch_that_keeps_the_query(client: FlaskClient) -> None:
+    doc = page(client.get(f"/c/{SLUG}/members?zip=53711&ref=p1"))
+    links = doc.xpath("//nav[@class='lang-switch']//a")
+    assert [a.text_content() for a in links] == ["English", "Español"]
+    assert links[1].get("href") == f"/c/{SLUG}/members?zip=53711&ref=p1&lang=es"
+    assert links[1].get("lang") == "es"
+    missing = page(client.get("/c/nope"))
+    assert missing.xpath("//nav[@class='lang-switch']//a")
+
+
+def test_spanish_errors_and_field_labels(client: FlaskClient) -> None:
+    response = client.get(f"/c/{SLUG}/members?zip=12&lang=es")
+    assert "Escriba un código postal (ZIP) de cinco dígitos" in text_of(response)
+
+
+def test_spanish_flow_writes_a_spanish_letter_and_records_the_language(app: Flask,
+                                                                        client: FlaskClient) -> None:
+    client.get(f"/c/{SLUG}?lang=es")
+    doc, fields = compose(client)
+    assert "Estimado/a representante Pocket:" in doc.text_content()
+    assert fields["letter_lang"] == "es"
+    response = client.post(f"/c/{SLUG}/send", data={**fields, **GOOD, "send": "1"})
+    assert response.status_code == 303
+    actions, messages = rows(app)
+    assert actions[0].lang == "es"
+    assert all(m.edited is False for m in messages)
+    senator = next(m for m in messages if m.chamber == "senate")
+    assert senator.suggested_text.startswith("Estimado/a senador/a ")
+    assert "Como su constituyente en Madison, WI" in senator.suggested_text
+    assert senator.suggested_text.endswith("Atentamente,\nAna Díaz\nMadison, WI")
+    receipt = client.get(response.headers["Location"])
+    assert "Esperando a que usted la envíe" in text_of(receipt)
+
+
+def test_spanish_bad_input_messages(client: FlaskClient) -> None:
+    client.get(f"/c/{SLUG}?lang=es")
+    _doc, fields = compose(client)
+    response = client.post(f"/c/{SLUG}/send", data={**fields, **GOOD, "email": "nope", "send": "1"})
+    assert response.status_code == 422
+    text = text_of(response)
+    assert "Corrija lo siguiente:" in text and "Escriba un correo electrónico como nombre@ejemplo.com." in text
