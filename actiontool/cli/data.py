@@ -86,6 +86,10 @@ def build_command(from_dir: Path | None, legislators: str | None, zccd: str | No
         f"wrote {len(result.files)} files to {out}: {s['members']} members, {s['seats']} House seats, "
         f"{s['zips']} ZIPs ({s['zcta']} by ZCTA, {s['coordinates']} by coordinates, {s['state']} by state)"
     )
+    if s["postal_state_added"]:
+        shown = ", ".join(s["postal_state_added"][:10])
+        click.echo(f"{len(s['postal_state_added'])} ZIP(s) whose tabulation area lies outside their postal "
+                   f"state also list that state's district: {shown}", err=True)
     if s["unresolved"]:
         shown = ", ".join(s["unresolved"][:10])
         click.echo(f"{len(s['unresolved'])} ZIP(s) could not be placed and are left out: {shown}", err=True)

@@ -378,23 +378,35 @@ def assemble(
 
     zips: dict[str, str] = {}
     unresolved: list[str] = []
-    boundaries = None
+    postal_state_added: list[str] = []
+    boundaries: list[Any] = []  # built on first need: most ZIPs do not need the polygons
+
+    def place_in_state(place: Mapping[str, Any]) -> set[str]:
+        """Return the districts of a ZIP's own state: the only seat, or those at its centre point."""
+        state = place.get("state")
+        if seats_per_state.get(state, 0) == 1:
+            return {district_label(state, 0)}
+        if not boundaries:
+            from actiontool.districts.geometry import Boundaries
+
+            boundaries.append(Boundaries(shapes))
+        return _place_by_coordinates(boundaries[0], place)
+
     wanted = sorted(set(zctas) | set(places_by_zip))
     for zip_code in progress("Placing ZIP codes", len(wanted))(wanted):
         place = places_by_zip.get(zip_code, {})
         city = str(place.get("city") or "").replace("|", "/")
         place_state = place.get("state")
         if zip_code in zctas:
-            labels, basis = zctas[zip_code], "z"
-        elif seats_per_state.get(place_state, 0) == 1:
-            labels, basis = {district_label(place_state, 0)}, "s"
+            labels, basis = set(zctas[zip_code]), "z"
+            if place_state in seats_per_state and place_state not in {lb.split("-")[0] for lb in labels}:
+                # The tabulation area lies in other states but USPS puts the ZIP in this one (e.g. 57717,
+                # Belle Fourche SD, whose ZCTA is in MT and WY): list this state's district too.
+                labels |= place_in_state(place)
+                postal_state_added.append(zip_code)
         else:
-            if boundaries is None:
-                from actiontool.districts.geometry import Boundaries
-
-                boundaries = Boundaries(shapes)
-            labels = _place_by_coordinates(boundaries, place)
-            basis = "c"
+            labels = place_in_state(place)
+            basis = "s" if seats_per_state.get(place_state, 0) == 1 else "c"
             if not labels:
                 unresolved.append(zip_code)
                 continue
@@ -447,6 +459,7 @@ def assemble(
         "coordinates": basis_counts["c"],
         "state": basis_counts["s"],
         "unresolved": unresolved,
+        "postal_state_added": postal_state_added,
         "members": len(members),
         "seats": len(seats),
     }

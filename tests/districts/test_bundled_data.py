@@ -98,3 +98,12 @@ def test_a_madison_po_box_zip_is_placed_by_its_coordinates(real: districts.Datas
 def test_every_zip_in_the_bundle_answers(real: districts.Dataset) -> None:
     statuses = {real.lookup(z).status for z in real.zip_codes()}
     assert statuses == {"exact", "ambiguous", "approximate"}
+
+
+def test_belle_fourche_lists_south_dakota_although_its_zcta_lies_in_montana_and_wyoming(
+    real: districts.Dataset,
+) -> None:
+    result = real.lookup("57717")
+    assert result.state == "SD"
+    assert labels(result) == ["SD-AL", "MT-2", "WY-AL"]
+    assert {s.state for s in result.senators} == {"SD", "MT", "WY"}

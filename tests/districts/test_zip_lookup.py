@@ -41,6 +41,13 @@ def test_a_zip_in_two_states_has_the_senators_of_both(tiny: Dataset) -> None:
     assert len(result.senators) == 4
 
 
+def test_a_zip_whose_tabulation_area_is_in_another_state_also_lists_its_postal_state(tiny: Dataset) -> None:
+    result = tiny.lookup("54999")
+    assert (result.status, result.basis, result.state) == ("ambiguous", "zcta", "WI")
+    assert labels(result) == ["WI-1", "MN-1"]
+    assert {s.state for s in result.senators} == {"MN", "WI"}
+
+
 def test_a_vacant_seat_is_an_explicit_district_without_member(tiny: Dataset) -> None:
     result = tiny.lookup("53003")
     assert result.status == "exact"

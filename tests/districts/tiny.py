@@ -88,6 +88,7 @@ ZCCD = [
     ("55", "WI", "56001", "1"),
     ("02", "AK", "99501", "0"),  # at large
     ("11", "DC", "20001", "0"),  # DC
+    ("27", "MN", "54999", "1"),  # its tabulation area is in MN, but USPS puts the ZIP in WI
 ]
 
 
@@ -105,6 +106,7 @@ PLACES = [
     _place("56001", "MN", "Borderton", 43.9, -90.0),
     _place("99501", "AK", "Anchorage", 61.5, -149.5),
     _place("20001", "DC", "Washington", 38.9, -77.0),
+    _place("54999", "WI", "Crosston", 43.5, -89.6),
     _place("53099", "WI", "Oneville", 43.5, -89.5, "PO BOX"),  # no ZCTA: inside WI-1, far from any line
     _place("53098", "WI", "Twotown", 43.5, -89.005, "PO BOX"),  # no ZCTA: WI-1, 0.4 km from WI-2
     _place("53097", "WI", "Nowhere", 0.0, 0.0, "UNIQUE"),  # no ZCTA and no coordinates: left out
