@@ -267,3 +267,17 @@ class CampaignConstituent(Base):
 
 # The delivery view lists a campaign's failed and waiting messages, newest first.
 Index("ix_messages_campaign_status", Message.campaign, Message.status, Message.updated_at)
+
+
+class BotSubmission(Base):
+    """A compose form that looked automated (honeypot filled, sent too fast): answered like a success,
+    recorded here instead of as an action, so organizers see how much was kept out of their counts."""
+
+    __tablename__ = "bot_submissions"
+    __table_args__ = (Index("ix_bot_submissions_campaign_day", "campaign", "day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign: Mapped[str] = mapped_column(String(64))
+    day: Mapped[date] = mapped_column(Date)  # UTC day
+    reason: Mapped[str] = mapped_column(String(20))  # honeypot | too_fast | no_timestamp
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -24,6 +24,7 @@ from actiontool.services.submit import (
     message_count,
     submit,
 )
+from actiontool.web import bots
 from actiontool.web.campaigns import get_campaign, letter_environment, live_campaigns
 from actiontool.web.forms import ComposeForm, HandedOffForm
 from actiontool.web.i18n import current_language
@@ -218,6 +219,9 @@ def send(slug: str) -> ViewResult:
     campaign = _public_campaign(slug)
     if not campaign.is_open:
         return redirect(url_for("public.campaign", slug=slug), code=303)
+    reason = None if "preview" in request.form else bots.bot_reason(request.form)
+    if reason:  # answered like a success; writes no action or message, counted apart (web/bots.py)
+        return bots.answer_bot(campaign.slug, campaign.text(current_language()).title, reason)
     form = ComposeForm().for_campaign(campaign)
     form.ref.data = clean_ref(form.ref.data) or ""
     lang = form.letter_lang.data or campaign.letter_lang(current_language())

@@ -1,0 +1,54 @@
+"""Submissions that looked automated: recorded apart from actions, counted for organizers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from actiontool.models import BotSubmission, utcnow
+
+REASONS: tuple[str, ...] = ("honeypot", "too_fast", "no_timestamp")
+
+
+@dataclass(frozen=True, slots=True)
+class BotCount:
+    """How many automated-looking submissions a campaign had on one day, for one reason."""
+
+    day: date
+    reason: str
+    count: int
+
+
+def record_bot_submission(session: Session, campaign: str, reason: str, *,
+                          now: datetime | None = None) -> None:
+    """Record one automated-looking submission (and nothing about who sent it)."""
+    if reason not in REASONS:
+        raise ValueError(f"unknown bot reason {reason!r}")
+    now = now or utcnow()
+    try:
+        session.add(BotSubmission(campaign=campaign, day=now.date(), reason=reason, created_at=now))
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def bot_counts(session: Session, campaign: str) -> list[BotCount]:
+    """Return the campaign's automated-looking submissions by day and reason, newest day first."""
+    rows = session.execute(
+        select(BotSubmission.day, BotSubmission.reason, func.count())
+        .where(BotSubmission.campaign == campaign)
+        .group_by(BotSubmission.day, BotSubmission.reason)
+        .order_by(BotSubmission.day.desc(), BotSubmission.reason)
+    ).all()
+    return [BotCount(day=d, reason=r, count=int(n)) for d, r, n in rows]
+
+
+def bot_total(session: Session, campaign: str) -> int:
+    """Return how many submissions of the campaign were kept out of the counts as automated."""
+    return int(session.execute(
+        select(func.count()).select_from(BotSubmission).where(BotSubmission.campaign == campaign)
+    ).scalar_one())
