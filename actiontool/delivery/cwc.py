@@ -57,6 +57,24 @@ def redact(text: str, secrets: list[str] | tuple[str, ...] = ()) -> str:
     return text
 
 
+class RedactingFilter(logging.Filter):
+    """Rewrite log records that carry an apikey= parameter (urllib3 logs each request line at DEBUG)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "apikey=" in message.lower():
+            record.msg, record.args = redact(message), None
+        return True
+
+
+def install_log_redaction() -> None:
+    """Make sure the HTTP library's own debug logs never show the key."""
+    for name in ("urllib3.connectionpool", "requests"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+            logger.addFilter(RedactingFilter())
+
+
 def _clean(value: str) -> str:
     """Return `value` without the characters XML 1.0 cannot represent."""
     return _XML_INVALID.sub("", value)
@@ -180,6 +198,7 @@ def _retry_after(value: str | None) -> float | None:
 def post_document(document: bytes, base_url: str, api_key: str, timeout: float, *, path: str = "/v2/message",
                   secrets: tuple[str, ...] = ()) -> str:
     """POST `document`; return the answer's text on acceptance, else raise Transient/PermanentFailure."""
+    install_log_redaction()
     secrets = tuple(secrets) + (api_key,)
     url = f"{base_url.rstrip('/')}{path}"
     shown = f"{url}?apikey=REDACTED"
@@ -221,6 +240,7 @@ class CwcChannel:
 
     def __init__(self, settings: CwcSettings) -> None:
         self.settings = settings
+        install_log_redaction()
 
     def deliver(self, job: DeliveryJob) -> str:
         """Send the job's document; return a short note for the log."""

@@ -178,6 +178,17 @@ def test_api_key_never_reaches_logs_or_the_database(app: Flask, cwc_server: CwcS
     assert "apikey=REDACTED" in stored.last_error
 
 
+def test_api_key_stays_out_of_debug_logs_of_a_successful_delivery(app: Flask, cwc_server: CwcStandIn,
+                                                                  caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    add_messages(app)
+
+    run_worker(app)
+
+    assert "/v2/message" in caplog.text  # the request line was logged...
+    assert cwc_server.api_key not in caplog.text  # ...without the key
+
+
 def test_senators_are_handed_off_without_a_senate_endpoint(app: Flask, cwc_server: CwcStandIn) -> None:
     [mid] = add_messages(app, members=(SENATOR,), channels={"house": "cwc", "senate": "cwc"})
 
