@@ -33,6 +33,7 @@ def _register() -> None:
 
 
 # One module per feature; each defines register(group).
-_COMMAND_MODULES: tuple[str, ...] = ("serve", "db", "lookup", "data", "worker", "cwc", "purge")
+_COMMAND_MODULES: tuple[str, ...] = ("serve", "db", "lookup", "data", "worker", "cwc", "purge",
+                                     "organizer", "stats", "dev")
 
 _register()

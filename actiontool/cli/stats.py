@@ -1,0 +1,70 @@
+"""`actiontool stats SLUG [--by ...] [--csv]`: the dashboard's counts in the terminal."""
+
+from __future__ import annotations
+
+import csv
+import sys
+
+import click
+from flask.cli import with_appcontext
+
+BY = ("day", "state", "district", "member", "source", "channel", "status")
+
+
+@click.command("stats")
+@click.argument("slug", required=False)
+@click.option("--by", "by", type=click.Choice(BY), default=None, help="Group the counts by this.")
+@click.option("--csv", "as_csv", is_flag=True, help="Write CSV (cells neutralised for spreadsheets).")
+@click.option("--from", "date_from", default=None, metavar="YYYY-MM-DD")
+@click.option("--to", "date_to", default=None, metavar="YYYY-MM-DD")
+@click.option("--state", default=None)
+@click.option("--district", default=None, metavar="LABEL", help="e.g. OH-3 or AK-AL")
+@click.option("--ref", default=None, help="A source code; (none) for actions without one.")
+@click.option("--channel", default=None)
+@click.option("--status", default=None)
+@click.option("--rebuild", is_flag=True, help="Recompute the roll-up counts from the messages first.")
+@with_appcontext
+def stats_command(slug: str | None, by: str | None, as_csv: bool, date_from: str | None, date_to: str | None,
+                  state: str | None, district: str | None, ref: str | None, channel: str | None,
+                  status: str | None, rebuild: bool) -> None:
+    """Print a campaign's totals, or its counts grouped --by a dimension."""
+    from actiontool import db
+    from actiontool.services import counts, stats
+    from actiontool.web.organizer import aggregate_table, neutralise
+
+    args = {"from": date_from, "to": date_to, "state": state, "district": district, "ref": ref,
+            "channel": channel, "status": status}
+    try:
+        filters = stats.Filters.from_args({k: v for k, v in args.items() if v})
+    except stats.InvalidFilter as exc:
+        raise click.UsageError(str(exc)) from None
+    with db.session_scope() as session:
+        if rebuild:
+            counts.rebuild(session, slug)
+            click.echo("roll-up counts rebuilt", err=True)
+        if slug is None:
+            for name in stats.campaigns_with_counts(session):
+                click.echo(name)
+            return
+        if by is None:
+            totals = stats.totals(session, slug, filters)
+            keys = ["actions", "messages", "delivered", "handed_off", "needs_constituent", "queued",
+                    "sending", "failed", "constituents"]
+            rows = [[k, "" if totals[k] is None else totals[k]] for k in keys]
+            header = ["measure", "count"]
+        else:
+            header, rows = aggregate_table(stats.by(session, slug, by, filters), by)
+    if as_csv:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(header)
+        writer.writerows([[neutralise(v) for v in row] for row in rows])
+        return
+    widths = [max(len(str(v)) for v in column) for column in zip(header, *rows, strict=False)]
+    for row in [header, *rows]:
+        click.echo("  ".join(str(v).rjust(w) if isinstance(v, int) else str(v).ljust(w)
+                             for v, w in zip(row, widths, strict=False)).rstrip())
+
+
+def register(group: click.Group) -> None:
+    """Attach the command to the actiontool group."""
+    group.add_command(stats_command)
