@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,8 @@ def data() -> None:
 @click.option("--legislators", help="legislators-current.json: a path or URL.")
 @click.option("--zccd", help="zccd.csv (ZCTA -> district): a path or URL.")
 @click.option("--boundaries", help="The 119th-Congress district boundaries as GeoJSON: a path or URL.")
+@click.option("--offices", help="legislators-district-offices.csv: a path or URL (optional input).")
+@click.option("--no-offices", is_flag=True, help="Build without members' local offices.")
 @click.option("--zipcodes", "zipcodes_file", help="ZIP places as JSON in the zipcodes package's format "
               "(default: the installed zipcodes package).")
 @click.option("--as-of", "as_of", help="The date the member data describes (default: known snapshot's date, "
@@ -59,18 +62,22 @@ def data() -> None:
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Where to write (default: the bundled data folder).")
 @click.option("--today", callback=_parse_day, hidden=True)
-def build_command(from_dir: Path | None, legislators: str | None, zccd: str | None, boundaries: str | None,
-                  zipcodes_file: str | None, as_of: str | None, congress: int, out_dir: Path | None,
-                  today: date | None) -> None:
+def build_command(
+    from_dir: Path | None, legislators: str | None, zccd: str | None, boundaries: str | None,
+    offices: str | None, no_offices: bool, zipcodes_file: str | None, as_of: str | None, congress: int,
+    out_dir: Path | None, today: date | None,
+) -> None:
     """Build the dataset from upstream (URLs by default), check it, and write it only if it is sound."""
     from actiontool.districts.build import BuildError, Inputs, build
 
     overrides = {"legislators": legislators, "zccd": zccd, "boundaries": boundaries,
-                 "zipcodes": zipcodes_file}
+                 "zipcodes": zipcodes_file, "offices": offices}
     if from_dir is not None:
         inputs = Inputs.from_dir(from_dir, **overrides)
     else:
         inputs = Inputs(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+    if no_offices:
+        inputs = replace(inputs, offices=None)
     out = out_dir or _default_out()
     try:
         result = build(inputs, out, as_of=as_of, congress=congress, today=today, progress=_progress)
@@ -83,7 +90,8 @@ def build_command(from_dir: Path | None, legislators: str | None, zccd: str | No
         click.echo(f"warning: {warning}", err=True)
     s = result.summary
     click.echo(
-        f"wrote {len(result.files)} files to {out}: {s['members']} members, {s['seats']} House seats, "
+        f"wrote {len(result.files)} files to {out}: {s['members']} members ({s['offices']} local offices), "
+        f"{s['seats']} House seats, "
         f"{s['zips']} ZIPs ({s['zcta']} by ZCTA, {s['coordinates']} by coordinates, {s['state']} by state)"
     )
     if s["postal_state_added"]:

@@ -20,6 +20,7 @@ from actiontool.districts.model import (
     LookupError_,
     Member,
     NotFound,
+    Office,
     district_label,
 )
 
@@ -34,6 +35,7 @@ __all__ = [
     "LookupError_",
     "Member",
     "NotFound",
+    "Office",
     "bundled",
     "district_label",
     "load",

@@ -27,6 +27,7 @@ from actiontool.districts.dataset import (
     BOUNDARIES_FILE,
     MANIFEST_FILE,
     MEMBERS_FILE,
+    OFFICES_FILE,
     ZIPS_FILE,
     DataError,
     load,
@@ -39,6 +40,7 @@ DEFAULT_CONGRESS = 119
 
 DEFAULT_URLS: dict[str, str] = {
     "legislators": "https://unitedstates.github.io/congress-legislators/legislators-current.json",
+    "offices": "https://unitedstates.github.io/congress-legislators/legislators-district-offices.csv",
     "zccd": "https://raw.githubusercontent.com/OpenSourceActivismTech/us-zipcodes-congress/master/zccd.csv",
     "boundaries": (
         "https://raw.githubusercontent.com/PolicyEngine/policyengine-app-v2/"
@@ -52,9 +54,12 @@ DIR_LAYOUT: dict[str, str] = {
     "zccd": "us-zipcodes-congress/zccd.csv",
     "boundaries": "boundaries/cd119_20m.geojson",
 }
+# Optional inputs: used when present.
+OPTIONAL_LAYOUT: dict[str, str] = {"offices": "congress-legislators/legislators-district-offices.csv"}
 
 LICENSES: dict[str, str] = {
     "legislators": "CC0-1.0 (unitedstates/congress-legislators)",
+    "offices": "CC0-1.0 (unitedstates/congress-legislators)",
     "zccd": "US Government Works (no copyright); scripts MIT (OpenSourceActivismTech/us-zipcodes-congress)",
     "boundaries": "US Government Work: US Census Bureau cartographic boundary file cb_2024_us_cd119_20m",
     "zipcodes": "MIT (zipcodes package); coordinates from GeoNames, CC BY 4.0",
@@ -64,6 +69,11 @@ LICENSES: dict[str, str] = {
 # identified by its sha256; its version is then recorded as unknown rather than guessed.
 KNOWN_SNAPSHOTS: dict[str, dict[str, str]] = {
     "9447e2430d94e339d9c092cb5d150bfe992eac7f8d3af72bc9e977f8f008e29a": {
+        "version": "gh-pages 61c9ce6a4b093e76e1244a53ada21d8d30981f42 (built from main "
+        "dfa9622263dd4c8d08636926e498f1845704d7eb)",
+        "date": "2026-06-15",
+    },
+    "95a20c06eb4fbdef74011bd57f92831acfb2ebf8292aa7913f69c369b4c2d12e": {
         "version": "gh-pages 61c9ce6a4b093e76e1244a53ada21d8d30981f42 (built from main "
         "dfa9622263dd4c8d08636926e498f1845704d7eb)",
         "date": "2026-06-15",
@@ -103,11 +113,14 @@ class Inputs:
     zccd: str = DEFAULT_URLS["zccd"]
     boundaries: str = DEFAULT_URLS["boundaries"]
     zipcodes: str | None = None  # a JSON list in the zipcodes package's format; None: the package itself
+    offices: str | None = DEFAULT_URLS["offices"]  # None: build without local offices
 
     @classmethod
     def from_dir(cls, folder: Path, **overrides: str | None) -> Inputs:
         """Return inputs read from a folder laid out like the upstream copies, with per-input overrides."""
-        paths = {name: str(Path(folder) / rel) for name, rel in DIR_LAYOUT.items()}
+        paths: dict[str, str | None] = {name: str(Path(folder) / rel) for name, rel in DIR_LAYOUT.items()}
+        for name, rel in OPTIONAL_LAYOUT.items():
+            paths[name] = str(Path(folder) / rel) if (Path(folder) / rel).is_file() else None
         paths.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**paths)  # type: ignore[arg-type]
 
@@ -196,6 +209,42 @@ def parse_members(raw: bytes, problems: list[str]) -> list[dict[str, Any]]:
             "term_end": term.get("end"),
         })
     return members
+
+
+# -- local offices -------------------------------------------------------------------------------
+
+
+_OFFICE_TEXT = ("address", "building", "suite", "city", "state", "zip", "phone")
+
+
+def _number(value: str | None) -> float | None:
+    try:
+        return round(float(value), ZIP_DECIMALS)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
+def parse_offices(raw: bytes, members: set[str], problems: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """Return {bioguide: [office, ...]} from legislators-district-offices.csv, for current members only."""
+    reader = csv.DictReader(io.StringIO(raw.decode("utf-8-sig")))
+    missing = {"bioguide", "address", "city", "state"} - set(reader.fieldnames or ())
+    if missing:
+        problems.append(f"offices: missing columns {', '.join(sorted(missing))}")
+        return {}
+    offices: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in reader:
+        bioguide = (row.get("bioguide") or "").strip()
+        if bioguide not in members or not (row.get("address") or "").strip():
+            continue
+
+        text = {key: (row.get(key) or "").strip() or None for key in _OFFICE_TEXT}
+        offices[bioguide].append({
+            **text, "city": text["city"] or "", "state": text["state"] or "",
+            "lat": _number(row.get("latitude")), "lon": _number(row.get("longitude")),
+        })
+    for entries in offices.values():
+        entries.sort(key=lambda o: (o["state"], o["city"], o["address"]))
+    return dict(offices)
 
 
 # -- boundaries ----------------------------------------------------------------------------------
@@ -341,6 +390,8 @@ def assemble(
     shapes = parse_boundaries(raw["boundaries"], problems)
     zctas = parse_zccd(raw["zccd"], problems)
     places, places_origin = read_places(inputs.zipcodes)
+    offices_raw = read_input("offices", inputs.offices) if inputs.offices else None
+    offices = parse_offices(offices_raw, {m["bioguide"] for m in members}, problems) if offices_raw else None
     if problems:
         raise BuildError(problems)
 
@@ -430,6 +481,8 @@ def assemble(
         ZIPS_FILE: _dump({"zips": zips}),
         BOUNDARIES_FILE: _dump({"districts": shapes, "territory_zips": territory_zips}),
     }
+    if offices is not None:
+        files[OFFICES_FILE] = _dump({"offices": offices})
     legislators_sha = sha256(raw["legislators"])
     known_as_of = KNOWN_SNAPSHOTS.get(legislators_sha, {}).get("date")
     manifest = {
@@ -442,6 +495,8 @@ def assemble(
         },
         "sources": {name: _source_entry(name, getattr(inputs, name), raw[name]) for name in DIR_LAYOUT},
     }
+    if offices_raw is not None:
+        manifest["sources"]["offices"] = _source_entry("offices", inputs.offices or "", offices_raw)
     places_bytes = _dump(sorted(places_by_zip.items()))
     manifest["sources"]["zipcodes"] = {
         **places_origin,
@@ -461,6 +516,7 @@ def assemble(
         "unresolved": unresolved,
         "postal_state_added": postal_state_added,
         "members": len(members),
+        "offices": sum(len(v) for v in (offices or {}).values()),
         "seats": len(seats),
     }
     return files, summary
@@ -527,6 +583,8 @@ def build(
         # Rename file by file; the manifest last, so it never describes files that are not there yet.
         for name in sorted(files, key=lambda n: n == MANIFEST_FILE):
             os.replace(staging / name, out_dir / name)
+        if OFFICES_FILE not in files:  # a build without offices must not leave an older file behind
+            (out_dir / OFFICES_FILE).unlink(missing_ok=True)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return BuildResult(files=files, report=report, summary=summary)

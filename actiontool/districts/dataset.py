@@ -9,6 +9,8 @@ File formats (written by `actiontool.districts.build`):
 - members.json: {"members": {bioguide: {...}}, "house": {label: bioguide | null},
   "senate": {state: [bioguide]}}
 - zips.json: {"zips": {zip: "city|state|lat|lon|type|basis|label,label"}}
+- offices.json (optional): {"offices": {bioguide: [{address, building, suite, city, state, zip, phone, lat,
+  lon}]}}
 - boundaries.json: {"districts": {label: [[ring, ...], ...]}, "territory_zips": {zip: [lat, lon, state]}}
 """
 
@@ -31,6 +33,7 @@ from actiontool.districts.model import (
     Lookup,
     Member,
     NotFound,
+    Office,
     district_label,
 )
 
@@ -38,6 +41,7 @@ MANIFEST_FILE = "MANIFEST.json"
 MEMBERS_FILE = "members.json"
 ZIPS_FILE = "zips.json"
 BOUNDARIES_FILE = "boundaries.json"
+OFFICES_FILE = "offices.json"  # optional: older or minimal data folders may lack it
 DATA_FILES = (MEMBERS_FILE, ZIPS_FILE, BOUNDARIES_FILE)
 
 NEAR_BOUNDARY_KM = 2.0  # the 1:20,000,000 boundaries can be off by about this much
@@ -146,6 +150,7 @@ class Dataset:
         self._boundaries: Any = None
         self._territory_zips: dict[str, list[Any]] = {}
         self._boundary_lock = threading.Lock()
+        self._offices: dict[str, tuple[Office, ...]] | None = None
 
     # -- members and seats ---------------------------------------------------------------------
 
@@ -180,6 +185,16 @@ class Dataset:
     def senate(self) -> dict[str, tuple[Member, ...]]:
         """Return {state: senators} for every state with senators."""
         return dict(self._senators)
+
+    def offices(self, bioguide: str) -> tuple[Office, ...]:
+        """Return the member's local offices (loaded on first use; none when the data has no offices file)."""
+        if self._offices is None:
+            path = self.data_dir / OFFICES_FILE
+            raw = _read_json(path)["offices"] if path.is_file() else {}
+            self._offices = {
+                b: tuple(Office(bioguide=b, **office) for office in offices) for b, offices in raw.items()
+            }
+        return self._offices.get(bioguide, ())
 
     # -- ZIPs ----------------------------------------------------------------------------------
 

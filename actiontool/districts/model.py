@@ -85,6 +85,41 @@ class Member:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class Office:
+    """A member's local (district or state) office, from congress-legislators' district offices file."""
+
+    bioguide: str
+    address: str
+    building: str | None
+    suite: str | None
+    city: str
+    state: str
+    zip: str | None
+    phone: str | None
+    lat: float | None
+    lon: float | None
+
+    def one_line(self) -> str:
+        """Return the address on one line: `205 4th Ave. NE, Suite 104, Cullman, AL 35055`."""
+        parts = [self.address, self.building, self.suite, self.city, f"{self.state} {self.zip or ''}".strip()]
+        return ", ".join(p for p in parts if p)
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the office as a JSON object."""
+        return {
+            "address": self.address,
+            "building": self.building,
+            "suite": self.suite,
+            "city": self.city,
+            "state": self.state,
+            "zip": self.zip,
+            "phone": self.phone,
+            "lat": self.lat,
+            "lon": self.lon,
+        }
+
+
 def district_label(state: str, district: int) -> str:
     """Return `WI-3`, or `AK-AL` for district 0 (at-large and non-voting seats)."""
     return f"{state}-AL" if district == 0 else f"{state}-{district}"

@@ -16,7 +16,7 @@ def test_the_same_inputs_give_byte_identical_files(tmp_path: Path) -> None:
     build_tiny(inputs, tmp_path / "a")
     build_tiny(inputs, tmp_path / "b")
     names = sorted(p.name for p in (tmp_path / "a").iterdir())
-    assert names == ["MANIFEST.json", "boundaries.json", "members.json", "zips.json"]
+    assert names == ["MANIFEST.json", "boundaries.json", "members.json", "offices.json", "zips.json"]
     for name in names:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
 
@@ -27,7 +27,7 @@ def test_the_manifest_records_every_source_and_the_dataset(tmp_path: Path) -> No
     manifest = json.loads((tmp_path / "out" / "MANIFEST.json").read_text())
     assert manifest["dataset"]["as_of"] == "2026-06-15"
     assert (manifest["dataset"]["congress"], manifest["dataset"]["congress_ends"]) == (119, "2027-01-03")
-    assert set(manifest["sources"]) == {"legislators", "zccd", "boundaries", "zipcodes"}
+    assert set(manifest["sources"]) == {"legislators", "offices", "zccd", "boundaries", "zipcodes"}
     for source in manifest["sources"].values():
         assert len(source["sha256"]) == 64 and source["license"] and source["url"]
     raw = (tmp_path / "in" / "us-zipcodes-congress" / "zccd.csv").read_bytes()
@@ -100,3 +100,13 @@ def test_malformed_json_is_refused(tmp_path: Path) -> None:
     Path(inputs.legislators).write_text("{not json", encoding="utf-8")
     with pytest.raises(BuildError, match="legislators: not JSON"):
         build_tiny(inputs, tmp_path / "out")
+
+
+def test_a_build_without_offices_removes_an_older_offices_file(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    inputs = write_inputs(tmp_path / "in")
+    build_tiny(inputs, tmp_path / "out")
+    assert (tmp_path / "out" / "offices.json").exists()
+    build_tiny(replace(inputs, offices=None), tmp_path / "out")
+    assert not (tmp_path / "out" / "offices.json").exists()

@@ -134,3 +134,11 @@ def test_seats_senators_and_members_are_all_listed(tiny: Dataset) -> None:
     assert len(list(tiny.members())) == 12
     assert tiny.member("nobody") is None
     assert tiny.senators("DC") == ()
+
+
+def test_local_offices_of_current_members_are_kept(tiny: Dataset) -> None:
+    (office,) = tiny.offices("R000001")
+    assert office.one_line() == "1 Main St., Federal Building, Suite 2, Oneville, WI 53001"
+    assert (office.phone, office.lat, office.lon) == ("608-555-0100", 43.5, -89.5)
+    assert tiny.offices("X000000") == ()  # not a current member
+    assert tiny.offices("S000001") == ()

@@ -117,6 +117,12 @@ PLACES = [
 ]
 
 
+OFFICES = """bioguide,id,address,building,city,phone,state,suite,zip,latitude,longitude
+R000001,R000001-oneville,1 Main St.,Federal Building,Oneville,608-555-0100,WI,Suite 2,53001,43.5,-89.5
+X000000,X000000-gone,9 Old Rd.,,Formerton,,WI,,53002,,
+"""
+
+
 def write_inputs(folder: Path, *, people: list[dict[str, Any]] | None = None,
                  zccd: list[tuple[str, str, str, str]] | None = None) -> Inputs:
     """Write the tiny inputs into `folder` (laid out like the upstream copies) and return their Inputs."""
@@ -132,6 +138,8 @@ def write_inputs(folder: Path, *, people: list[dict[str, Any]] | None = None,
     (folder / "boundaries" / "cd119_20m.geojson").write_text(
         json.dumps({"type": "FeatureCollection", "features": FEATURES}), encoding="utf-8")
     (folder / "zipcodes.json").write_text(json.dumps(PLACES), encoding="utf-8")
+    offices = folder / "congress-legislators" / "legislators-district-offices.csv"
+    offices.write_text(OFFICES, encoding="utf-8")
     return Inputs.from_dir(folder, zipcodes=str(folder / "zipcodes.json"))
 
 
