@@ -485,7 +485,7 @@ def load_campaign(path: Path | str, messages_dir: Path | str) -> Campaign:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise CampaignError(str(path), [Problem(0, f"cannot read the file: {exc}")]) from exc
-    campaign = parse_campaign(text, str(path.name), expected_slug=path.stem)
+    campaign = parse_campaign(text, str(path), expected_slug=path.stem)
     check_renders(campaign, messages_dir)
     return campaign
 

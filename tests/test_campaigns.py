@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -174,3 +175,47 @@ def test_sandbox_escape_in_a_template_fails_at_load(tmp_path: Path, messages: Pa
     (messages / "demo.en.txt.j2").write_text("{{ ''.__class__.__mro__[1].__subclasses__() }}")
     with pytest.raises(CampaignError, match="does not render"):
         load_campaign(write(tmp_path, VALID), messages)
+
+
+# -- the `actiontool campaign` commands ---------------------------------------------------------------
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> Any:
+    from click.testing import CliRunner
+
+    from actiontool.cli import main
+
+    return CliRunner().invoke(main, list(args), env=env)
+
+
+def test_cli_check_accepts_the_default_campaign() -> None:
+    result = run_cli("campaign", "check", str(data_dir() / "campaigns" / "detect-and-defeat.yaml"))
+    assert result.exit_code == 0, result.output
+    assert "OK: detect-and-defeat" in result.output
+    assert "Senator, Representative, Delegate, Resident Commissioner" in result.output
+
+
+def test_cli_check_reports_line_numbered_errors_and_exits_1(tmp_path: Path) -> None:
+    path = write(tmp_path, VALID.replace("goal: 100", "goal: lots"))
+    result = run_cli("campaign", "check", str(path))
+    assert result.exit_code == 1
+    assert f"{path}:12: goal must be a whole number of at least 1" in result.output
+
+
+def test_cli_check_reports_a_letter_that_does_not_render(tmp_path: Path) -> None:
+    path = write(tmp_path, VALID.replace("demo.en.txt.j2", "missing.txt.j2"))
+    result = run_cli("campaign", "check", str(path))
+    assert result.exit_code == 1 and "does not render" in result.output
+
+
+def test_cli_list_shows_campaigns_and_flags_invalid_ones(tmp_path: Path) -> None:
+    folder = tmp_path / "campaigns"
+    folder.mkdir()
+    (folder / "detect-and-defeat.yaml").write_text(
+        (data_dir() / "campaigns" / "detect-and-defeat.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    ok = run_cli("campaign", "list", env={"ACTIONTOOL_CAMPAIGNS_DIR": str(folder)})
+    assert ok.exit_code == 0, ok.output
+    assert ok.output.startswith("detect-and-defeat\tlive\ttargets both")
+    write(folder, VALID.replace("status: live", "status: maybe"), "demo.yaml")
+    bad = run_cli("campaign", "list", env={"ACTIONTOOL_CAMPAIGNS_DIR": str(folder)})
+    assert bad.exit_code == 1
+    assert "demo\tINVALID" in bad.output and "demo.yaml:2: status must be one of" in bad.output

@@ -34,6 +34,6 @@ def _register() -> None:
 
 # One module per feature; each defines register(group).
 _COMMAND_MODULES: tuple[str, ...] = ("serve", "db", "lookup", "data", "worker", "cwc", "purge",
-                                     "organizer", "stats", "dev")
+                                     "organizer", "stats", "dev", "campaign")
 
 _register()
