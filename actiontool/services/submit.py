@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Insert, func, select
+from sqlalchemy import Insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from actiontool.models import FAILED, NEEDS_CONSTITUENT, QUEUED, Action, Message, new_message_id, utcnow
+from actiontool.models import NEEDS_CONSTITUENT, QUEUED, Action, Message, new_message_id, utcnow
 
 REF_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
@@ -215,8 +215,11 @@ def existing_receipt(session: Session, campaign: str, key: str, bioguides: Seque
 
 
 def message_count(session: Session, campaign: str) -> int:
-    """Return how many messages the campaign's public counter shows: all written except failed ones."""
-    return session.execute(
-        select(func.count()).select_from(Message)
-        .where(Message.campaign == campaign, Message.status != FAILED)
-    ).scalar_one()
+    """Return how many messages the campaign's public counter shows: all written except failed ones.
+
+    Read from the roll-up kept in step by `_after_insert` and `outbox.set_status`: one primary-key row,
+    however many messages there are.
+    """
+    from actiontool.services import counts
+
+    return counts.public_message_count(counts.campaign_totals(session, campaign))
