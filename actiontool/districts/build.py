@@ -276,6 +276,8 @@ def parse_boundaries(raw: bytes, problems: list[str]) -> dict[str, list[list[lis
     for feature in features:
         props = feature.get("properties") or {}
         geometry = feature.get("geometry") or {}
+        if str(props.get("CD119FP", "")).upper() == "ZZ":
+            continue  # Census: water or land assigned to no district
         try:
             state = str(props["DISTRICT_ID"]).split("-")[0]
             number = _district_number(props)
@@ -342,6 +344,13 @@ def read_places(source: str | None) -> tuple[list[dict[str, Any]], dict[str, str
             raise BuildError([f"zipcodes: not JSON ({exc})"]) from None
         origin = {"url": source_url("zipcodes", source) if source.startswith("http") else "local file",
                   "version": "unknown"}
+    if not isinstance(records, list):
+        raise BuildError(["zipcodes: expected a JSON list of ZIP records"])
+    bad = [r for r in records if not isinstance(r, dict) or not str(r.get("zip_code", "")).isdigit()
+           or len(str(r.get("zip_code"))) != 5]
+    if bad:
+        example = str(bad[0])[:80]
+        raise BuildError([f"zipcodes: {len(bad)} record(s) without a five-digit zip_code, e.g. {example}"])
     return records, origin
 
 
@@ -425,7 +434,8 @@ def assemble(
     seats_per_state: dict[str, int] = defaultdict(int)
     for label in seats:
         seats_per_state[label.split("-")[0]] += 1
-    places_by_zip = {p["zip_code"]: p for p in places if p.get("state") in STATES | NON_VOTING}
+    represented = STATES | NON_VOTING  # not military mail (AA, AE, AP) nor the freely associated states
+    places_by_zip = {p["zip_code"]: p for p in places if p.get("state") in represented}
 
     zips: dict[str, str] = {}
     unresolved: list[str] = []

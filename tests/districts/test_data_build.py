@@ -110,3 +110,11 @@ def test_a_build_without_offices_removes_an_older_offices_file(tmp_path: Path) -
     assert (tmp_path / "out" / "offices.json").exists()
     build_tiny(replace(inputs, offices=None), tmp_path / "out")
     assert not (tmp_path / "out" / "offices.json").exists()
+
+
+def test_zip_records_without_a_zip_code_are_refused(tmp_path: Path) -> None:
+    inputs = write_inputs(tmp_path / "in")
+    Path(inputs.zipcodes or "").write_text('[{"zip_code": "123", "state": "WI"}]', encoding="utf-8")
+    with pytest.raises(BuildError, match="1 record\\(s\\) without a five-digit zip_code"):
+        build_tiny(inputs, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
