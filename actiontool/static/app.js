@@ -27,6 +27,27 @@
     });
   });
 
+  // Live counter: refresh the campaign's count now and then while the page is open (a few times only).
+  var counter = document.querySelector("[data-count-url]");
+  if (counter && window.fetch) {
+    var polls = 0;
+    var refresh = function () {
+      polls += 1;
+      fetch(counter.getAttribute("data-count-url"), { headers: { "Accept": "application/json" } })
+        .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
+        .then(function (data) {
+          if (typeof data.messages !== "number") { return; }
+          var number = counter.querySelector(".count");
+          var bar = counter.querySelector("progress");
+          number.textContent = data.messages.toLocaleString(document.documentElement.lang || "en");
+          if (bar) { bar.value = Math.min(data.messages, Number(bar.max)); }
+        })
+        .catch(function () { /* keep the number the server rendered */ });
+      if (polls < 20) { window.setTimeout(refresh, 30000); }
+    };
+    window.setTimeout(refresh, 30000);
+  }
+
   // "Use my location": browser geolocation -> point lookup -> preselect the matching district.
   var geo = document.querySelector("[data-geo]");
   var locate = document.getElementById("use-location");
