@@ -118,3 +118,33 @@ def test_zip_records_without_a_zip_code_are_refused(tmp_path: Path) -> None:
     with pytest.raises(BuildError, match="1 record\\(s\\) without a five-digit zip_code"):
         build_tiny(inputs, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_inputs_can_be_urls(tmp_path: Path) -> None:
+    import functools
+    import http.server
+    import threading
+    from dataclasses import replace
+
+    inputs = write_inputs(tmp_path / "in")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path / "in"))
+    handler.log_message = lambda *args: None  # type: ignore[attr-defined]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        by_url = replace(inputs, legislators=f"{base}/congress-legislators/legislators-current.json",
+                         zccd=f"{base}/us-zipcodes-congress/zccd.csv",
+                         boundaries=f"{base}/boundaries/cd119_20m.geojson")
+        build_tiny(by_url, tmp_path / "from-urls")
+        with pytest.raises(BuildError, match="cannot fetch zccd from .*404"):
+            build_tiny(replace(by_url, zccd=f"{base}/missing.csv"), tmp_path / "refused")
+    finally:
+        server.shutdown()
+        server.server_close()
+    build_tiny(inputs, tmp_path / "from-files")
+    manifest = json.loads((tmp_path / "from-urls" / "MANIFEST.json").read_text())
+    assert manifest["sources"]["zccd"]["url"] == f"{base}/us-zipcodes-congress/zccd.csv"
+    zips = [(tmp_path / folder / "zips.json").read_bytes() for folder in ("from-urls", "from-files")]
+    assert zips[0] == zips[1]
