@@ -8,8 +8,10 @@ several workers never send it twice; it goes only when SMTP is configured and a 
 from __future__ import annotations
 
 import logging
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import Flask
 from sqlalchemy import and_, or_, select
@@ -150,14 +152,18 @@ def record(session: Session, job: ReceiptJob, failure: DeliveryFailure | None, s
 
 
 def send_due(app: Flask, sessions: sessionmaker[Session], settings: DeliverySettings, *,
-             limit: int = 10) -> int:
-    """Claim, send and record due receipt e-mails; return how many were attempted (0 without SMTP)."""
+             limit: int = 10, lock: AbstractContextManager[Any] | None = None) -> int:
+    """Claim, send and record due receipt e-mails; return how many were attempted (0 without SMTP).
+
+    `lock` is held around each database transaction (the worker's SQLite write lock), not while sending.
+    """
     if not settings.smtp.configured:
         return 0
-    with sessions() as session:
+    lock = lock or nullcontext()
+    with lock, sessions() as session:
         jobs = claim_receipts(session, settings, limit=limit)
     for job in jobs:
         failure = send_one(app, job, settings)
-        with sessions() as session:
+        with lock, sessions() as session:
             record(session, job, failure, settings)
     return len(jobs)

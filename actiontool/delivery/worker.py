@@ -10,9 +10,11 @@ Message-ID). Outcomes are recorded only through `actiontool.services.outbox.set_
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -241,6 +243,12 @@ class Worker:
         self.stopping = threading.Event()
         self.counts: Counter[str] = Counter()
         self._counts_lock = threading.Lock()
+        # SQLite has one writer; threads of this process queue on a lock rather than in SQLite's busy
+        # handler, which sleeps in growing steps. Other processes still wait in the busy handler.
+        bind = self.sessions.kw.get("bind")
+        sqlite = bind is not None and bind.dialect.name == "sqlite"
+        self._write_lock: Any = threading.Lock() if sqlite else contextlib.nullcontext()
+        self._next_receipts = 0.0
 
     def stop(self) -> None:
         """Ask every thread to finish its current delivery and exit."""
@@ -249,16 +257,29 @@ class Worker:
     def step(self) -> int:
         """Claim one batch, deliver it and record the outcomes; return how many items were handled."""
         handled = 0
-        with self.sessions() as session:
+        with self._write_lock, self.sessions() as session:
             claims = claim_messages(session, self.campaigns, self.settings.worker)
         for claim in claims:
             failure = deliver(claim, self.channels)
-            with self.sessions() as session:
+            with self._write_lock, self.sessions() as session:
                 status = record_outcome(session, claim, failure, self.settings.worker)
             self._count(status)
             handled += 1
-        handled += receipt.send_due(self.app, self.sessions, self.settings, limit=self.settings.worker.batch)
+        if self._receipts_due(idle=not claims):
+            handled += receipt.send_due(self.app, self.sessions, self.settings,
+                                        limit=self.settings.worker.batch, lock=self._write_lock)
         return handled
+
+    def _receipts_due(self, *, idle: bool) -> bool:
+        """Return True when receipt e-mails should be looked for: when idle, else once per poll interval."""
+        if not self.settings.smtp.configured:
+            return False
+        now = time.monotonic()
+        with self._counts_lock:
+            if idle or now >= self._next_receipts:
+                self._next_receipts = now + self.settings.worker.poll_seconds
+                return True
+        return False
 
     def _count(self, status: str) -> None:
         with self._counts_lock:
