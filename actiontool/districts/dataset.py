@@ -294,7 +294,8 @@ class Dataset:
                     if label not in inside]
             labels = inside + near
             status = "exact" if len(labels) == 1 else "ambiguous"
-            return self._point_answer(query, labels, status, "point", near_boundary=bool(near))
+            # Two polygons can overlap where the generalised lines cross: that point is at a boundary too.
+            return self._point_answer(query, labels, status, "point", near_boundary=len(labels) > 1)
         coast = boundaries.within_km(lat_f, lon_f, COAST_KM)
         if coast:
             labels = [label for label, _ in coast]
