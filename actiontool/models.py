@@ -226,6 +226,47 @@ class MessageCount(Base):
     failed: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class MemberDayCount(Base):
+    """Messages per campaign × day × member × channel (no source): the coarser roll-up most views read."""
+
+    __tablename__ = "message_counts_by_member"
+    __table_args__ = (Index("ix_message_counts_by_member_state", "campaign", "state", "district"),)
+
+    campaign: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    bioguide: Mapped[str] = mapped_column(String(10), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    state: Mapped[str] = mapped_column(String(2))
+    district: Mapped[Optional[int]] = mapped_column(Integer)
+    chamber: Mapped[str] = mapped_column(String(6))
+    member_name: Mapped[str] = mapped_column(String(200))
+    queued: Mapped[int] = mapped_column(Integer, default=0)
+    sending: Mapped[int] = mapped_column(Integer, default=0)
+    delivered: Mapped[int] = mapped_column(Integer, default=0)
+    needs_constituent: Mapped[int] = mapped_column(Integer, default=0)
+    handed_off: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SourceDayCount(Base):
+    """Messages per campaign × day × state × source × channel: the roll-up of views by or filtered on ref."""
+
+    __tablename__ = "message_counts_by_source"
+    __table_args__ = (Index("ix_message_counts_by_source_ref", "campaign", "ref"),)
+
+    campaign: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    state: Mapped[str] = mapped_column(String(2), primary_key=True)
+    ref: Mapped[str] = mapped_column(String(64), primary_key=True)  # "" when the action had no ref
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    queued: Mapped[int] = mapped_column(Integer, default=0)
+    sending: Mapped[int] = mapped_column(Integer, default=0)
+    delivered: Mapped[int] = mapped_column(Integer, default=0)
+    needs_constituent: Mapped[int] = mapped_column(Integer, default=0)
+    handed_off: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class ActionCount(Base):
     """Actions per campaign × day × state × district × source."""
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Insert, Table, case, delete, func, inspect, select, update
@@ -26,8 +27,10 @@ from actiontool.models import (
     ActionCount,
     CampaignConstituent,
     CampaignCount,
+    MemberDayCount,
     Message,
     MessageCount,
+    SourceDayCount,
     utcnow,
 )
 
@@ -36,7 +39,29 @@ ACTION_COUNTS: Table = ActionCount.__table__  # type: ignore[assignment]
 CAMPAIGN_COUNTS: Table = CampaignCount.__table__  # type: ignore[assignment]
 CONSTITUENTS: Table = CampaignConstituent.__table__  # type: ignore[assignment]
 
-_MESSAGE_KEY = ("campaign", "day", "bioguide", "ref", "channel")
+MEMBER_COUNTS: Table = MemberDayCount.__table__  # type: ignore[assignment]
+SOURCE_COUNTS: Table = SourceDayCount.__table__  # type: ignore[assignment]
+
+
+@dataclass(frozen=True)
+class Rollup:
+    """One message roll-up table: its key columns and the columns that depend on the key."""
+
+    table: Table
+    key: tuple[str, ...]
+    extra: tuple[str, ...] = ()
+
+
+# Finest first. Each view reads the smallest roll-up that has the columns it groups or filters by
+# (services.stats.rollup_for); every hook updates all three, always in this order, so no deadlocks.
+ROLLUPS: tuple[Rollup, ...] = (
+    Rollup(MESSAGE_COUNTS, ("campaign", "day", "bioguide", "ref", "channel"),
+           ("state", "district", "chamber", "member_name")),
+    Rollup(MEMBER_COUNTS, ("campaign", "day", "bioguide", "channel"),
+           ("state", "district", "chamber", "member_name")),
+    Rollup(SOURCE_COUNTS, ("campaign", "day", "state", "ref", "channel")),
+)
+_MESSAGE_FIELD = {"day": "created_day"}  # roll-up column -> Message attribute, where the names differ
 
 
 def _insert(session: Session, table: Table) -> Any:
@@ -68,27 +93,31 @@ def _upsert_adding(session: Session, table: Table, keys: tuple[str, ...], values
     session.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=set_))  # type: ignore[attr-defined]
 
 
+def _message_value(message: Any, column: str) -> Any:
+    """Return the roll-up column's value for a message ("" for a missing ref)."""
+    value = _get(message, _MESSAGE_FIELD.get(column, column))
+    return (value or "") if column == "ref" else value
+
+
 def record_new_messages(session: Session, messages: Iterable[Any]) -> None:
     """Count freshly inserted messages (ORM objects or RETURNING rows) in the caller's transaction."""
-    groups: dict[tuple[Any, ...], Counter[str]] = {}
-    attrs: dict[tuple[Any, ...], dict[str, Any]] = {}
+    messages = list(messages)
+    for rollup in ROLLUPS:
+        groups: dict[tuple[Any, ...], Counter[str]] = {}
+        attrs: dict[tuple[Any, ...], dict[str, Any]] = {}
+        for message in messages:
+            key = tuple(_message_value(message, c) for c in rollup.key)
+            groups.setdefault(key, Counter())[_get(message, "status")] += 1
+            attrs.setdefault(key, {c: _message_value(message, c) for c in rollup.extra})
+        for key in sorted(groups, key=lambda k: tuple(str(part) for part in k)):
+            values = {**dict(zip(rollup.key, key, strict=True)), **attrs[key]}
+            _upsert_adding(session, rollup.table, rollup.key, values, dict(groups[key]))
     per_campaign: dict[str, Counter[str]] = {}
     keys_seen: dict[str, set[str]] = {}
     for message in messages:
         campaign = _get(message, "campaign")
-        status = _get(message, "status")
-        key = (campaign, _get(message, "created_day"), _get(message, "bioguide"),
-               _get(message, "ref") or "", _get(message, "channel"))
-        groups.setdefault(key, Counter())[status] += 1
-        attrs.setdefault(key, {
-            "state": _get(message, "state"), "district": _get(message, "district"),
-            "chamber": _get(message, "chamber"), "member_name": _get(message, "member_name"),
-        })
-        per_campaign.setdefault(campaign, Counter())[status] += 1
+        per_campaign.setdefault(campaign, Counter())[_get(message, "status")] += 1
         keys_seen.setdefault(campaign, set()).add(_get(message, "constituent_key"))
-    for key in sorted(groups, key=lambda k: tuple(str(part) for part in k)):
-        values = {**dict(zip(_MESSAGE_KEY, key, strict=True)), **attrs[key]}
-        _upsert_adding(session, MESSAGE_COUNTS, _MESSAGE_KEY, values, dict(groups[key]))
     for campaign in sorted(per_campaign):
         new_constituents = 0
         for constituent_key in sorted(k for k in keys_seen[campaign] if k):
@@ -123,11 +152,10 @@ def record_status_change(session: Session, message: Message, old: str, new: str)
     state = inspect(message)
     if state.transient or state.pending:
         return  # not inserted yet: record_new_messages will count it with its final status
-    key = {"campaign": message.campaign, "day": message.created_day, "bioguide": message.bioguide,
-           "ref": message.ref or "", "channel": message.channel}
-    moves = {old: MESSAGE_COUNTS.c[old] - 1, new: MESSAGE_COUNTS.c[new] + 1}
-    session.execute(update(MESSAGE_COUNTS).where(*(MESSAGE_COUNTS.c[k] == v for k, v in key.items()))
-                    .values(**moves))
+    for rollup in ROLLUPS:
+        t = rollup.table.c
+        where = [t[c] == _message_value(message, c) for c in rollup.key]
+        session.execute(update(rollup.table).where(*where).values({old: t[old] - 1, new: t[new] + 1}))
     session.execute(update(CAMPAIGN_COUNTS).where(CAMPAIGN_COUNTS.c.campaign == message.campaign).values(
         **{old: CAMPAIGN_COUNTS.c[old] - 1, new: CAMPAIGN_COUNTS.c[new] + 1, "updated_at": utcnow()}))
 
@@ -142,18 +170,14 @@ def rebuild(session: Session, campaign: str | None = None) -> None:
     def scoped(stmt: Any, column: Any) -> Any:
         return stmt if campaign is None else stmt.where(column == campaign)
 
-    for table in (MESSAGE_COUNTS, ACTION_COUNTS, CAMPAIGN_COUNTS, CONSTITUENTS):
+    for table in (*(r.table for r in ROLLUPS), ACTION_COUNTS, CAMPAIGN_COUNTS, CONSTITUENTS):
         session.execute(scoped(delete(table), table.c.campaign))
-    ref = func.coalesce(Message.ref, "")
-    message_rows = scoped(select(
-        Message.campaign, Message.created_day, Message.bioguide, ref, Message.channel,
-        func.max(Message.state), func.max(Message.district), func.max(Message.chamber),
-        func.max(Message.member_name), *(_status_sum(s) for s in STATUSES),
-    ), Message.campaign).group_by(
-        Message.campaign, Message.created_day, Message.bioguide, ref, Message.channel)
-    session.execute(MESSAGE_COUNTS.insert().from_select(
-        ["campaign", "day", "bioguide", "ref", "channel", "state", "district", "chamber", "member_name",
-         *STATUSES], message_rows))
+    message_columns = {"day": Message.created_day, "ref": func.coalesce(Message.ref, "")}
+    for rollup in ROLLUPS:
+        keys = [message_columns.get(c, getattr(Message, c, None)) for c in rollup.key]
+        rows = scoped(select(*keys, *(func.max(getattr(Message, c)) for c in rollup.extra),
+                             *(_status_sum(s) for s in STATUSES)), Message.campaign).group_by(*keys)
+        session.execute(rollup.table.insert().from_select([*rollup.key, *rollup.extra, *STATUSES], rows))
     action_ref = func.coalesce(Action.ref, "")
     label = func.coalesce(Action.district_label, "")
     action_rows = scoped(select(Action.campaign, Action.created_day, Action.state, label, action_ref,

@@ -14,11 +14,17 @@ from dataclasses import asdict, dataclass, replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, func, literal, select
+from sqlalchemy import ColumnElement, Connection, Select, Table, func, literal, select
 from sqlalchemy.orm import Session
 
 from actiontool.models import CHANNELS, FAILED, NEEDS_CONSTITUENT, STATUSES, Action, Message
-from actiontool.services.counts import ACTION_COUNTS, MESSAGE_COUNTS, campaign_totals
+from actiontool.services.counts import (
+    ACTION_COUNTS,
+    MEMBER_COUNTS,
+    MESSAGE_COUNTS,
+    SOURCE_COUNTS,
+    campaign_totals,
+)
 
 DIMENSIONS: tuple[str, ...] = ("day", "state", "district", "member", "source", "channel", "status")
 SORTS: tuple[str, ...] = ("key", "messages", *STATUSES)
@@ -117,9 +123,36 @@ def _ref_value(ref: str) -> str:
     return "" if ref == NO_REF else ref
 
 
-def _message_where(campaign: str, filters: Filters) -> list[ColumnElement[bool]]:
+# Which columns a grouping needs, besides those of the filters.
+_DIM_COLUMNS: dict[str, set[str]] = {
+    "day": {"day"}, "state": {"state"}, "district": {"district"}, "member": {"member"}, "source": {"ref"},
+    "channel": {"channel"}, "status": set(),
+}
+
+
+def rollup_for(dim: str, filters: Filters) -> Table:
+    """Return the smallest roll-up that has every column the grouping and the filters need.
+
+    by member (day × member × channel) answers everything without a source; by source (day × state ×
+    source × channel) everything with a source but without district or member; the finest roll-up the rest.
+    """
+    needed = set(_DIM_COLUMNS[dim])
+    if filters.state:
+        needed.add("state")
+    if filters.district:
+        needed.add("district")
+    if filters.ref is not None:
+        needed.add("ref")
+    if "ref" not in needed:
+        return MEMBER_COUNTS
+    if not needed & {"district", "member"}:
+        return SOURCE_COUNTS
+    return MESSAGE_COUNTS
+
+
+def _message_where(campaign: str, filters: Filters, table: Table) -> list[ColumnElement[bool]]:
     """Return the WHERE clauses of a message roll-up query."""
-    t = MESSAGE_COUNTS.c
+    t = table.c
     where: list[ColumnElement[bool]] = [t.campaign == campaign]
     if filters.date_from:
         where.append(t.day >= filters.date_from)
@@ -137,9 +170,9 @@ def _message_where(campaign: str, filters: Filters) -> list[ColumnElement[bool]]
     return where
 
 
-def _status_sums(filters: Filters) -> list[Any]:
+def _status_sums(filters: Filters, table: Table) -> list[Any]:
     """Return SUM(column) per status; a status filter zeroes the other statuses."""
-    return [func.coalesce(func.sum(MESSAGE_COUNTS.c[s]), 0).label(s)
+    return [func.coalesce(func.sum(table.c[s]), 0).label(s)
             if filters.status in (None, s) else literal(0).label(s) for s in STATUSES]
 
 
@@ -152,7 +185,9 @@ def totals(session: Session, campaign: str, filters: Filters = Filters()) -> dic
     if not filters.active:
         row = campaign_totals(session, campaign)
         return {**row, "messages": sum(row[s] for s in STATUSES)}
-    sums = session.execute(select(*_status_sums(filters)).where(*_message_where(campaign, filters))).one()
+    table = rollup_for("status", filters)
+    where = _message_where(campaign, filters, table)
+    sums = session.execute(select(*_status_sums(filters, table)).where(*where)).one()
     result: dict[str, Any] = {s: int(v) for s, v in zip(STATUSES, sums, strict=True)}
     result["messages"] = sum(result[s] for s in STATUSES)
     result["actions"] = int(session.execute(
@@ -180,17 +215,11 @@ def _action_where(campaign: str, filters: Filters) -> list[ColumnElement[bool]]:
     return where
 
 
-def _group_columns(dim: str) -> list[Any]:
+def _group_columns(dim: str, table: Table) -> list[Any]:
     """Return the roll-up columns a dimension groups by."""
-    t = MESSAGE_COUNTS.c
-    return {
-        "day": [t.day],
-        "state": [t.state],
-        "district": [t.state, t.district],
-        "member": [t.bioguide],
-        "source": [t.ref],
-        "channel": [t.channel],
-    }[dim]
+    names = {"day": ["day"], "state": ["state"], "district": ["state", "district"], "member": ["bioguide"],
+             "source": ["ref"], "channel": ["channel"]}[dim]
+    return [table.c[name] for name in names]
 
 
 def by(session: Session, campaign: str, dim: str, filters: Filters = Filters(), *, sort: str = "key",
@@ -219,16 +248,17 @@ def sort_rows(rows: list[dict[str, Any]], sort: str, descending: bool) -> list[d
 
 def _grouped(session: Session, campaign: str, dim: str, filters: Filters) -> list[dict[str, Any]]:
     """Run one GROUP BY over message_counts."""
-    t = MESSAGE_COUNTS.c
-    groups = _group_columns(dim)
+    table = rollup_for(dim, filters)
+    t = table.c
+    groups = _group_columns(dim, table)
     extra: list[Any] = []
     if dim == "member":
         extra = [func.max(t.member_name).label("member_name"), func.max(t.chamber).label("chamber"),
                  func.max(t.state).label("m_state"), func.max(t.district).label("m_district")]
     elif dim == "district":
         extra = [func.max(t.member_name).label("member_name"), func.max(t.bioguide).label("bioguide")]
-    sums = _status_sums(filters)
-    stmt: Select[Any] = select(*groups, *extra, *sums).where(*_message_where(campaign, filters))
+    sums = _status_sums(filters, table)
+    stmt: Select[Any] = select(*groups, *extra, *sums).where(*_message_where(campaign, filters, table))
     if dim == "district":
         stmt = stmt.where(t.district.is_not(None))
     stmt = stmt.group_by(*groups)
@@ -276,14 +306,14 @@ def _by_status(session: Session, campaign: str, filters: Filters) -> list[dict[s
 
 def states_with_messages(session: Session, campaign: str) -> list[str]:
     """Return the states that have messages in the campaign, for the filter choices."""
-    t = MESSAGE_COUNTS.c
+    t = MEMBER_COUNTS.c
     return list(session.execute(select(t.state).where(t.campaign == campaign).distinct().order_by(t.state))
                 .scalars())
 
 
 def refs_with_messages(session: Session, campaign: str, limit: int = 500) -> list[str]:
     """Return the ref codes seen in the campaign (NO_REF for none), for the filter choices."""
-    t = MESSAGE_COUNTS.c
+    t = SOURCE_COUNTS.c
     refs = session.execute(select(t.ref).where(t.campaign == campaign).distinct().order_by(t.ref)
                            .limit(limit)).scalars()
     return [r or NO_REF for r in refs]
@@ -291,7 +321,7 @@ def refs_with_messages(session: Session, campaign: str, limit: int = 500) -> lis
 
 def date_bounds(session: Session, campaign: str) -> tuple[date | None, date | None]:
     """Return the first and last day with messages."""
-    t = MESSAGE_COUNTS.c
+    t = MEMBER_COUNTS.c
     stmt = select(func.min(t.day), func.max(t.day)).where(t.campaign == campaign)
     first, last = session.execute(stmt).one()
     return first, last
