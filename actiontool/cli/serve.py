@@ -30,7 +30,11 @@ def serve(host: str, port: int, debug: bool, with_worker: bool) -> None:
         runner.start_background()
         click.echo(f"delivery thread: {describe_channels(dict(app.config))}", err=True)
     try:
-        app.run(host=host, port=port, debug=debug, use_reloader=debug)
+        # Not app.run(): Flask ignores it inside a `flask`-style CLI command (FLASK_RUN_FROM_CLI).
+        from werkzeug.serving import run_simple
+
+        app.debug = debug
+        run_simple(host, port, app, use_reloader=debug, use_debugger=debug, threaded=True)
     finally:
         if runner is not None:
             runner.stop()

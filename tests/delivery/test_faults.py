@@ -110,3 +110,21 @@ def test_two_worker_processes_never_deliver_a_message_twice(
     assert {i: s for i, (s, _) in statuses(app).items()} == {i: DELIVERED for i in ids}
     assert sorted(cwc_server.ids()) == sorted(ids)  # each DeliveryId posted once
     assert cwc_server.accepted == {i: 1 for i in ids}
+
+
+def test_serve_delivers_in_a_thread_of_its_own_process(
+        app: Flask, app_config: dict[str, Any], cwc_server: CwcStandIn, tmp_path: Path) -> None:
+    from tests.delivery.conftest import free_port
+
+    [mid] = add_messages(app)
+    log = open(tmp_path / "serve.log", "wb")  # noqa: SIM115 (closed below)
+    proc = subprocess.Popen([ACTIONTOOL, "serve", "--port", str(free_port())], env=worker_env(app_config),
+                            stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_for(lambda: statuses(app)[mid][0] == DELIVERED, "serve's delivery thread to deliver")
+    finally:
+        proc.terminate()
+        proc.wait(20)
+        log.close()
+    assert cwc_server.accepted == {mid: 1}
+    assert "delivery thread:" in (tmp_path / "serve.log").read_text()
