@@ -73,7 +73,13 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def live_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
+def live_config() -> dict[str, Any]:
+    """Return extra configuration for the served app (tests override this fixture to change it)."""
+    return {}
+
+
+@pytest.fixture
+def live_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, live_config: dict[str, Any]) -> Iterator[Flask]:
     """Return the app (real CSRF, a fresh SQLite file, the fake lookup dataset)."""
     from web.fake_districts import install
 
@@ -84,6 +90,7 @@ def live_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]
         "DATABASE_URL": f"sqlite:///{tmp_path / 'browser.sqlite3'}",
         "RATELIMIT_ENABLED": False,
         "BOT_MIN_FILL_SECONDS": 0,
+        **live_config,
     })
     app.instance_path = str(tmp_path / "instance")
     yield app
