@@ -23,12 +23,14 @@ def serve(host: str, port: int, debug: bool, with_worker: bool) -> None:
     runner = None
     # Under the reloader the parent process only watches files; the worker belongs in the serving child.
     if with_worker and (not debug or os.environ.get("WERKZEUG_RUN_MAIN") == "true"):
-        from actiontool.cli.worker import describe_channels
+        from actiontool.cli.worker import campaign_problems, describe_channels
         from actiontool.delivery.worker import Worker
 
         runner = Worker(app)
         runner.start_background()
         click.echo(f"delivery thread: {describe_channels(dict(app.config))}", err=True)
+        for line in campaign_problems(app):
+            click.echo(line, err=True)
     try:
         # Not app.run(): Flask ignores it inside a `flask`-style CLI command (FLASK_RUN_FROM_CLI).
         from werkzeug.serving import run_simple

@@ -21,6 +21,21 @@ def describe_channels(config: dict[str, object]) -> str:
     return f"{smtp}; {cwc}; {senate}"
 
 
+def campaign_problems(app: object) -> list[str]:
+    """Return one line per delivery error or warning of the app's campaigns (bad options, channels off)."""
+    from actiontool.delivery.campaign_info import check_campaign
+    from actiontool.delivery.settings import from_config
+    from actiontool.web.campaigns import all_campaigns
+
+    settings = from_config(app.config)  # type: ignore[attr-defined]
+    lines = []
+    for slug, campaign in sorted(all_campaigns(app).items()):  # type: ignore[arg-type]
+        errors, warnings = check_campaign(campaign, settings)
+        lines += [f"campaign {slug}: error: {e}" for e in errors]
+        lines += [f"campaign {slug}: warning: {w}" for w in warnings]
+    return lines
+
+
 @click.command("worker")
 @click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
 @click.option("--concurrency", default=1, show_default=True, type=click.IntRange(1, 64),
@@ -43,6 +58,8 @@ def worker(once: bool, concurrency: int) -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     click.echo(f"worker: {describe_channels(dict(app.config))}; concurrency {concurrency}", err=True)
+    for line in campaign_problems(app):
+        click.echo(line, err=True)
     runner.run(once=once)
     summary = ", ".join(f"{n} {status}" for status, n in sorted(runner.counts.items())) or "nothing due"
     click.echo(f"worker stopped: {summary}", err=True)

@@ -4,21 +4,28 @@ from __future__ import annotations
 
 import random
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 from flask import Flask
 
 from actiontool.delivery.backoff import retry_delay
-from actiontool.delivery.errors import DeliveryOptionsError, PermanentFailure, TransientFailure
+from actiontool.delivery.errors import (
+    DeliveryFailure,
+    DeliveryOptionsError,
+    PermanentFailure,
+    TransientFailure,
+)
 from actiontool.delivery.options import parse_chamber, parse_delivery
 from actiontool.delivery.settings import from_config
 from actiontool.delivery.worker import AppCampaigns, Claim, Worker, claim_messages, record_outcome
 from actiontool.models import DELIVERED, FAILED, QUEUED, SENDING, utcnow
 from tests.delivery.conftest import add_messages, message
+from tests.delivery.cwc_standin import CwcStandIn
 
 
-def claim(app: Flask, *, now=None, limit: int | None = None) -> list[Claim]:  # type: ignore[no-untyped-def]
+def claim(app: Flask, *, now: datetime | None = None, limit: int | None = None) -> list[Claim]:
     from actiontool.db import session_factory
 
     settings = from_config(app.config).worker
@@ -26,7 +33,7 @@ def claim(app: Flask, *, now=None, limit: int | None = None) -> list[Claim]:  # 
         return claim_messages(session, AppCampaigns(app), settings, now=now, limit=limit)
 
 
-def record(app: Flask, c: Claim, failure=None, now=None) -> str:  # type: ignore[no-untyped-def]
+def record(app: Flask, c: Claim, failure: DeliveryFailure | None = None, now: datetime | None = None) -> str:
     from actiontool.db import session_factory
 
     with session_factory(app)() as session:
@@ -127,7 +134,7 @@ def test_concurrent_claims_never_hand_out_a_message_twice(app: Flask) -> None:
     assert sorted(taken) == sorted(ids)  # every message once, none twice
 
 
-def test_threads_of_one_worker_deliver_every_message_once(app: Flask, cwc_server) -> None:  # type: ignore[no-untyped-def]
+def test_threads_of_one_worker_deliver_every_message_once(app: Flask, cwc_server: CwcStandIn) -> None:
     ids = add_messages(app, 30)
 
     worker = Worker(app, concurrency=4)
@@ -187,3 +194,22 @@ def test_delivery_options_parse_addresses_per_member_and_chamber() -> None:
 def test_delivery_options_errors_name_the_key(raw: dict[str, object], message: str) -> None:
     with pytest.raises(DeliveryOptionsError, match=message):
         parse_chamber("senate", raw)
+
+
+def test_campaign_delivery_problems_are_reported_by_name(app: Flask) -> None:
+    from actiontool.cli.worker import campaign_problems
+
+    app.config["SMTP_HOST"] = None  # the campaign's senate channel is smtp: now unavailable
+    assert campaign_problems(app) == [
+        "campaign test-delivery: warning: delivery.senate.channel is smtp, which this server has not "
+        "configured: those letters go back to the constituent (hand-off)"]
+
+
+def test_check_campaign_rejects_bad_smtp_options(tmp_path: Path) -> None:
+    from actiontool.campaigns import parse_campaign
+    from actiontool.delivery.campaign_info import check_campaign
+    from tests.delivery.conftest import write_campaign
+
+    text = write_campaign(tmp_path).read_text().replace("senate-desk@example.org", "not-an-address")
+    errors, _ = check_campaign(parse_campaign(text))
+    assert errors == ["delivery.senate.to.default: 'not-an-address' is not an e-mail address"]
