@@ -28,7 +28,7 @@ def campaign_problems(app: object) -> list[str]:
     from actiontool.web.campaigns import all_campaigns
 
     settings = from_config(app.config)  # type: ignore[attr-defined]
-    lines = []
+    lines = [f"warning: {w}" for w in settings.warnings()]
     for slug, campaign in sorted(all_campaigns(app).items()):  # type: ignore[arg-type]
         errors, warnings = check_campaign(campaign, settings)
         lines += [f"campaign {slug}: error: {e}" for e in errors]

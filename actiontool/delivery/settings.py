@@ -106,6 +106,19 @@ class DeliverySettings:
     worker: WorkerSettings
     base_url: str | None
 
+    def warnings(self) -> list[str]:
+        """Return settings that work but risk a double delivery or a silent gap, as sentences."""
+        found = []
+        slowest = max(self.smtp.timeout, self.cwc.timeout)
+        if self.worker.lease_seconds <= slowest * self.worker.batch:
+            found.append(f"ACTIONTOOL_DELIVERY_LEASE_SECONDS={self.worker.lease_seconds:g} is not longer "
+                         f"than a batch of {self.worker.batch} at the {slowest:g} s timeout: a slow endpoint "
+                         "could see a message twice")
+        if self.smtp.configured and not self.base_url:
+            found.append("ACTIONTOOL_BASE_URL is not set: receipt e-mails need it "
+                         "(or an origin stored at submit)")
+        return found
+
     def channel_available(self, channel: str, chamber: str) -> bool:
         """Return True when this server can deliver `channel` messages to `chamber` itself."""
         if channel == "smtp":
