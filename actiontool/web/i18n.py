@@ -34,8 +34,17 @@ def current_language() -> str:
     return locale.language if locale is not None else DEFAULT_LANGUAGE
 
 
-def switch_url(lang: str) -> str:
-    """Return this page's URL (GET) with ?lang= set, so the switch works without JavaScript."""
+def switch_url(lang: str, base: str | None = None) -> str:
+    """Return a GET URL for this page in `lang`, so the switch works without JavaScript.
+
+    `base` is the page's GET address when it was answered to a POST (a form shown again with errors);
+    other POST answers switch on the home page, since their own address cannot be fetched.
+    """
+    if base is not None:
+        sep = "&" if "?" in base else "?"
+        return f"{base}{sep}{urlencode({'lang': lang})}"
+    if request.method != "GET":
+        return f"{request.script_root}/?{urlencode({'lang': lang})}"
     args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
     args.append(("lang", lang))
     return f"{request.path}?{urlencode(args)}"

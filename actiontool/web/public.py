@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -27,7 +28,7 @@ from actiontool.services.submit import (
 from actiontool.web import bots
 from actiontool.web.campaigns import get_campaign, letter_environment, live_campaigns
 from actiontool.web.forms import ComposeForm, HandedOffForm
-from actiontool.web.i18n import current_language
+from actiontool.web.i18n import LANGUAGES, current_language
 
 bp = Blueprint("public", __name__)
 
@@ -91,6 +92,15 @@ def _placeholder(state: str) -> letters.Constituent:
                                state=state)
 
 
+def _placeholders_in_every_language(state: str) -> list[letters.Constituent]:
+    """Return the stand-in constituent in each interface language (the form may have been shown in any)."""
+    found = []
+    for code in LANGUAGES:
+        with force_locale(code):
+            found.append(_placeholder(state))
+    return found
+
+
 def _constituent(form: ComposeForm, state: str) -> letters.Constituent:
     """Return the constituent as the form has it, with placeholders for what is still blank."""
     blank = _placeholder(state)
@@ -105,20 +115,28 @@ def _constituent(form: ComposeForm, state: str) -> letters.Constituent:
 
 def _fill_placeholders(text: str, constituent: letters.Constituent, state: str) -> str:
     """Replace the preview's placeholders left in an edited letter with the constituent's details."""
-    blank = _placeholder(state)
-    for placeholder, value in ((blank.first_name, constituent.first_name),
-                               (blank.last_name, constituent.last_name), (blank.city, constituent.city)):
-        text = text.replace(placeholder, value)
+    for blank in _placeholders_in_every_language(state):
+        for placeholder, value in ((blank.first_name, constituent.first_name),
+                                   (blank.last_name, constituent.last_name), (blank.city, constituent.city)):
+            text = text.replace(placeholder, value)
     return text
 
 
-def _shown_body(campaign: Campaign, choice: Choice, lang: str) -> str:
+def _shown_body(campaign: Campaign, choice: Choice, lang: str,
+                constituent: letters.Constituent | None = None) -> str:
     """Return the suggested text as the form first shows it (rendered with placeholders)."""
     assert choice.district is not None
     member = choice.members[0] if choice.members else letters.sample_members()[0]
     return letters.render_body(letter_environment(), campaign.letter_template(lang), member=member,
-                               constituent=_placeholder(choice.district.state),
+                               constituent=constituent or _placeholder(choice.district.state),
                                campaign=campaign.template_vars(lang))
+
+
+def _is_edited(campaign: Campaign, choice: Choice, lang: str, submitted: str) -> bool:
+    """Return True unless `submitted` is the suggested text as the form showed it (in any language)."""
+    assert choice.district is not None
+    return all(letters.is_edited(submitted, _shown_body(campaign, choice, lang, blank))
+               for blank in _placeholders_in_every_language(choice.district.state))
 
 
 def _letters(campaign: Campaign, choice: Choice, lang: str, constituent: letters.Constituent,
@@ -210,6 +228,8 @@ def _compose_page(campaign: Campaign, choice: Choice, form: ComposeForm, lang: s
         "pages/members.html", campaign=campaign, text=campaign.text(current_language()), choice=choice,
         form=form, previews=[(letter, letter.text(personal)) for letter in previews],
         lookup_zip=lookup_zip, ref=form.ref.data or None, errors=form.error_list(), letter_lang=lang,
+        switch_base=url_for("public.members", slug=campaign.slug, zip=lookup_zip,
+                            district=choice.district.label, ref=form.ref.data or None),
     ), status
 
 
@@ -239,9 +259,8 @@ def send(slug: str) -> ViewResult:
     if not form.zip.errors and form.zip.data:
         _check_zip_state(form, choice.district)
     if campaign.editable and choice.members:
-        shown = _shown_body(campaign, choice, lang)
         submitted = form.suggested_text.data or ""
-        edited_body = submitted if letters.is_edited(submitted, shown) else None
+        edited_body = submitted if _is_edited(campaign, choice, lang, submitted) else None
     else:
         edited_body = None
     constituent = _constituent(form, choice.district.state)

@@ -85,4 +85,34 @@ def test_spanish_bad_input_messages(client: FlaskClient) -> None:
     response = client.post(f"/c/{SLUG}/send", data={**fields, **GOOD, "email": "nope", "send": "1"})
     assert response.status_code == 422
     text = text_of(response)
-    assert "Corrija lo siguiente:" in text and "Escriba un correo electrónico como nombre@ejemplo.com." in text
+    assert "Corrija lo siguiente:" in text
+    assert "Escriba un correo electrónico como nombre@ejemplo.com." in text
+
+
+def test_switching_language_on_a_form_shown_again_goes_to_its_get_address(client: FlaskClient) -> None:
+    _doc, fields = compose(client, query="&ref=p1")
+    response = client.post(f"/c/{SLUG}/send", data={**fields, "send": "1"})
+    assert response.status_code == 422
+    link = page(response).xpath("//nav[@class='lang-switch']//a[@lang='es']/@href")[0]
+    assert link == f"/c/{SLUG}/members?zip=53703&district=WI-2&ref=p1&lang=es"
+    assert client.get(link).status_code == 200
+
+
+def test_letter_shown_in_one_language_and_sent_after_switching_is_not_an_edit(app: Flask,
+                                                                              client: FlaskClient) -> None:
+    _doc, fields = compose(client)  # shown in English, with English placeholders
+    assert "[city]" in fields["suggested_text"]
+    client.get(f"/c/{SLUG}?lang=es")  # the constituent switches before sending
+    response = client.post(f"/c/{SLUG}/send", data={**fields, **GOOD, "send": "1"})
+    assert response.status_code == 303
+    _actions, messages = rows(app)
+    assert not any(m.edited for m in messages)
+    assert all("As your constituent in Madison, WI" in m.suggested_text for m in messages)
+
+
+def test_an_error_page_after_a_post_switches_language_on_the_home_page(app: Flask,
+                                                                       client: FlaskClient) -> None:
+    response = client.post(f"/c/{SLUG}/send", data={"personal_message": "x" * 70000})
+    assert response.status_code == 413
+    link = page(response).xpath("//nav[@class='lang-switch']//a[@lang='es']/@href")[0]
+    assert link == "/?lang=es"
