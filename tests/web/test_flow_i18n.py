@@ -116,3 +116,28 @@ def test_an_error_page_after_a_post_switches_language_on_the_home_page(app: Flas
     assert response.status_code == 413
     link = page(response).xpath("//nav[@class='lang-switch']//a[@lang='es']/@href")[0]
     assert link == "/?lang=es"
+
+
+def test_spanish_catalog_is_complete_and_compiled() -> None:
+    """Every interface string has a Spanish translation, and the committed .mo matches the .po."""
+    from io import BytesIO
+    from pathlib import Path
+
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    import actiontool
+
+    folder = Path(actiontool.__file__).parent / "translations"
+    with open(folder / "messages.pot", "rb") as f:
+        template = read_po(f)
+    with open(folder / "es" / "LC_MESSAGES" / "messages.po", "rb") as f:
+        catalog = read_po(f, locale="es")
+    missing = [m.id for m in template if m.id and (catalog.get(m.id) is None or not catalog.get(m.id).string)]
+    assert missing == []
+    fuzzy = [m.id for m in catalog if m.id and m.fuzzy]
+    assert fuzzy == []
+    compiled = BytesIO()
+    write_mo(compiled, catalog)
+    assert compiled.getvalue() == (folder / "es" / "LC_MESSAGES" / "messages.mo").read_bytes(), \
+        "run: pybabel compile -d actiontool/translations"
