@@ -410,3 +410,10 @@ class TestWithCsrf:
         accepted = client.post(f"/c/{SLUG}/send", data={**fields, **GOOD, "send": "1"})
         assert accepted.status_code == 303
         assert count(app, Action) == 1
+
+
+def test_tampered_letter_language_falls_back_to_the_campaigns_letter(app: Flask, client: FlaskClient) -> None:
+    assert send(client, letter_lang="xx").status_code == 303
+    _actions, messages = rows(app)
+    assert all(m.suggested_text.startswith("Dear ") for m in messages)
+    assert not any(m.edited for m in messages)
