@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Insert, Table, case, delete, func, inspect, select, update
@@ -86,11 +87,27 @@ def _get(row: Any, name: str) -> Any:
 
 def _upsert_adding(session: Session, table: Table, keys: tuple[str, ...], values: dict[str, Any],
                    add: dict[str, int], touch: dict[str, Any] | None = None) -> None:
-    """Insert a roll-up row, or add `add` to its counters when the key exists."""
-    stmt: Insert = _insert(session, table).values(**values, **add)
+    """Insert a roll-up row, or add `add` to its counters when the key exists (and set `touch`)."""
+    params = {**values, **add, **(touch or {})}
+    stmt = _upsert_statement(session.get_bind().dialect.name, table, tuple(keys), tuple(sorted(params)),
+                             tuple(sorted(add)), tuple(sorted(touch or {})))
+    session.execute(stmt, params)
+
+
+@lru_cache(maxsize=512)
+def _upsert_statement(dialect: str, table: Table, keys: tuple[str, ...], columns: tuple[str, ...],
+                      add: tuple[str, ...], touch: tuple[str, ...]) -> Any:
+    """Build an upsert once per shape; values come as parameters, so the compiled form is reused.
+
+    Building `insert(...).excluded` anew for every row cost more than the database work itself (about
+    half of a submit's CPU time in the load test).
+    """
+    if dialect not in ("postgresql", "sqlite"):
+        raise NotImplementedError(f"roll-up counts need SQLite or PostgreSQL, not {dialect}")
+    stmt: Insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
     set_ = {name: table.c[name] + stmt.excluded[name] for name in add}  # type: ignore[attr-defined]
-    set_.update(touch or {})
-    session.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=set_))  # type: ignore[attr-defined]
+    set_.update({name: stmt.excluded[name] for name in touch})  # type: ignore[attr-defined]
+    return stmt.on_conflict_do_update(index_elements=list(keys), set_=set_)  # type: ignore[attr-defined]
 
 
 def _message_value(message: Any, column: str) -> Any:

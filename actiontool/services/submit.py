@@ -152,7 +152,8 @@ def submit(session: Session, submission: Submission, *, now: datetime | None = N
         session.add(action)
         session.flush()  # assigns action.id inside the transaction
         rows = [_message_row(action, m, key, submission, now) for m in submission.messages]
-        inserted = session.execute(_insert(session).values(rows).returning(*Message.__table__.c)).all()
+        # One executemany with RETURNING: its compiled form is cached, unlike a multi-row VALUES.
+        inserted = session.execute(_insert(session).returning(*Message.__table__.c), rows).all()
         if not inserted:
             session.rollback()
             return SubmitResult(existing_receipt(session, submission.campaign, key,
