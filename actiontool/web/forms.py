@@ -103,10 +103,20 @@ class ComposeForm(FlaskForm):
             raise ValidationError(_l("The letter cannot be empty."))
 
     def error_list(self) -> list[tuple[str, str]]:
-        """Return (field id, message) for every error, in the order the fields appear."""
-        return [(field.id, str(message)) for field in self if field.errors for message in field.errors
-                if field.type != "CSRFTokenField"] + [
-            ("", str(m)) for f in self if f.type == "CSRFTokenField" for m in f.errors]
+        """Return (field id, message) for every error, in the order the fields appear.
+
+        An expired or missing CSRF token gets one plain message with no field to link to: the form is
+        shown again with a fresh token, so sending it again works.
+        """
+        found: list[tuple[str, str]] = []
+        for field in self:
+            if not field.errors:
+                continue
+            if field.type == "CSRFTokenField":
+                found.insert(0, ("", str(_l("This form expired. Check your details and send it again."))))
+                continue
+            found.extend((field.id, str(message)) for message in field.errors)
+        return found
 
 
 class HandedOffForm(FlaskForm):

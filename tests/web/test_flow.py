@@ -406,6 +406,8 @@ class TestWithCsrf:
         assert fields["csrf_token"]
         refused = client.post(f"/c/{SLUG}/send", data={**fields, **GOOD, "csrf_token": "", "send": "1"})
         assert refused.status_code == 422
+        assert "This form expired. Check your details and send it again." in text_of(refused)
+        assert form_fields(page(refused))["csrf_token"]  # a fresh token to send it again with
         assert count(app, Action) == 0
         accepted = client.post(f"/c/{SLUG}/send", data={**fields, **GOOD, "send": "1"})
         assert accepted.status_code == 303
