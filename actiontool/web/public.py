@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, redirect, render_template, request, session, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
@@ -298,7 +298,24 @@ def send(slug: str) -> ViewResult:
         result = submit(get_session(), submission)
     except NothingToSend:
         return _compose_page(campaign, choice, form, lang, lookup_zip=lookup_zip, status=422)
+    if result.created:
+        _remember_receipt(result.receipt_token)
+    elif result.receipt_token not in session.get(_RECEIPTS_KEY, []):
+        # A repeat from another browser: the earlier receipt holds that person's name and address, and
+        # knowing an e-mail address must not be enough to open it.
+        return render_template("pages/already_sent.html", campaign=campaign,
+                               text=campaign.text(current_language()))
     return redirect(url_for("public.receipt", token=result.receipt_token), code=303)
+
+
+_RECEIPTS_KEY = "receipts"
+_RECEIPTS_KEPT = 10
+
+
+def _remember_receipt(token: str) -> None:
+    """Remember in this browser's session the receipts it created, so a repeat can be sent back to them."""
+    kept = [t for t in session.get(_RECEIPTS_KEY, []) if t != token]
+    session[_RECEIPTS_KEY] = (kept + [token])[-_RECEIPTS_KEPT:]
 
 
 def _check_zip_state(form: ComposeForm, district: District) -> None:

@@ -419,3 +419,15 @@ def test_tampered_letter_language_falls_back_to_the_campaigns_letter(app: Flask,
     _actions, messages = rows(app)
     assert all(m.suggested_text.startswith("Dear ") for m in messages)
     assert not any(m.edited for m in messages)
+
+
+def test_repeat_from_another_browser_does_not_reveal_the_earlier_receipt(app: Flask,
+                                                                         client: FlaskClient) -> None:
+    first = send(client)
+    token = first.headers["Location"].removeprefix("/r/")
+    other = app.test_client()
+    response = send(other, email="ana@example.com")
+    assert response.status_code == 200
+    assert "You already wrote to these members" in text_of(response)
+    assert token not in response.get_data(as_text=True)
+    assert count(app, Action) == 1 and count(app, Message) == 3
