@@ -219,3 +219,14 @@ def test_cli_list_shows_campaigns_and_flags_invalid_ones(tmp_path: Path) -> None
     bad = run_cli("campaign", "list", env={"ACTIONTOOL_CAMPAIGNS_DIR": str(folder)})
     assert bad.exit_code == 1
     assert "demo\tINVALID" in bad.output and "demo.yaml:2: status must be one of" in bad.output
+
+
+def test_app_does_not_start_with_a_broken_campaign(tmp_path: Path) -> None:
+    from actiontool import create_app
+
+    folder = tmp_path / "campaigns"
+    folder.mkdir()
+    write(folder, VALID.replace("demo.en.txt.j2", "no-such-letter.txt.j2"))
+    with pytest.raises(CampaignError, match="does not render"):
+        create_app({"TESTING": True, "SECRET_KEY": "test-secret-key", "CAMPAIGNS_DIR": str(folder),
+                    "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"})
