@@ -39,7 +39,7 @@ _INSETS: dict[str, tuple[float, float, float, float]] = {
     "PR": (705, 500, 760, 525),
 }
 _WIDTH, _HEIGHT = 960.0, 560.0
-_cache: dict[tuple[int, str | None], list[tuple[str, str]]] = {}
+_cache: dict[tuple[int, str | None], tuple[list[tuple[str, str]], dict[str, BaseGeometry]]] = {}
 
 
 def _state_of(label: str) -> str:
@@ -100,10 +100,12 @@ def _path_data(geometry: BaseGeometry) -> str:
 
 def map_outlines(shapes: Mapping[str, BaseGeometry], state: str | None = None) -> list[tuple[str, str]]:
     """Return [(label, path data)] for the national map or one state's view, cached per dataset."""
-    key = (id(shapes), state)
+    # Keyed by the geometries' identities (a dataset hands out the same objects on every call); the
+    # entry keeps them alive, so an id cannot be reused by another geometry while it is cached.
+    key = (hash(tuple(sorted((label, id(g)) for label, g in shapes.items()))), state)
     cached = _cache.get(key)
     if cached is not None:
-        return cached
+        return cached[0]
     chosen = {k: _unwrap_dateline(g) for k, g in shapes.items() if state is None or _state_of(k) == state}
     tolerance = 0.02 if state is None else 0.002
     simplified = {k: g.simplify(tolerance, preserve_topology=True) for k, g in chosen.items()}
@@ -118,7 +120,9 @@ def map_outlines(shapes: Mapping[str, BaseGeometry], state: str | None = None) -
             group = {k: g for k, g in simplified.items() if _state_of(k) == inset}
             fitted.update(_fit({k: _project(g, _mid_latitude(group)) for k, g in group.items()}, box))
     result = [(label, _path_data(fitted[label])) for label in sorted(fitted)]
-    _cache[key] = result
+    if len(_cache) > 64:
+        _cache.clear()  # a bound for processes that load many datasets (tests)
+    _cache[key] = (result, dict(shapes))
     return result
 
 

@@ -12,6 +12,7 @@ import io
 from collections.abc import Iterable, Iterator
 from datetime import date
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import (
     Blueprint,
@@ -237,18 +238,20 @@ def _map_svg(slug: str, filters: Filters, districts: list[dict[str, Any]]) -> Ma
     if view_state and not any(label.startswith(view_state + "-") for label in shapes):
         view_state = None
 
+    # One url_for, then plain string building: 437 url_for calls would cost more than the map itself.
+    base = url_for("organizer.dashboard", slug=slug)
+    kept = {k: v for k, v in filters.to_args().items() if k not in ("state", "district")}
+    if request.args.get("table"):
+        kept["table"] = request.args["table"]
+
     def link(label: str) -> str:
-        target = Filters(**{**_as_kwargs(filters), "state": label.split("-")[0]})
+        target = {**kept, "state": label.split("-")[0]}
         if view_state:
-            target = Filters(**{**_as_kwargs(target), "district": label})
-        return url_for("organizer.dashboard", slug=slug, **target.to_args()) + "#map"
+            target["district"] = label
+        return f"{base}?{urlencode(target)}#map"
 
     title = f"Messages by district{' in ' + view_state if view_state else ''}"
     return Markup(svg.district_map(shapes, counts, titles, state=view_state, title=title, link=link))
-
-
-def _as_kwargs(filters: Filters) -> dict[str, Any]:
-    return {name: getattr(filters, name) for name in Filters.__slots__}
 
 
 @bp.get("/c/<slug>")

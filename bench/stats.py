@@ -1,0 +1,201 @@
+"""Dashboard benchmark: every dashboard query and the public count at a million messages.
+
+Seeds ACTIONTOOL_BENCH_MESSAGES messages (default 1,000,000) with `actiontool dev seed`'s service into a
+fresh SQLite file, and into a PostgreSQL schema of its own when ACTIONTOOL_TEST_DATABASE_URL is set
+(dropped afterwards). Then times, as medians: each dashboard query over the roll-ups (limit 150 ms), the
+whole signed-in dashboard page, and the public count endpoint (limit 5 ms median). The baseline of the
+same run is the brute-force GROUP BY over the messages table that the roll-ups replace; the ratio says
+how much of it each query costs.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, func, select, text
+
+from actiontool import create_app, db
+from actiontool.models import Message
+from actiontool.services import organizers, stats
+from actiontool.services.seed import members_from_dataset, seed
+from actiontool.services.stats import Filters
+from bench._report import machine
+
+SLUG = "detect-and-defeat"
+QUERY_LIMIT_MS = 150.0
+COUNT_LIMIT_MS = 5.0
+REPEATS = 9
+PASSWORD = "benchmark password"
+
+
+def _median_ms(fn: Callable[[], Any], repeats: int = REPEATS) -> float:
+    """Return the median wall time of `fn()` in milliseconds."""
+    times = []
+    for _ in range(repeats):
+        gc.collect()
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def _queries(session: Any) -> dict[str, Callable[[], Any]]:
+    """Return every query one dashboard view runs, unfiltered and under combined filters."""
+    combos = {
+        "": Filters(),
+        " | OH × ohio-parents": Filters(state="OH", ref="ohio-parents"),
+        " | 7 days × smtp × delivered": Filters(date_from=_last_day(session, 6), channel="smtp",
+                                                 status="delivered"),
+    }
+    queries: dict[str, Callable[[], Any]] = {}
+    for suffix, f in combos.items():
+        queries["totals" + suffix] = lambda f=f: stats.totals(session, SLUG, f)
+        for dim in stats.DIMENSIONS:
+            queries[f"by {dim}" + suffix] = lambda dim=dim, f=f: stats.by(
+                session, SLUG, dim, f, sort="messages", descending=True)
+    queries["filter choices (states, refs, days)"] = lambda: (
+        stats.states_with_messages(session, SLUG), stats.refs_with_messages(session, SLUG),
+        stats.date_bounds(session, SLUG))
+    queries["delivery: failed page"] = lambda: stats.messages_in_status(session, SLUG, "failed")
+    queries["delivery: waiting page"] = lambda: stats.messages_in_status(session, SLUG, "needs_constituent")
+    return queries
+
+
+def _last_day(session: Any, back: int) -> Any:
+    from datetime import timedelta
+
+    last = stats.date_bounds(session, SLUG)[1]
+    return last - timedelta(days=back)
+
+
+def _brute_force(session: Any) -> Callable[[], Any]:
+    """Return the query the roll-ups replace: messages per state straight from the messages table."""
+    stmt = select(Message.state, func.count()).where(Message.campaign == SLUG).group_by(Message.state)
+    return lambda: session.execute(stmt).all()
+
+
+def measure(url: str, n: int) -> dict[str, Any]:
+    """Seed `n` messages at `url` and time the dashboard's queries, page and public count."""
+    with tempfile.TemporaryDirectory() as instance:
+        app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "TESTING": True,
+                          "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False})
+        app.instance_path = instance
+        from actiontool.web.deps import app_dataset
+
+        members = members_from_dataset(app_dataset(app))
+        result: dict[str, Any] = {}
+        with db.session_scope(app) as session:
+            start = time.perf_counter()
+            result["messages"] = seed(session, SLUG, n, members)
+            result["seed_s"] = time.perf_counter() - start
+            organizers.create(session, "bench@example.org", PASSWORD)
+        with db.session_scope(app) as session:
+            result["baseline_ms"] = _median_ms(_brute_force(session), repeats=3)
+            result["queries"] = {name: _median_ms(fn) for name, fn in _queries(session).items()}
+        client = app.test_client()
+        client.post("/organizer/login", data={"email": "bench@example.org", "password": PASSWORD})
+        pages = {
+            "dashboard page (cold map cache)": f"/organizer/c/{SLUG}",
+            "dashboard page": f"/organizer/c/{SLUG}?table=member",
+            "dashboard page | OH × ohio-parents × day":
+                f"/organizer/c/{SLUG}?state=OH&ref=ohio-parents&table=day",
+            "delivery page": f"/organizer/c/{SLUG}/delivery",
+        }
+        result["pages"] = {}
+        for name, path in pages.items():
+            repeats = 1 if "cold" in name else REPEATS
+            result["pages"][name] = _median_ms(lambda path=path: _ok(client.get(path)), repeats=repeats)
+        public = app.test_client()
+        count_url = f"/api/v1/campaigns/{SLUG}/count"
+        result["count_ms"] = _median_ms(lambda: _ok(public.get(count_url)), repeats=501)
+        app.config["COUNT_CACHE_SECONDS"] = 0  # every call reads the database
+        result["count_uncached_ms"] = _median_ms(lambda: _ok(public.get(count_url)), repeats=201)
+        with app.app_context():
+            db.engine().dispose()
+        return result
+
+
+def _ok(response: Any) -> Any:
+    if response.status_code != 200:
+        raise RuntimeError(f"{response.status_code}: {response.get_data(as_text=True)[:200]}")
+    return response
+
+
+def _postgres_url() -> tuple[str, Callable[[], None]] | None:
+    """Return a URL confined to a fresh schema, and a function that drops it; None without PostgreSQL."""
+    base = os.environ.get("ACTIONTOOL_TEST_DATABASE_URL")
+    if not base:
+        return None
+    base = base.replace("postgresql://", "postgresql+psycopg://")
+    schema = "bench_" + uuid.uuid4().hex[:10]
+    admin = create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+
+    def drop() -> None:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+    sep = "&" if "?" in base else "?"
+    return f"{base}{sep}options=-csearch_path%3D{schema}", drop
+
+
+def _section(name: str, r: dict[str, Any]) -> list[str]:
+    worst = max(r["queries"].values())
+    lines = [
+        f"### {name}: {r['messages']:,} messages",
+        "",
+        f"- Seeding: {r['seed_s']:.0f} s ({r['messages'] / r['seed_s']:,.0f} messages/s), roll-ups rebuilt.",
+        f"- Baseline, brute-force `GROUP BY state` over the messages table: {r['baseline_ms']:.0f} ms.",
+        f"- Slowest dashboard query: {worst:.1f} ms (limit {QUERY_LIMIT_MS:.0f} ms: "
+        f"{'met' if worst < QUERY_LIMIT_MS else 'NOT met'}); {worst / r['baseline_ms']:.3f} × baseline.",
+        f"- Public count endpoint, median: {r['count_ms']:.2f} ms (limit {COUNT_LIMIT_MS:.0f} ms: "
+        f"{'met' if r['count_ms'] < COUNT_LIMIT_MS else 'NOT met'}); with the cache off "
+        f"{r['count_uncached_ms']:.2f} ms.",
+        "",
+        "| query | median ms | × baseline |",
+        "|---|---:|---:|",
+    ]
+    for query, ms in r["queries"].items():
+        lines.append(f"| {query} | {ms:.1f} | {ms / r['baseline_ms']:.3f} |")
+    for page, ms in r["pages"].items():
+        lines.append(f"| whole page: {page} | {ms:.1f} | {ms / r['baseline_ms']:.3f} |")
+    lines.append("")
+    return lines
+
+
+def run() -> str:
+    """Run the benchmark on SQLite (and PostgreSQL when configured); return the Markdown section."""
+    n = int(os.environ.get("ACTIONTOOL_BENCH_MESSAGES", "1000000"))
+    results: list[tuple[str, dict[str, Any]]] = []
+    with tempfile.TemporaryDirectory() as folder:
+        results.append(("SQLite", measure(f"sqlite:///{Path(folder) / 'bench.sqlite3'}", n)))
+    pg = _postgres_url()
+    if pg is not None:
+        url, drop = pg
+        try:
+            results.append(("PostgreSQL", measure(url, n)))
+        finally:
+            drop()
+    lines = [
+        "## Organizer dashboard and public count (bench/stats.py)",
+        "",
+        "Reproduce: `ACTIONTOOL_TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test "
+        "python -m bench stats` (leave the variable out for SQLite only; ACTIONTOOL_BENCH_MESSAGES "
+        "changes the size). Every count comes from the roll-up tables kept by services/counts.py; whole "
+        "pages include rendering the map and chart and go through the Flask test client.",
+        f"Machine: {machine()}.",
+        "",
+    ]
+    for name, result in results:
+        lines += _section(name, result)
+    return "\n".join(lines)
