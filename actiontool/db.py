@@ -59,14 +59,14 @@ def _tune_sqlite(engine: Engine) -> None:
         if conn.get_execution_options().get("read_only"):
             conn.exec_driver_sql("BEGIN")
         else:
-            _begin_immediate(conn.connection.dbapi_connection)
+            _begin_immediate(conn)
 
 
 _LOCK_WAIT_SECONDS = 30.0
 _LOCK_POLL_SECONDS = (0.0002, 0.002)  # first and longest pause between tries
 
 
-def _begin_immediate(dbapi_conn: Any) -> None:
+def _begin_immediate(conn: Any) -> None:
     """Take SQLite's write lock, polling every millisecond or so for up to 30 seconds.
 
     SQLite's own busy handler sleeps 1, 2, 5, 10 ... up to 100 ms between tries, so under a burst of
@@ -74,24 +74,25 @@ def _begin_immediate(dbapi_conn: Any) -> None:
     the load test measured submits at a seventh of their single-process speed. Short polls keep the queue
     moving. The connection's busy_timeout still protects every other statement.
     """
-    import sqlite3
     import time
+
+    from sqlalchemy.exc import OperationalError
 
     deadline = time.monotonic() + _LOCK_WAIT_SECONDS
     pause = _LOCK_POLL_SECONDS[0]
-    dbapi_conn.execute("PRAGMA busy_timeout=0")
+    conn.exec_driver_sql("PRAGMA busy_timeout=0")
     try:
         while True:
             try:
-                dbapi_conn.execute("BEGIN IMMEDIATE")
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
                 return
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or time.monotonic() > deadline:
+            except OperationalError as exc:
+                if "locked" not in str(exc.orig) or time.monotonic() > deadline:
                     raise
             time.sleep(pause)
             pause = min(pause * 2, _LOCK_POLL_SECONDS[1])
     finally:
-        dbapi_conn.execute("PRAGMA busy_timeout=30000")
+        conn.exec_driver_sql("PRAGMA busy_timeout=30000")
 
 
 def init_schema(engine: Engine, *, auto_upgrade: bool = True) -> None:
