@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import Any
 
+from babel import support
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.i18n import messages_path
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp, ValidationError
 
 from actiontool.campaigns import Campaign
@@ -37,8 +40,32 @@ def _normalize_zip(text: str) -> str:
     return normalize_zip(text)
 
 
+@cache
+def _wtforms_catalog(lang: str) -> support.NullTranslations:
+    """Return WTForms' own messages in `lang`, read once per process (Flask-WTF reads them per request)."""
+    return support.Translations.load(messages_path(), [lang], domain="wtforms")
+
+
+class _WTFormsTranslations:
+    """WTForms' built-in messages ("Not a valid choice.") in the request's interface language."""
+
+    def gettext(self, string: str) -> str:
+        from actiontool.web.i18n import current_language
+
+        return _wtforms_catalog(current_language()).ugettext(string)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        from actiontool.web.i18n import current_language
+
+        return _wtforms_catalog(current_language()).ungettext(singular, plural, n)
+
+
 class ComposeForm(FlaskForm):
     """The constituent's details and words. Call `for_campaign` to fit it to a campaign."""
+
+    class Meta:
+        def get_translations(self, form: Any) -> _WTFormsTranslations:
+            return _WTFORMS_TRANSLATIONS
 
     prefix = SelectField(_l("Title (optional)"), choices=[], validate_choice=True)
     first_name = StringField(_l("First name"), filters=[_strip],
@@ -117,6 +144,9 @@ class ComposeForm(FlaskForm):
                 continue
             found.extend((field.id, str(message)) for message in field.errors)
         return found
+
+
+_WTFORMS_TRANSLATIONS = _WTFormsTranslations()
 
 
 class HandedOffForm(FlaskForm):

@@ -141,3 +141,12 @@ def test_spanish_catalog_is_complete_and_compiled() -> None:
     write_mo(compiled, catalog)
     assert compiled.getvalue() == (folder / "es" / "LC_MESSAGES" / "messages.mo").read_bytes(), \
         "run: pybabel compile -d actiontool/translations"
+
+
+def test_wtforms_own_messages_follow_the_interface_language(client: FlaskClient) -> None:
+    client.get(f"/c/{SLUG}?lang=es")
+    _doc, fields = compose(client)
+    response = client.post(f"/c/{SLUG}/send", data={**fields, **GOOD, "prefix": "Sir", "send": "1"})
+    assert response.status_code == 422
+    assert "Not a valid choice" not in text_of(response)
+    assert "válid" in text_of(response)
