@@ -68,7 +68,7 @@ def test_campaign_page_shows_title_ask_background_counter_and_zip_form(client: F
     text = text_of(response)
     assert 'Pass the "Detect and Defeat" proposal to stop fentanyl' in text
     assert "74,702" in text and "13,176 kilograms" in text and "United Against Fentanyl" in text
-    assert "0 messages sent of our goal of 10,000" in text
+    assert "0 letters written toward our goal of 10,000" in text
     doc = page(response)
     assert doc.xpath("//form[@method='get']//input[@name='zip']")
     assert doc.xpath("//label[@for='zip']")
@@ -76,7 +76,7 @@ def test_campaign_page_shows_title_ask_background_counter_and_zip_form(client: F
 
 def test_counter_counts_messages_written(app: Flask, client: FlaskClient) -> None:
     send(client)
-    assert "3 messages sent of our goal" in text_of(client.get(f"/c/{SLUG}"))
+    assert "3 letters written toward our goal" in text_of(client.get(f"/c/{SLUG}"))
 
 
 def test_unknown_campaign_is_404(client: FlaskClient) -> None:

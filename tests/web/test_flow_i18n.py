@@ -30,7 +30,7 @@ def test_lang_parameter_switches_to_spanish_and_is_remembered(client: FlaskClien
     text = text_of(response)
     assert "Encuentre a sus miembros del Congreso" in text
     assert "Aprueben la propuesta" in text and "74.702" in text  # the campaign's own Spanish words
-    assert "0 mensajes enviados de nuestra meta de 10.000" in text  # numbers in the Spanish style
+    assert "0 cartas escritas de nuestra meta de 10.000" in text  # numbers in the Spanish style
     assert "lang=es" in response.headers["Set-Cookie"]
     assert page(client.get(f"/c/{SLUG}")).get("lang") == "es"  # the cookie keeps the choice
 
