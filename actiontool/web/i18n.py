@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, request
 from flask_babel import Babel, get_locale
 
 LANGUAGES: dict[str, str] = {"en": "English", "es": "Español"}
@@ -20,7 +20,6 @@ def select_language() -> str:
     """Return the request's interface language: ?lang=, then the cookie, then Accept-Language."""
     asked = request.args.get("lang", "")
     if asked in LANGUAGES:
-        g.set_lang_cookie = asked
         return asked
     cookie = request.cookies.get(COOKIE, "")
     if cookie in LANGUAGES:
@@ -56,8 +55,10 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def remember_language(response: Response) -> Response:
-        chosen = g.pop("set_lang_cookie", None)
-        if chosen:
+        # Decided here, not in the selector: a page that never asks for the locale (a redirect) must
+        # still remember an explicit choice.
+        chosen = request.args.get("lang", "")
+        if chosen in LANGUAGES and request.cookies.get(COOKIE) != chosen:
             response.set_cookie(COOKIE, chosen, max_age=COOKIE_MAX_AGE, samesite="Lax",
                                 secure=request.is_secure, httponly=True)
         return response

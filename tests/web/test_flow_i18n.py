@@ -150,3 +150,9 @@ def test_wtforms_own_messages_follow_the_interface_language(client: FlaskClient)
     assert response.status_code == 422
     assert "Not a valid choice" not in text_of(response)
     assert "válid" in text_of(response)
+
+
+def test_lang_choice_is_remembered_across_the_home_redirect(client: FlaskClient) -> None:
+    response = client.get("/?lang=es")
+    assert response.status_code == 302
+    assert page(client.get(response.headers["Location"])).get("lang") == "es"
