@@ -112,6 +112,7 @@ def test_members_step_shows_cards_with_title_party_seat_and_phone(client: FlaskC
     assert "Representative Mara Pocket" in text and "Democrat · WI-2" in text
     assert "Senator Tara Baldwin" in text and "Senator Ron Jonson" in text and "Republican · WI" in text
     assert "202-555-0201" in text
+    assert "Members of Congress as of 2026-06-15." in text  # says how old its data is
     assert page(response).xpath("//a[@href='tel:202-555-0201']")
 
 
