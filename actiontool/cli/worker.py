@@ -55,12 +55,15 @@ def worker(once: bool, concurrency: int) -> None:
         logging.getLogger(__name__).info("signal %d: finishing the deliveries in flight", signum)
         runner.stop()
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     click.echo(f"worker: {describe_channels(dict(app.config))}; concurrency {concurrency}", err=True)
     for line in campaign_problems(app):
         click.echo(line, err=True)
-    runner.run(once=once)
+    try:
+        runner.run(once=once)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     summary = ", ".join(f"{n} {status}" for status, n in sorted(runner.counts.items())) or "nothing due"
     click.echo(f"worker stopped: {summary}", err=True)
 

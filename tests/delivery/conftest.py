@@ -157,11 +157,11 @@ def make_submission(email: str = "jane@example.org", *, members: tuple[dict[str,
                     channels: dict[str, str] | None = None, first_name: str = "Jane",
                     subject: str = "Please act", personal: str | None = "My own words.",
                     wants_receipt_email: bool = False, prefix: str = "Ms.",
-                    campaign: str = "test-delivery") -> Submission:
+                    campaign: str = "test-delivery", lang: str = "en") -> Submission:
     """Return a submission to `members` with the given channel per chamber."""
     channels = channels or {"house": "cwc", "senate": "smtp"}
     return Submission(
-        campaign=campaign, lang="en", ref=None, state="CA", district_label="CA-13",
+        campaign=campaign, lang=lang, ref=None, state="CA", district_label="CA-13",
         constituent=ConstituentDetails(email=email, first_name=first_name, last_name="Doe",
                                        address1="1 Main St", city="Oakland", zip="94612", prefix=prefix,
                                        phone="(510) 555-0123"),

@@ -153,3 +153,34 @@ def test_no_receipt_email_without_opt_in(app: Flask, smtp_server: SmtpSink) -> N
     run_worker(app)
 
     assert [m["To"] for m in smtp_server.messages] == ["senator-one@example.org"]
+
+
+def test_receipt_email_is_written_in_the_constituents_language(app: Flask, smtp_server: SmtpSink) -> None:
+    add_messages(app, wants_receipt_email=True, lang="es", **SENATE_ONLY)
+
+    run_worker(app)
+
+    [receipt] = [m for m in smtp_server.messages if m["To"] == "person0@example.org"]
+    assert receipt["Subject"] == "Sus cartas al Congreso: Test campaign"
+    assert "Hola, Jane:" in receipt.get_content()
+
+
+def test_no_receipt_email_without_a_public_origin(app: Flask, smtp_server: SmtpSink) -> None:
+    app.config["BASE_URL"] = None
+    add_messages(app, wants_receipt_email=True, **SENATE_ONLY)
+
+    run_worker(app)
+
+    assert [m["To"] for m in smtp_server.messages] == ["senator-one@example.org"]
+
+
+def test_worker_command_drains_the_outbox_and_reports(app: Flask, smtp_server: SmtpSink) -> None:
+    from actiontool.cli import main
+
+    add_messages(app, 3, **SENATE_ONLY)
+
+    result = app.test_cli_runner().invoke(main, ["worker", "--once", "--concurrency", "2"])
+
+    assert result.exit_code == 0, result.output
+    assert "worker stopped: 3 delivered" in result.output
+    assert len(smtp_server.messages) == 3
