@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Insert, Table, case, delete, func, inspect, select, update
+from sqlalchemy import Insert, Table, case, delete, event, func, inspect, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from actiontool.models import (
     STATUSES,
@@ -145,9 +146,7 @@ def record_new_messages(session: Session, messages: Iterable[Any]) -> None:
         add = dict(per_campaign[campaign])
         if new_constituents:
             add["constituents"] = new_constituents
-        now = utcnow()
-        _upsert_adding(session, CAMPAIGN_COUNTS, ("campaign",), {"campaign": campaign, "updated_at": now},
-                       add, touch={"updated_at": now})
+        _defer_campaign(session, campaign, add)
 
 
 def record_new_action(session: Session, action: Any) -> None:
@@ -158,23 +157,78 @@ def record_new_action(session: Session, action: Any) -> None:
         "district_label": _get(action, "district_label") or "", "ref": _get(action, "ref") or "",
     }
     _upsert_adding(session, ACTION_COUNTS, tuple(values), values, {"n": 1})
-    _upsert_adding(session, CAMPAIGN_COUNTS, ("campaign",), {"campaign": campaign, "updated_at": utcnow()},
-                   {"actions": 1}, touch={"updated_at": utcnow()})
+    _defer_campaign(session, campaign, {"actions": 1})
 
 
-def record_status_change(session: Session, message: Message, old: str, new: str) -> None:
-    """Move one persisted message from the `old` status column to `new` in its roll-up rows."""
-    if old == new or old not in STATUSES or new not in STATUSES:
+def record_status_change(session: Session, message: Message, new: str) -> None:
+    """Count one persisted message's move to status `new` in its roll-up rows (applied at commit).
+
+    The old status is read from the database, locking the row, not taken from the object: a session that
+    keeps objects across commits may hold a status another worker has changed since, and counting from
+    that would drift. The object is told the status it read, so the ORM writes the new one.
+    """
+    if new not in STATUSES:
         return
     state = inspect(message)
     if state.transient or state.pending:
         return  # not inserted yet: record_new_messages will count it with its final status
-    for rollup in ROLLUPS:
-        t = rollup.table.c
-        where = [t[c] == _message_value(message, c) for c in rollup.key]
-        session.execute(update(rollup.table).where(*where).values({old: t[old] - 1, new: t[new] + 1}))
-    session.execute(update(CAMPAIGN_COUNTS).where(CAMPAIGN_COUNTS.c.campaign == message.campaign).values(
-        **{old: CAMPAIGN_COUNTS.c[old] - 1, new: CAMPAIGN_COUNTS.c[new] + 1, "updated_at": utcnow()}))
+    old = session.execute(select(Message.status).where(Message.id == message.id).with_for_update()
+                          ).scalar_one()
+    set_committed_value(message, "status", old)
+    if old == new or old not in STATUSES:
+        return
+    pending = _pending(session)
+    for index, rollup in enumerate(ROLLUPS):
+        key = (index, tuple(_message_value(message, c) for c in rollup.key))
+        changes = pending["rollups"].setdefault(key, Counter())
+        changes[old] -= 1
+        changes[new] += 1
+    _defer_campaign(session, message.campaign, {old: -1, new: 1})
+
+
+# Lock order. Every transaction touches roll-up rows in one global order (ROLLUPS order, then key order)
+# and the campaign's totals row last, so concurrent submits and workers on PostgreSQL cannot deadlock:
+# inserts upsert their message roll-ups at once (sorted), status changes are collected and applied sorted
+# just before commit, and every campaign-row change is collected and applied after those.
+_PENDING = "actiontool.counts.pending"
+
+
+def _pending(session: Session) -> dict[str, dict[Any, Counter[str]]]:
+    """Return the session's not yet applied changes."""
+    return session.info.setdefault(_PENDING, {"rollups": {}, "campaigns": {}})
+
+
+def _defer_campaign(session: Session, campaign: str, add: Mapping[str, int]) -> None:
+    """Add to the campaign's totals row at commit."""
+    _pending(session)["campaigns"].setdefault(campaign, Counter()).update(add)
+
+
+@event.listens_for(Session, "before_commit")
+def _apply_pending(session: Session) -> None:
+    """Apply the collected status moves and campaign totals, in lock order, in the committing transaction."""
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    for index, key in sorted(pending["rollups"], key=lambda k: (k[0], tuple(str(p) for p in k[1]))):
+        changes = {status: n for status, n in pending["rollups"][(index, key)].items() if n}
+        if changes:
+            rollup = ROLLUPS[index]
+            t = rollup.table.c
+            where = [t[c] == v for c, v in zip(rollup.key, key, strict=True)]
+            session.execute(update(rollup.table).where(*where)
+                            .values({status: t[status] + n for status, n in changes.items()}))
+    for campaign in sorted(pending["campaigns"]):
+        add = {name: n for name, n in pending["campaigns"][campaign].items() if n}
+        if add:
+            now = utcnow()
+            _upsert_adding(session, CAMPAIGN_COUNTS, ("campaign",), {"campaign": campaign, "updated_at": now},
+                           add, touch={"updated_at": now})
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_pending(session: Session) -> None:
+    """Drop changes collected in a transaction that rolled back."""
+    session.info.pop(_PENDING, None)
 
 
 def _status_sum(status: str) -> Any:

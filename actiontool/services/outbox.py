@@ -21,7 +21,7 @@ def set_status(session: Session, message: Message, status: str, *, now: datetime
     if status not in STATUSES:
         raise UnknownStatus(status)
     now = now or utcnow()
-    counts.record_status_change(session, message, message.status, status)  # keeps the roll-ups exact
+    counts.record_status_change(session, message, status)  # keeps the roll-ups exact
     message.status = status
     if status == DELIVERED and message.delivered_at is None:
         message.delivered_at = now

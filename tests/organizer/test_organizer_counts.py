@@ -224,3 +224,45 @@ def test_status_filter_and_sorting(app: Flask, writer: Callable[..., int]) -> No
         rows = stats.by(s, CAMPAIGN, "source", sort="key")
         assert [r["key"] for r in rows] == ["x", NO_REF]  # "(none)" sorts last
         assert stats.by(s, CAMPAIGN, "state", Filters(status="failed")) == []
+
+
+def test_submits_and_batched_status_changes_together_stay_exact(app: Flask,
+                                                                writer: Callable[..., int]) -> None:
+    """Like the worker: several status changes per transaction while submits run (no deadlock, exact)."""
+    submit_concurrently(app, writer, threads=2, per_thread=6)
+    errors: list[BaseException] = []
+
+    def change(seed_value: int) -> None:
+        rng = random.Random(seed_value)
+        try:
+            with db.session_scope(app) as s:
+                for _ in range(8):
+                    rows = s.execute(select(Message).order_by(Message.created_at).limit(6)
+                                     .with_for_update()).scalars().all()
+                    for message in rows:
+                        set_status(s, message, rng.choice(STATUSES))
+                    s.commit()
+        except BaseException as exc:
+            errors.append(exc)
+
+    pool = [threading.Thread(target=change, args=(n,)) for n in range(2)]
+    for t in pool:
+        t.start()
+    submit_concurrently(app, writer, threads=2, per_thread=6)
+    for t in pool:
+        t.join()
+    assert not errors, errors
+    with db.session_scope(app) as s:
+        assert_counts_match(s, random.Random(5), rounds=15)
+
+
+def test_a_rolled_back_status_change_is_not_counted(app: Flask, writer: Callable[..., int]) -> None:
+    with db.session_scope(app) as s:
+        writer(s, CAMPAIGN, "a@example.org", HOUSE[0], day=DAY0, ref=None)
+        message = s.execute(select(Message)).scalars().first()
+        assert message is not None
+        set_status(s, message, "failed")
+        s.rollback()
+        writer(s, CAMPAIGN, "b@example.org", HOUSE[0], day=DAY0, ref=None)  # commits: nothing stale applied
+        assert stats.totals(s, CAMPAIGN)["failed"] == 0
+        assert_counts_match(s, random.Random(6), rounds=5)
