@@ -432,3 +432,25 @@ def test_repeat_from_another_browser_does_not_reveal_the_earlier_receipt(app: Fl
     assert "You already wrote to these members" in text_of(response)
     assert token not in response.get_data(as_text=True)
     assert count(app, Action) == 1 and count(app, Message) == 3
+
+
+def test_senate_only_campaign_writes_to_the_senators_alone(add_campaign: Any, app: Flask,
+                                                            client: FlaskClient) -> None:
+    add_campaign("senate-only", **{"targets: both": "targets: senate"})
+    response = client.get("/c/senate-only/members?zip=53703")
+    assert "Mara Pocket" not in text_of(response)
+    data = {**form_fields(page(response)), **GOOD, "send": "1"}
+    assert client.post("/c/senate-only/send", data=data).status_code == 303
+    actions, messages = rows(app)
+    assert actions[0].district_label is None and actions[0].state == "WI"
+    assert [m.chamber for m in messages] == ["senate", "senate"]
+
+
+def test_house_only_campaign_in_dc_writes_to_the_delegate(add_campaign: Any, app: Flask,
+                                                          client: FlaskClient) -> None:
+    add_campaign("house-only", **{"targets: both": "targets: house"})
+    response = client.get("/c/house-only/members?zip=20001")
+    data = {**form_fields(page(response)), **GOOD, "zip": "20001", "send": "1"}
+    assert client.post("/c/house-only/send", data=data).status_code == 303
+    _actions, messages = rows(app)
+    assert [(m.member_title, m.district_label) for m in messages] == [("Delegate", "DC-AL")]
