@@ -189,3 +189,14 @@ def test_browser_language_preference_picks_spanish(server: Any, new_page: Any) -
     page.goto(f"{server.url}/c/{SLUG}")
     assert page.locator("html").get_attribute("lang") == "es"
     assert page.get_by_role("heading", name="Encuentre a sus miembros del Congreso").is_visible()
+
+
+def test_keyboard_focus_is_visible(server: Any, new_page: Any) -> None:
+    page = new_page(viewport=PHONE)
+    page.goto(f"{server.url}/c/{SLUG}")
+    page.keyboard.press("Tab")  # the skip link comes first
+    assert page.evaluate("document.activeElement.className") == "skip-link"
+    assert page.locator(".skip-link").bounding_box()["x"] >= 0  # moved on screen when focused
+    page.locator("#zip").focus()
+    width = page.evaluate("getComputedStyle(document.activeElement).outlineWidth")
+    assert float(width.removesuffix("px")) >= 2
