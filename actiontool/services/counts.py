@@ -127,9 +127,15 @@ def record_new_messages(session: Session, messages: Iterable[Any]) -> None:
             key = tuple(_message_value(message, c) for c in rollup.key)
             groups.setdefault(key, Counter())[_get(message, "status")] += 1
             attrs.setdefault(key, {c: _message_value(message, c) for c in rollup.extra})
-        for key in sorted(groups, key=lambda k: tuple(str(part) for part in k)):
-            values = {**dict(zip(rollup.key, key, strict=True)), **attrs[key]}
-            _upsert_adding(session, rollup.table, rollup.key, values, dict(groups[key]))
+        # One executemany per roll-up (every status column present, zeros included, so all rows share
+        # one statement), in key order so concurrent writers touch rows in the same order.
+        rows = [{**dict(zip(rollup.key, key, strict=True)), **attrs[key],
+                 **{status: groups[key][status] for status in STATUSES}}
+                for key in sorted(groups, key=lambda k: tuple(str(part) for part in k))]
+        if rows:
+            stmt = _upsert_statement(session.get_bind().dialect.name, rollup.table, tuple(rollup.key),
+                                     tuple(sorted(rows[0])), tuple(sorted(STATUSES)), ())
+            session.execute(stmt, rows)
     per_campaign: dict[str, Counter[str]] = {}
     keys_seen: dict[str, set[str]] = {}
     for message in messages:
