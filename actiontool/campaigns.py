@@ -205,20 +205,27 @@ class Campaign:
 
 # -- reading YAML with line numbers -------------------------------------------------------------------
 
-def _line_map(node: yaml.Node, path: tuple[Any, ...] = (), out: dict[tuple[Any, ...], int] | None = None
-              ) -> dict[tuple[Any, ...], int]:
-    """Return {path: 1-based line} for every node of a composed YAML document."""
+def _line_map(node: yaml.Node, path: tuple[Any, ...] = (), out: dict[tuple[Any, ...], int] | None = None,
+              duplicates: list[Problem] | None = None) -> dict[tuple[Any, ...], int]:
+    """Return {path: 1-based line} for every node of a composed YAML document.
+
+    A key given twice in one mapping is added to `duplicates`: YAML would silently keep the last one.
+    """
     out = {} if out is None else out
     out[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
+        seen: set[Any] = set()
         for key_node, value_node in node.value:
             key = key_node.value
-            out[path + (key,)] = key_node.start_mark.line + 1
-            _line_map(value_node, path + (key,), out)
+            if key in seen and duplicates is not None:
+                dotted = ".".join(str(p) for p in path + (key,))
+                duplicates.append(Problem(key_node.start_mark.line + 1, f"{dotted} is given twice"))
+            seen.add(key)
+            _line_map(value_node, path + (key,), out, duplicates)
             out[path + (key,)] = key_node.start_mark.line + 1
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _line_map(item, path + (index,), out)
+            _line_map(item, path + (index,), out, duplicates)
     return out
 
 
@@ -287,7 +294,9 @@ def parse_campaign(text: str, source: str = "<campaign>", *, expected_slug: str 
         raise CampaignError(source, [Problem(0, f"not valid YAML: {exc}")]) from exc
     if not isinstance(data, dict):
         raise CampaignError(source, [Problem(1, "a campaign file must be a mapping of fields")])
-    check = _Checker(_line_map(node))
+    duplicates: list[Problem] = []
+    check = _Checker(_line_map(node, duplicates=duplicates))
+    check.problems.extend(duplicates)
     return _build(data, check, source, expected_slug)
 
 

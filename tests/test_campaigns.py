@@ -230,3 +230,7 @@ def test_app_does_not_start_with_a_broken_campaign(tmp_path: Path) -> None:
     with pytest.raises(CampaignError, match="does not render"):
         create_app({"TESTING": True, "SECRET_KEY": "test-secret-key", "CAMPAIGNS_DIR": str(folder),
                     "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"})
+
+
+def test_a_field_given_twice_is_an_error_not_a_silent_override() -> None:
+    assert (15, "goal is given twice") in problems_of(VALID + "goal: 5\n")
