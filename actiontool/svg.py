@@ -163,8 +163,10 @@ def district_map(shapes: Mapping[str, BaseGeometry], values: Mapping[str, int],
     """Return an SVG map: one <path> per district, filled by its count, titled "label — member — N"."""
     outlines = map_outlines(shapes, state)
     bounds = breaks([values.get(label, 0) for label, _ in outlines])
+    # With links the map is a group of named links (an image may not contain interactive parts).
+    role = "group" if link else "img"
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_WIDTH:.0f} {_HEIGHT:.0f}" '
-           f'class="district-map" role="img" aria-labelledby="map-title">',
+           f'class="district-map" role="{role}" aria-labelledby="map-title">',
            f'<title id="map-title">{escape(title)}</title>',
            f'<g stroke="{STROKE}" stroke-width="0.5" fill-rule="evenodd">']
     for label, d in outlines:
@@ -172,7 +174,8 @@ def district_map(shapes: Mapping[str, BaseGeometry], values: Mapping[str, int],
         path = (f'<path d="{d}" fill="{colour(n, bounds)}" data-district="{escape(label)}" data-count="{n}">'
                 f'<title>{escape(titles.get(label, label))}</title></path>')
         href = link(label) if link else None
-        out.append(f'<a href="{escape(href)}">{path}</a>' if href else path)
+        name = escape(titles.get(label, label))
+        out.append(f'<a href="{escape(href)}" aria-label="{name}">{path}</a>' if href else path)
     out.append("</g>")
     out.append(_legend(bounds))
     out.append("</svg>")

@@ -61,6 +61,16 @@ def served(tmp_path: Any) -> Iterator[tuple[str, Flask]]:
             db.engine().dispose()
 
 
+def assert_accessible(page: Any) -> None:
+    """Run axe-core on the page; fail on any serious or critical violation."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    bad = [v for v in results.response["violations"] if v.get("impact") in ("serious", "critical")]
+    assert not bad, f"{page.url}: " + "; ".join(
+        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}" for v in bad)
+
+
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
 def test_organizer_signs_in_and_uses_the_dashboard(served: tuple[str, Flask], javascript: bool) -> None:
     executable = _chromium()
@@ -74,6 +84,8 @@ def test_organizer_signs_in_and_uses_the_dashboard(served: tuple[str, Flask], ja
             page = context.new_page()
             page.goto(f"{base}/organizer/")
             assert "/organizer/login" in page.url
+            if javascript:
+                assert_accessible(page)
             page.fill("#email", "org@example.org")
             page.fill("#password", PASSWORD)
             page.click("button[type=submit]")
@@ -89,6 +101,8 @@ def test_organizer_signs_in_and_uses_the_dashboard(served: tuple[str, Flask], ja
             title = page.locator("svg.district-map path[data-district='OH-1'] title").text_content() or ""
             assert title.startswith("OH-1 — Rep. Ohio One — ")
             assert page.locator("svg.daily-chart rect").count() == 4
+            if javascript:
+                assert_accessible(page)
             # Filters combine in the URL: Ohio × ohio-parents.
             page.select_option("#f-state", "OH")
             page.select_option("#f-ref", "ohio-parents")
@@ -100,6 +114,8 @@ def test_organizer_signs_in_and_uses_the_dashboard(served: tuple[str, Flask], ja
             page.click("a:has-text('Member')")
             page.click("thead a:has-text('Messages')")
             assert "sort=messages" in page.url
+            if javascript:
+                assert_accessible(page)
             with page.expect_download() as download:
                 page.click("text=Download this table as CSV")
             assert download.value.suggested_filename == f"{SLUG}-by-member.csv"
