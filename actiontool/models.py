@@ -205,7 +205,7 @@ class MessageCount(Base):
     __table_args__ = (
         Index("ix_message_counts_state", "campaign", "state", "district"),
         Index("ix_message_counts_bioguide", "campaign", "bioguide"),
-        Index("ix_message_counts_ref", "campaign", "ref"),
+        Index("ix_message_counts_ref", "campaign", "ref", "state", "district"),  # source × state views
     )
 
     campaign: Mapped[str] = mapped_column(String(64), primary_key=True)

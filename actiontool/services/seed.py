@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table, func, select, text
 from sqlalchemy.orm import Session
 
 from actiontool.models import Action, Message
@@ -143,6 +143,9 @@ def seed(session: Session, campaign: str, n_messages: int, members: Sequence[See
         progress(inserted)
     session.commit()
     counts.rebuild(session, campaign)
+    # Fresh planner statistics after a bulk load, as autovacuum (or SQLite's optimize) would gather later.
+    session.execute(text("ANALYZE"))
+    session.commit()
     return inserted
 
 

@@ -274,7 +274,8 @@ def dashboard(slug: str) -> Any:
     goal = _goal(campaign)
     context = {
         "slug": slug, "title": _title(campaign, slug), "goal": goal, "filters": filters, "totals": totals,
-        "progress": min(100, round(100 * totals["messages"] / goal)) if goal else None,
+        # As on the public counter: failed messages do not count towards the goal.
+        "progress": min(100, round(100 * (totals["messages"] - totals["failed"]) / goal)) if goal else None,
         "chart": Markup(svg.daily_chart(points, title="Messages per day")), "points": points,
         "map": _map_svg(slug, filters, districts), "table": table, "tables": TABLES, "rows": rows,
         "sort": sort, "descending": descending, "statuses": STATUSES, "status_labels": STATUS_LABELS,
