@@ -207,7 +207,8 @@ def members(slug: str) -> ViewResult:
         return render_template("pages/choose.html", campaign=campaign, text=campaign.text(current_language()),
                                lookup=lookup, zip=lookup.query.get("zip", zip_text.strip()), ref=_ref(),
                                bad_choice=bool(request.args.get("district")))
-    lang = campaign.letter_lang(current_language())
+    asked = request.args.get("letter", "")
+    lang = asked if asked in campaign.letters else campaign.letter_lang(current_language())
     form = ComposeForm(formdata=None).for_campaign(campaign)
     form.zip.data = lookup.query.get("zip", zip_text.strip())
     form.district.data = choice.district.label
@@ -230,6 +231,9 @@ def _compose_page(campaign: Campaign, choice: Choice, form: ComposeForm, lang: s
         lookup_zip=lookup_zip, ref=form.ref.data or None, errors=form.error_list(), letter_lang=lang,
         switch_base=url_for("public.members", slug=campaign.slug, zip=lookup_zip,
                             district=choice.district.label, ref=form.ref.data or None),
+        letter_links=[(code, url_for("public.members", slug=campaign.slug, zip=lookup_zip,
+                                     district=choice.district.label, ref=form.ref.data or None, letter=code))
+                      for code in campaign.letters] if len(campaign.letters) > 1 else [],
     ), status
 
 

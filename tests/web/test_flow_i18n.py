@@ -9,7 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from .fake_districts import install
-from .flow_helpers import GOOD, SLUG, compose, page, rows, text_of
+from .flow_helpers import GOOD, SLUG, compose, form_fields, page, rows, text_of
 
 
 @pytest.fixture(autouse=True)
@@ -156,3 +156,19 @@ def test_lang_choice_is_remembered_across_the_home_redirect(client: FlaskClient)
     response = client.get("/?lang=es")
     assert response.status_code == 302
     assert page(client.get(response.headers["Location"])).get("lang") == "es"
+
+
+def test_spanish_reader_can_choose_an_english_letter(app: Flask, client: FlaskClient) -> None:
+    client.get(f"/c/{SLUG}?lang=es")
+    doc, _fields = compose(client)
+    link = doc.xpath("//p[@class='letter-languages']//a[@lang='en']/@href")[0]
+    response = client.get(link)
+    doc = page(response)
+    assert doc.get("lang") == "es"  # the interface stays Spanish
+    assert doc.xpath("//pre[@class='letter']")[0].text_content().startswith("Dear Representative Pocket,")
+    fields = {**form_fields(doc), **GOOD, "send": "1"}
+    assert fields["letter_lang"] == "en"
+    assert client.post(f"/c/{SLUG}/send", data=fields).status_code == 303
+    actions, messages = rows(app)
+    assert actions[0].lang == "es"
+    assert all(m.suggested_text.startswith("Dear ") and not m.edited for m in messages)
