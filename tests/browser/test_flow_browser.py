@@ -200,3 +200,18 @@ def test_keyboard_focus_is_visible(server: Any, new_page: Any) -> None:
     page.locator("#zip").focus()
     width = page.evaluate("getComputedStyle(document.activeElement).outlineWidth")
     assert float(width.removesuffix("px")) >= 2
+
+
+def test_counter_refreshes_from_the_count_api(server: Any, new_page: Any) -> None:
+    page = new_page(viewport=PHONE)
+    page.clock.install()
+    page.route(re.compile(r".*/api/v1/campaigns/[^/]+/count$"),
+               lambda route: route.fulfill(status=200, content_type="application/json",
+                                           body=json.dumps({"messages": 1234, "goal": 10000})))
+    page.goto(f"{server.url}/c/{SLUG}")
+    assert page.locator(".counter .count").inner_text() == "0"
+    page.clock.run_for(31_000)
+    from playwright.sync_api import expect
+
+    expect(page.locator(".counter .count")).to_have_text("1,234")
+    assert page.locator(".counter progress").evaluate("bar => bar.value") == 1234
