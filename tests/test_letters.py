@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from actiontool import letters
 from actiontool.districts.model import Member
@@ -82,3 +84,12 @@ def test_template_sees_plain_values_not_objects(tmp_path: Path) -> None:
     env = letters.make_environment(tmp_path)
     assert letters.render_body(env, "probe.txt.j2", member=seat("Senator"), constituent=CONSTITUENT,
                                campaign={}) == "False"
+
+
+@given(words=st.text(min_size=1).filter(lambda t: t.strip()), body=st.text(min_size=1).filter(str.strip))
+def test_full_text_keeps_salutation_first_and_both_texts_whole(words: str, body: str) -> None:
+    suggested = f"Dear Senator Baldwin,\n\n{body.strip()}\n\nSincerely,\nAna"
+    letter = letters.full_text(suggested, words)
+    assert letter.startswith("Dear Senator Baldwin,\n\n" + words.strip())
+    assert letter.endswith(f"{body.strip()}\n\nSincerely,\nAna")
+    assert letters.full_text(suggested, "  ") == suggested

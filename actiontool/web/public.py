@@ -279,25 +279,7 @@ def send(slug: str) -> ViewResult:
                              edited_body=edited_body)
 
     built = _letters(campaign, choice, lang, constituent, edited_body)
-    submission = Submission(
-        campaign=campaign.slug,
-        lang=current_language(),
-        ref=form.ref.data or None,
-        state=choice.district.state,
-        district_label=choice.district.label if campaign.targets_chamber("house") else None,
-        constituent=ConstituentDetails(
-            email=form.email.data, first_name=form.first_name.data, last_name=form.last_name.data,
-            address1=form.address1.data, city=form.city.data, zip=form.zip.data,
-            prefix=form.prefix.data or None, phone=form.phone.data or None),
-        constituent_text=form.personal_message.data or None,
-        wants_receipt_email=bool(form.wants_receipt.data),
-        receipt_base_url=request.url_root.rstrip("/"),
-        messages=[OutgoingMessage(
-            bioguide=m.bioguide, member_name=m.name, member_title=m.title, chamber=m.chamber, state=m.state,
-            district=m.district, channel=campaign.channel_for(m.chamber), subject=letter.subject,
-            suggested_text=letter.suggested_text, edited=letter.edited)
-            for m, letter in zip(choice.members, built, strict=True)],
-    )
+    submission = _submission(campaign, choice, form, built)
     try:
         result = submit(get_session(), submission)
     except NothingToSend:
@@ -320,6 +302,31 @@ def _remember_receipt(token: str) -> None:
     """Remember in this browser's session the receipts it created, so a repeat can be sent back to them."""
     kept = [t for t in session.get(_RECEIPTS_KEY, []) if t != token]
     session[_RECEIPTS_KEY] = (kept + [token])[-_RECEIPTS_KEPT:]
+
+
+def _submission(campaign: Campaign, choice: Choice, form: ComposeForm,
+                built: list[letters.Letter]) -> Submission:
+    """Return what one submit writes: the constituent's details and one message per member."""
+    assert choice.district is not None
+    return Submission(
+        campaign=campaign.slug,
+        lang=current_language(),
+        ref=form.ref.data or None,
+        state=choice.district.state,
+        district_label=choice.district.label if campaign.targets_chamber("house") else None,
+        constituent=ConstituentDetails(
+            email=form.email.data, first_name=form.first_name.data, last_name=form.last_name.data,
+            address1=form.address1.data, city=form.city.data, zip=form.zip.data,
+            prefix=form.prefix.data or None, phone=form.phone.data or None),
+        constituent_text=form.personal_message.data or None,
+        wants_receipt_email=bool(form.wants_receipt.data),
+        receipt_base_url=request.url_root.rstrip("/"),
+        messages=[OutgoingMessage(
+            bioguide=m.bioguide, member_name=m.name, member_title=m.title, chamber=m.chamber, state=m.state,
+            district=m.district, channel=campaign.channel_for(m.chamber), subject=letter.subject,
+            suggested_text=letter.suggested_text, edited=letter.edited)
+            for m, letter in zip(choice.members, built, strict=True)],
+    )
 
 
 def _check_zip_state(form: ComposeForm, district: District) -> None:
