@@ -56,11 +56,11 @@ def environment(settings: Mapping[str, object]) -> dict[str, str]:
 
 @contextmanager
 def gunicorn(settings: Mapping[str, object], *, workers: int = 2, log: Path,
-             extra_args: tuple[str, ...] = ()) -> Iterator[str]:
+             extra_args: tuple[str, ...] = (), app: str = "actiontool:create_app()") -> Iterator[str]:
     """Run gunicorn with `workers` processes on a loopback port; yield its base URL."""
     port = free_port()
     args = [str(BIN / "gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
-            "--graceful-timeout", "5", "--timeout", "60", *extra_args, "actiontool:create_app()"]
+            "--graceful-timeout", "5", "--timeout", "60", *extra_args, app]
     with open(log, "ab") as out:
         proc = subprocess.Popen(args, env=environment(settings), stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
@@ -87,16 +87,16 @@ def wait_until_up(base: str, proc: subprocess.Popen[bytes], log: Path, timeout: 
 
 
 @contextmanager
-def workers(settings: Mapping[str, object], count: int, *, log: Path,
-            args: tuple[str, ...] = ()) -> Iterator[list[subprocess.Popen[bytes]]]:
-    """Run `count` separate `actiontool worker` processes."""
+def workers(settings: Mapping[str, object], count: int, *, log: Path, args: tuple[str, ...] = (),
+            nice: int = 0) -> Iterator[list[subprocess.Popen[bytes]]]:
+    """Run `count` separate `actiontool worker` processes (at a lower CPU priority when `nice` > 0)."""
     procs = []
     try:
         with open(log, "ab") as out:
             for _ in range(count):
-                procs.append(subprocess.Popen([str(BIN / "actiontool"), "worker", *args],
-                                              env=environment(settings), stdout=out,
-                                              stderr=subprocess.STDOUT))
+                procs.append(subprocess.Popen(
+                    [str(BIN / "actiontool"), "worker", *args], env=environment(settings), stdout=out,
+                    stderr=subprocess.STDOUT, preexec_fn=(lambda: os.nice(nice)) if nice else None))
         yield procs
     finally:
         for proc in procs:
