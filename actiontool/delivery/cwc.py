@@ -161,12 +161,26 @@ def build_document(job: DeliveryJob, settings: CwcSettings, today: date) -> byte
         _sub(entry, "BillTypeAbbreviation", bill.type)
         _sub(entry, "BillNumber", str(bill.number))
         _sub(message, "ProOrCon", "pro")  # every campaign here urges passage
-    # The organisation's text and the constituent's own words stay apart, as CWC requires.
-    if job.suggested_text:
-        _sub(message, "OrganizationStatement", job.suggested_text)
-    if job.constituent_text:
-        _sub(message, "ConstituentMessage", job.constituent_text)
+    organization_statement, constituent_message = message_texts(job)
+    if organization_statement:
+        _sub(message, "OrganizationStatement", organization_statement)
+    if constituent_message:
+        _sub(message, "ConstituentMessage", constituent_message)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def message_texts(job: DeliveryJob) -> tuple[str | None, str | None]:
+    """Return (OrganizationStatement, ConstituentMessage) for a message.
+
+    CWC keeps the organisation's words apart from the constituent's. A suggested letter the constituent
+    did not change is the organisation's statement; once they edit it, the letter is theirs too, so it
+    travels as their message (followed by any personal note) and is not passed off as the organisation's.
+    """
+    own_words = job.constituent_text or None
+    if not job.edited:
+        return job.suggested_text or None, own_words
+    parts = [text for text in (job.suggested_text, own_words) if text]
+    return None, "\n\n".join(parts) or None
 
 
 def error_texts(body: bytes) -> list[str]:

@@ -64,6 +64,14 @@ def test_suggested_text_is_organization_statement_and_own_words_are_constituent_
     assert root.findtext("Message/ConstituentMessage") == "I lost my brother."
 
 
+def test_an_edited_letter_travels_as_the_constituents_message_not_the_organisations() -> None:
+    root = etree.fromstring(build_document(job(edited=True, suggested_text="Dear Rep,\n\nMy own version.",
+                                               constituent_text="I lost my brother."),
+                                           SETTINGS, date(2026, 1, 2)))
+    assert root.find("Message/OrganizationStatement") is None
+    assert root.findtext("Message/ConstituentMessage") == "Dear Rep,\n\nMy own version.\n\nI lost my brother."
+
+
 def test_no_constituent_message_element_without_own_words() -> None:
     root = etree.fromstring(build_document(job(constituent_text=None), SETTINGS, date(2026, 1, 2)))
     assert root.find("Message/ConstituentMessage") is None
