@@ -234,3 +234,25 @@ def test_app_does_not_start_with_a_broken_campaign(tmp_path: Path) -> None:
 
 def test_a_field_given_twice_is_an_error_not_a_silent_override() -> None:
     assert (15, "goal is given twice") in problems_of(VALID + "goal: 5\n")
+
+
+def test_cli_check_refuses_smtp_delivery_without_addresses(tmp_path: Path) -> None:
+    folder = tmp_path / "campaigns"
+    folder.mkdir()
+    text = (data_dir() / "campaigns" / "detect-and-defeat.yaml").read_text(encoding="utf-8")
+    text = text.replace("senate: {channel: handoff}", "senate: {channel: smtp}")
+    path = write(folder, text, "detect-and-defeat.yaml")
+    result = run_cli("campaign", "check", str(path))
+    assert result.exit_code == 1, result.output
+    assert "the smtp channel needs the addresses to send to" in result.output
+
+
+def test_cli_check_warns_when_a_channel_is_not_configured_here(tmp_path: Path) -> None:
+    folder = tmp_path / "campaigns"
+    folder.mkdir()
+    text = (data_dir() / "campaigns" / "detect-and-defeat.yaml").read_text(encoding="utf-8")
+    path = write(folder, text.replace("house: {channel: handoff}", "house: {channel: cwc}"),
+                 "detect-and-defeat.yaml")
+    result = run_cli("campaign", "check", str(path), env={"ACTIONTOOL_CWC_BASE_URL": ""})
+    assert result.exit_code == 0, result.output
+    assert "warning: delivery.house.channel is cwc" in result.output

@@ -8,6 +8,8 @@ import click
 
 from actiontool import config as settings
 from actiontool.campaigns import Campaign, CampaignError, load_campaign
+from actiontool.delivery.campaign_info import check_campaign
+from actiontool.delivery.settings import from_config as delivery_settings
 from actiontool.letters import sample_members
 from actiontool.resources import data_dir, templates_dir
 
@@ -59,6 +61,14 @@ def check(file: Path) -> None:
         for line in exc.lines():
             click.echo(line, err=True)
         raise SystemExit(1) from None
+    # The campaign file is fine on its own; its delivery options are checked against this server's settings.
+    errors, warnings = check_campaign(campaign, delivery_settings(settings.from_environment()))
+    for line in errors:
+        click.echo(f"{file}: {line}", err=True)
+    for line in warnings:
+        click.echo(f"{file}: warning: {line}", err=True)
+    if errors:
+        raise SystemExit(1)
     seats = ", ".join(dict.fromkeys(m.title for m in sample_members() if campaign.targets_chamber(m.chamber)))
     click.echo(f"{file}: OK: {_summary(campaign)}")
     click.echo(f"letters render in {', '.join(campaign.languages)} for: {seats}")
