@@ -117,10 +117,8 @@ def test_every_limited_endpoint_exists_and_is_wrapped(limited: Flask) -> None:
         assert hasattr(limited.view_functions[rule.endpoint], "__wrapped__"), rule.endpoint
 
 
-def test_redis_storage_is_shared_by_several_web_processes(limited_config: dict[str, Any],
-                                                          storage_url: str) -> None:
-    if storage_url == "memory://":
-        pytest.skip("memory storage is per process by design")
+@pytest.mark.parametrize("storage_url", ["redis"], indirect=True)  # memory is per process by design
+def test_redis_storage_is_shared_by_several_web_processes(limited_config: dict[str, Any]) -> None:
     first, second = create_app(limited_config), create_app(limited_config)
     for _ in range(3):
         assert first.test_client().get("/api/v1/lookup?zip=53703", **_from("10.0.3.1")).status_code == 200
