@@ -266,3 +266,45 @@ def test_a_rolled_back_status_change_is_not_counted(app: Flask, writer: Callable
         writer(s, CAMPAIGN, "b@example.org", HOUSE[0], day=DAY0, ref=None)  # commits: nothing stale applied
         assert stats.totals(s, CAMPAIGN)["failed"] == 0
         assert_counts_match(s, random.Random(6), rounds=5)
+
+
+def test_counts_match_after_concurrent_real_submits(app: Flask) -> None:
+    """services.submit itself, from threads, with repeated e-mails that de-duplication must drop."""
+    from datetime import UTC, datetime, time
+
+    from actiontool.services.submit import ConstituentDetails, OutgoingMessage, Submission, submit
+
+    def submission(email: str, house: Any, ref: str | None) -> Submission:
+        targets = [house] + [m for m in MEMBERS if m.chamber == "senate" and m.state == house.state]
+        label = stats.district_label(house.state, house.district)
+        return Submission(
+            campaign=CAMPAIGN, lang="en", ref=ref, state=house.state, district_label=label,
+            constituent=ConstituentDetails(email=email, first_name="A", last_name="B", address1="1 Main St",
+                                           city="Town", zip="00000"),
+            constituent_text=None, wants_receipt_email=False,
+            messages=[OutgoingMessage(bioguide=m.bioguide, member_name=m.name, member_title=m.title,
+                                      chamber=m.chamber, state=m.state, district=m.district,
+                                      channel="smtp" if m.chamber == "senate" else "cwc", subject="s",
+                                      suggested_text="t", edited=False) for m in targets])
+
+    errors: list[BaseException] = []
+
+    def work(seed_value: int) -> None:
+        rng = random.Random(seed_value)
+        try:
+            with app.app_context(), db.session_scope(app) as s:
+                for i in range(10):
+                    when = datetime.combine(DAY0 + timedelta(days=i % 4), time(12), UTC)
+                    submit(s, submission(f"p{rng.randrange(15)}@example.org", rng.choice(HOUSE),
+                                         rng.choice(REFS)), now=when)
+        except BaseException as exc:
+            errors.append(exc)
+
+    pool = [threading.Thread(target=work, args=(n,)) for n in range(3)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    assert not errors, errors
+    with db.session_scope(app) as s:
+        assert_counts_match(s, random.Random(7), rounds=20)
