@@ -8,7 +8,7 @@ further attempts are refused before any password is checked.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -176,3 +176,24 @@ def retry_message(session: Session, campaign: str, message_id: str, *, actor: st
     audit(session, actor, RETRY, campaign=campaign, detail=f"message {message_id} (failed -> queued)", ip=ip)
     session.commit()
     return message
+
+
+def record_campaign_changes(session: Session, digests: Mapping[str, str], *, actor: str = "system") -> int:
+    """Append a campaign_change event for each campaign whose file digest differs from the last one recorded.
+
+    Campaigns are files an operator edits; the dashboard compares their digests with the audit log the
+    first time it serves a request in a process, so each change shows up once. Returns the events added.
+    """
+    added = 0
+    for slug in sorted(digests):
+        marker = f"sha256:{digests[slug]}"
+        last = session.execute(
+            select(AuditEvent.detail).where(AuditEvent.kind == CAMPAIGN_CHANGE, AuditEvent.campaign == slug)
+            .order_by(AuditEvent.id.desc()).limit(1)).scalar_one_or_none()
+        if last is not None and marker in last:
+            continue
+        verb = "loaded" if last is None else "changed"
+        audit(session, actor, CAMPAIGN_CHANGE, campaign=slug, detail=f"campaign file {verb} ({marker})")
+        added += 1
+    session.commit()
+    return added

@@ -8,9 +8,11 @@ route is protected by default. Views parse GET parameters into `stats.Filters`, 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 from collections.abc import Iterable, Iterator
 from datetime import date
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -46,6 +48,7 @@ STATUS_LABELS: dict[str, str] = {
     "queued": "Queued", "sending": "Sending", "failed": "Failed",
 }
 PAGE = 100
+_CAMPAIGNS_AUDITED = "actiontool.organizer.campaigns_audited"
 
 
 class OrganizerUser(UserMixin):
@@ -93,6 +96,20 @@ def require_sign_in() -> Any:
     if request.method != "GET":
         abort(401)
     return redirect(url_for("organizer.login", next=request.full_path if request.args else request.path))
+
+
+@bp.before_request
+def audit_campaign_files() -> None:
+    """Once per process, record campaign files that changed since the audit log last saw them."""
+    if not current_user.is_authenticated or current_app.extensions.get(_CAMPAIGNS_AUDITED):
+        return
+    digests = {}
+    for slug, campaign in _campaigns().items():
+        path = Path(getattr(campaign, "path", "") or "")
+        if path.is_file():
+            digests[slug] = hashlib.sha256(path.read_bytes()).hexdigest()
+    organizers.record_campaign_changes(db.get_session(), digests)
+    current_app.extensions[_CAMPAIGNS_AUDITED] = True
 
 
 @bp.after_request
