@@ -8,8 +8,7 @@ are the outbox: the delivery worker claims them, and every status change goes th
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timezone
-from typing import Optional
+from datetime import UTC, date, datetime
 
 from sqlalchemy import (
     Boolean,
@@ -50,7 +49,7 @@ NAMING_CONVENTION = {
 
 def utcnow() -> datetime:
     """Return the current time in UTC, timezone-aware."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def new_message_id() -> str:
@@ -69,10 +68,10 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetimes are ambiguous; pass an aware UTC datetime")
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value.astimezone(UTC).replace(tzinfo=None)
 
     def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
-        return None if value is None else value.replace(tzinfo=timezone.utc)
+        return None if value is None else value.replace(tzinfo=UTC)
 
 
 class Base(DeclarativeBase):
@@ -91,29 +90,29 @@ class Action(Base):
     campaign: Mapped[str] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_day: Mapped[date] = mapped_column(Date)  # UTC day, for counts
-    ref: Mapped[Optional[str]] = mapped_column(String(64))  # partner source code from ?ref=
+    ref: Mapped[str | None] = mapped_column(String(64))  # partner source code from ?ref=
     lang: Mapped[str] = mapped_column(String(8), default="en")
     # The chosen House district's label (e.g. WI-3, AK-AL); None when the campaign targets the Senate only.
-    district_label: Mapped[Optional[str]] = mapped_column(String(8))
+    district_label: Mapped[str | None] = mapped_column(String(8))
     state: Mapped[str] = mapped_column(String(2))
     # Personal data: cleared by `actiontool purge` once every message is final; counts do not need it.
-    prefix: Mapped[Optional[str]] = mapped_column(String(16))
-    first_name: Mapped[Optional[str]] = mapped_column(String(100))
-    last_name: Mapped[Optional[str]] = mapped_column(String(100))
-    email: Mapped[Optional[str]] = mapped_column(String(320))
-    address1: Mapped[Optional[str]] = mapped_column(String(200))
-    city: Mapped[Optional[str]] = mapped_column(String(100))
-    zip: Mapped[Optional[str]] = mapped_column(String(10))
-    phone: Mapped[Optional[str]] = mapped_column(String(40))
-    personal_message: Mapped[Optional[str]] = mapped_column(Text)  # the constituent's own words
+    prefix: Mapped[str | None] = mapped_column(String(16))
+    first_name: Mapped[str | None] = mapped_column(String(100))
+    last_name: Mapped[str | None] = mapped_column(String(100))
+    email: Mapped[str | None] = mapped_column(String(320))
+    address1: Mapped[str | None] = mapped_column(String(200))
+    city: Mapped[str | None] = mapped_column(String(100))
+    zip: Mapped[str | None] = mapped_column(String(10))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    personal_message: Mapped[str | None] = mapped_column(Text)  # the constituent's own words
     wants_receipt_email: Mapped[bool] = mapped_column(Boolean, default=False)
-    receipt_email_sent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    receipt_email_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The opt-in receipt e-mail (actiontool.delivery.receipt): the site's origin at submit time, for the
     # absolute link when BASE_URL is not set; attempts and a lease/backoff time so workers send it once.
-    receipt_base_url: Mapped[Optional[str]] = mapped_column(String(255))
+    receipt_base_url: Mapped[str | None] = mapped_column(String(255))
     receipt_email_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    receipt_email_next_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    purged_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    receipt_email_next_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     messages: Mapped[list[Message]] = relationship(
         back_populates="action", order_by="Message.created_at", cascade="all, delete-orphan"
@@ -140,23 +139,23 @@ class Message(Base):
     member_title: Mapped[str] = mapped_column(String(32))
     chamber: Mapped[str] = mapped_column(String(6))  # house | senate
     state: Mapped[str] = mapped_column(String(2))
-    district: Mapped[Optional[int]] = mapped_column(Integer)  # None for senators
-    ref: Mapped[Optional[str]] = mapped_column(String(64))  # copied from the action, for counts
+    district: Mapped[int | None] = mapped_column(Integer)  # None for senators
+    ref: Mapped[str | None] = mapped_column(String(64))  # copied from the action, for counts
     channel: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(20))
     subject: Mapped[str] = mapped_column(String(300))
-    suggested_text: Mapped[Optional[str]] = mapped_column(Text)  # the organisation's letter, as sent
-    constituent_text: Mapped[Optional[str]] = mapped_column(Text)  # only the constituent's own words
+    suggested_text: Mapped[str | None] = mapped_column(Text)  # the organisation's letter, as sent
+    constituent_text: Mapped[str | None] = mapped_column(Text)  # only the constituent's own words
     edited: Mapped[bool] = mapped_column(Boolean, default=False)  # did they change the suggested text?
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    lease_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    last_error: Mapped[Optional[str]] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_day: Mapped[date] = mapped_column(Date)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-    delivered_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    handed_off_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    handed_off_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     action: Mapped[Action] = relationship(back_populates="messages")
 
@@ -178,7 +177,7 @@ class Organizer(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    last_login_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class AuditEvent(Base):
@@ -189,10 +188,11 @@ class AuditEvent(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     actor: Mapped[str] = mapped_column(String(320))  # organizer e-mail, or "cli"
-    kind: Mapped[str] = mapped_column(String(40))  # sign_in, sign_in_failed, export, retry, campaign_change, ...
-    campaign: Mapped[Optional[str]] = mapped_column(String(64))
-    detail: Mapped[Optional[str]] = mapped_column(Text)
-    ip: Mapped[Optional[str]] = mapped_column(String(64))
+    # sign_in, sign_in_failed, export, retry, campaign_change, ...
+    kind: Mapped[str] = mapped_column(String(40))
+    campaign: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[str | None] = mapped_column(Text)
+    ip: Mapped[str | None] = mapped_column(String(64))
 
 
 # Roll-up counts, kept exact by actiontool.services.counts: incremented when messages and actions are
@@ -215,7 +215,7 @@ class MessageCount(Base):
     channel: Mapped[str] = mapped_column(String(16), primary_key=True)
     # Functions of bioguide, stored so that no query needs the messages table.
     state: Mapped[str] = mapped_column(String(2))
-    district: Mapped[Optional[int]] = mapped_column(Integer)
+    district: Mapped[int | None] = mapped_column(Integer)
     chamber: Mapped[str] = mapped_column(String(6))
     member_name: Mapped[str] = mapped_column(String(200))
     queued: Mapped[int] = mapped_column(Integer, default=0)
@@ -237,7 +237,7 @@ class MemberDayCount(Base):
     bioguide: Mapped[str] = mapped_column(String(10), primary_key=True)
     channel: Mapped[str] = mapped_column(String(16), primary_key=True)
     state: Mapped[str] = mapped_column(String(2))
-    district: Mapped[Optional[int]] = mapped_column(Integer)
+    district: Mapped[int | None] = mapped_column(Integer)
     chamber: Mapped[str] = mapped_column(String(6))
     member_name: Mapped[str] = mapped_column(String(200))
     queued: Mapped[int] = mapped_column(Integer, default=0)

@@ -116,7 +116,7 @@ def _check_currency(dataset: Dataset, today: date, report: Report) -> None:
                 f"{member.name} ({member.title}, {member.label}): recorded term ended {member.term_end}; "
                 "kept (an appointee sits until a successor is sworn in) — check for a newer dataset"
             )
-    if today.isoformat() >= dataset.info.congress_ends:
+    if dataset.info.has_ended(today):
         report.congress_ended = True
         report.warnings.append(
             f"the {dataset.info.congress}th Congress ended on {dataset.info.congress_ends}: this data "

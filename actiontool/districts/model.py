@@ -6,6 +6,7 @@ Pure: no Flask, no database. Everything here is frozen so a loaded dataset can b
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Literal
 
 Status = Literal["exact", "ambiguous", "approximate"]
@@ -164,6 +165,14 @@ class DataInfo:
     def to_json(self) -> dict[str, Any]:
         """Return the `data` object of the lookup contract."""
         return {"as_of": self.as_of, "congress": self.congress}
+
+    def has_ended(self, today: date) -> bool:
+        """Return True once the data's Congress is over, so its members may no longer sit."""
+        return today.isoformat() >= self.congress_ends
+
+    def days_left(self, today: date) -> int:
+        """Return the days until the data's Congress ends (negative once it has)."""
+        return (date.fromisoformat(self.congress_ends) - today).days
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ import csv
 import hashlib
 import io
 from collections.abc import Iterable, Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -445,4 +445,18 @@ def organizer_helpers() -> dict[str, Any]:
                 args[key] = value
         return url_for(request.endpoint or "organizer.index", **(request.view_args or {}), **args)
 
-    return {"filter_url": filter_url, "logout_form": PostForm}
+    return {"filter_url": filter_url, "logout_form": PostForm, "data_currency": data_currency}
+
+
+def _today() -> date:
+    """Return today's UTC date (a seam for tests)."""
+    return datetime.now(UTC).date()
+
+
+def data_currency() -> dict[str, Any] | None:
+    """Return what the district data is and whether its Congress is over, for the organizers' banner."""
+    data = _dataset()
+    if data is None:
+        return None
+    today = _today()
+    return {"info": data.info, "ended": data.info.has_ended(today), "days_left": data.info.days_left(today)}

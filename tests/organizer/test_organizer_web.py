@@ -310,3 +310,17 @@ def test_embed_is_frameable_and_carries_the_ref(client: FlaskClient, app: Flask,
     evil = client.get(f"/embed/{SLUG}?ref=%22%3E%3Cscript%3E").get_data(as_text=True)
     assert "<script>" not in evil and "?ref" not in evil.split("embed-button")[1].split(">")[0]
     assert client.get("/embed/nope").status_code == 404
+
+
+@pytest.mark.parametrize("today,expected", [
+    (date(2026, 6, 20), "members as of 2026-06-15."),
+    (date(2026, 11, 27), "ends on 2027-01-03 (37 days)"),
+    (date(2027, 1, 3), "which ended on 2027-01-03: members and maps may be out of date"),
+])
+def test_dashboard_says_how_old_the_district_data_is_and_warns_once_its_congress_is_over(
+        signed_in: FlaskClient, monkeypatch: pytest.MonkeyPatch, today: date, expected: str) -> None:
+    from actiontool.web import organizer
+
+    monkeypatch.setattr(organizer, "_today", lambda: today)
+    page = signed_in.get("/organizer/").get_data(as_text=True)
+    assert expected in " ".join(page.split())
