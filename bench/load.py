@@ -51,6 +51,7 @@ from tests.scale import servers
 CLIENTS = 8
 SUBMISSIONS = 4000
 DUPLICATES = 400
+BURST = 1000  # extra submits before the delivery workers start
 LOOKUPS = 4000
 PINGS = 4000
 ROUNDS = 5  # baseline and lookup alternate in this many rounds
@@ -150,6 +151,7 @@ class Workload:
 
     lookups: list[str]
     submissions: list[dict[str, str]]
+    burst: list[dict[str, str]]  # sent while no delivery worker runs: the submit path on its own
     expected_keys: set[tuple[str, str]]  # (constituent key, bioguide)
     expected_actions: int
     senate_messages: int
@@ -168,7 +170,7 @@ def workload(rng: random.Random) -> Workload:
     originals = []
     expected: set[tuple[str, str]] = set()
     senate = 0
-    for i in range(SUBMISSIONS - DUPLICATES):
+    for i in range(SUBMISSIONS - DUPLICATES + BURST):
         zip_code, answer = rng.choice(usable)
         email = f"constituent{i}@example.org"
         originals.append({"zip": zip_code, "label": answer.districts[0].label, "email": email,
@@ -177,13 +179,14 @@ def workload(rng: random.Random) -> Workload:
         bioguides = {m.bioguide for m in answer.members()}
         expected |= {(constituent_key(email), b) for b in bioguides}
         senate += len(answer.senators)
+    burst, originals = originals[:BURST], originals[BURST:]
     duplicates = []
     for original in rng.sample(originals, DUPLICATES):
         email = original["email"] if rng.random() < 0.5 else f"  {original['email'].upper()} "
         duplicates.append({**original, "email": email, "duplicate_of": original["email"]})
     submissions = originals + duplicates
     rng.shuffle(submissions)
-    return Workload(lookups, submissions, expected, len(originals), senate)
+    return Workload(lookups, submissions, burst, expected, len(originals) + len(burst), senate)
 
 
 def _chunks(items: Sequence[Any], n: int) -> list[list[Any]]:
@@ -273,10 +276,12 @@ def run_database(database: str, url: str, work: Workload, tmp: Path) -> Run:
             extra_args=("--chdir", str(ROOT))))
         # Workers run at a lower CPU priority, as on a one-box install: a burst fills the outbox at web
         # speed and the workers drain it, instead of halving the web processes' share of two cores.
-        stack.enter_context(servers.workers(settings, DELIVERY_WORKERS, log=log, nice=WORKER_NICE))
         pool = stack.enter_context(multiprocessing.get_context("fork").Pool(CLIENTS))
         pool.map(_get_many, [(base, ["/_bench/ping"])] * CLIENTS)  # warm every web process up
         pool.map(_get_many, [(base, ["/api/v1/lookup?zip=53703"])] * CLIENTS)
+        alone, burst_answers = _phase(pool, "submit, no delivery worker running", _submit_many, base,
+                                      work.burst)
+        stack.enter_context(servers.workers(settings, DELIVERY_WORKERS, log=log, nice=WORKER_NICE))
 
         # Baseline and lookup alternate in rounds, so a change in the machine's load during the run
         # (other jobs, the page cache) falls on both alike; each reports the median round.
@@ -286,9 +291,9 @@ def run_database(database: str, url: str, work: Workload, tmp: Path) -> Run:
                                 ["/_bench/ping"] * (PINGS // ROUNDS))[0])
             lookups.append(_phase(pool, "lookup API", _get_many, base, work.lookups[part::ROUNDS])[0])
         ping, lookup = _median_round(pings), _median_round(lookups)
-        submit, answers = _phase(pool, "submit (POST, 303 to the receipt)", _submit_many, base,
+        submit, answers = _phase(pool, "submit, delivery workers draining", _submit_many, base,
                                  work.submissions)
-        for phase in (ping, lookup, submit):
+        for phase in (ping, lookup, submit, alone):
             print(f"{database}: {phase.name}: {phase.throughput:.0f}/s, p50 {phase.percentile(50):.1f} ms",
                   file=sys.stderr)
 
@@ -304,12 +309,15 @@ def run_database(database: str, url: str, work: Workload, tmp: Path) -> Run:
                     break
                 time.sleep(0.5)
             drain = time.perf_counter() - drain_start
-            checks = verify(engine, work, answers, _ordered(work.submissions), [ping, lookup, submit], sink)
+            checks = verify(engine, work, burst_answers + answers,
+                            _ordered(work.burst) + _ordered(work.submissions), [ping, lookup, submit, alone],
+                            sink)
         finally:
             engine.dispose()
     if "Traceback" in log.read_text():
         raise AssertionError(f"a server process logged a traceback; see {log}")
-    return Run(database, {p.name: p for p in (ping, lookup, submit)}, drain, len(sink.messages), checks)
+    return Run(database, {p.name: p for p in (ping, lookup, alone, submit)}, drain, len(sink.messages),
+               checks)
 
 
 def _ordered(submissions: list[dict[str, str]]) -> list[dict[str, str]]:
@@ -417,9 +425,13 @@ def _section(runs: list[Run]) -> str:
         f"{DELIVERY_WORKERS} `actiontool worker` "
         f"processes (at `nice {WORKER_NICE}`) delivering Senate letters by SMTP to a server in the "
         "benchmark process, "
-        f"{CLIENTS} client processes (one connection per request). {SUBMISSIONS} submits, {DUPLICATES} of "
-        "them repeats of an earlier constituent; rate limits and the bot fill-time check off (every "
-        "client is 127.0.0.1 and fills the form at once).",
+        f"{CLIENTS} client processes (one connection per request). First {BURST} submits before the "
+        f"delivery workers start (the submit path alone; the outbox holds their letters), then the "
+        f"workers start, the baseline and the lookup API alternate in {ROUNDS} rounds (median round "
+        f"shown), then {SUBMISSIONS} submits while the workers drain the outbox, {DUPLICATES} of them "
+        "repeats of an earlier constituent. Rate limits and the bot fill-time check are off (every "
+        "client is 127.0.0.1 and fills the form at once). A submit is the POST of the letter form and "
+        "its answer (303 to the receipt), with CSRF on.",
         "",
         "| database | endpoint | requests | throughput | p50 | p95 | p99 | target | |",
         "|---|---|---|---|---|---|---|---|---|",
