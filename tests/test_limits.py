@@ -125,3 +125,16 @@ def test_redis_storage_is_shared_by_several_web_processes(limited_config: dict[s
     assert second.test_client().get("/api/v1/lookup?zip=53703", **_from("10.0.3.1")).status_code == 429
     for app in (first, second):
         app.extensions["actiontool.db"]["engine"].dispose()
+
+
+def test_an_unreachable_redis_falls_back_to_memory_instead_of_failing_requests(
+        app_config: dict[str, Any]) -> None:
+    from tests.scale.servers import free_port
+
+    config = {**app_config, "RATELIMIT_ENABLED": True, "RATELIMIT_LOOKUP": "3/minute",
+              "RATELIMIT_STORAGE_URL": f"redis://127.0.0.1:{free_port()}/0"}  # nothing listens there
+    app = create_app(config)
+    client = app.test_client()
+    statuses = [client.get("/api/v1/lookup?zip=53703", **_from("10.0.4.1")).status_code for _ in range(5)]
+    assert statuses[:3] == [200, 200, 200] and 429 in statuses[3:]
+    app.extensions["actiontool.db"]["engine"].dispose()
