@@ -9,7 +9,7 @@ import pytest
 from alembic import command
 from click.testing import CliRunner
 from flask import Flask
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from actiontool import create_app, migrations
 from actiontool.cli import main
@@ -121,3 +121,28 @@ def test_db_upgrade_command_upgrades_then_reports_nothing_to_do(tmp_path: Any,
     assert "already at" in result.output
     result = runner.invoke(main, ["db", "current"])
     assert result.exit_code == 0, result.output
+
+
+def test_a_database_stamped_by_an_unknown_revision_is_adopted_when_it_matches(
+        database_url: str, app_config: dict[str, Any]) -> None:
+    engine = make_engine(database_url)
+    try:
+        migrations.upgrade(engine)
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = 'folded0'"))
+        create_app({**app_config, "AUTO_MIGRATE": False}).extensions["actiontool.db"]["engine"].dispose()
+        assert migrations.current_revision(engine) == migrations.head_revision()
+    finally:
+        engine.dispose()
+
+
+def test_an_unknown_database_that_differs_from_the_models_refuses_to_start(
+        database_url: str, app_config: dict[str, Any]) -> None:
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as conn:
+            Base.metadata.tables["organizers"].create(conn)
+        with pytest.raises(migrations.SchemaOutOfDate, match="start from an empty database"):
+            create_app(app_config)
+    finally:
+        engine.dispose()

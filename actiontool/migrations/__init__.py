@@ -100,7 +100,8 @@ def ensure_current(engine: Engine, *, auto_upgrade: bool) -> None:
     """Upgrade the database at start, or refuse to start on an old schema when upgrades are manual."""
     if is_current(engine):
         return
-    if current_revision(engine) is None and _has_tables(engine):
+    revision = current_revision(engine)
+    if (revision is None and _has_tables(engine)) or (revision is not None and not _known(revision)):
         _adopt_unversioned(engine)
         return
     if not auto_upgrade:
@@ -140,17 +141,24 @@ def _has_tables(engine: Engine) -> bool:
     return bool(existing & set(Base.metadata.tables))
 
 
+def _known(revision: str) -> bool:
+    """Return True when `revision` is one of the package's migrations."""
+    scripts = ScriptDirectory.from_config(alembic_config())
+    return revision in {script.revision for script in scripts.walk_revisions()}
+
+
 def _adopt_unversioned(engine: Engine) -> None:
-    """Stamp a database made before migrations existed, when its tables already match the models."""
+    """Stamp a database whose history we do not know (made before the migrations, or by a development
+    revision since folded into another) at head, when its tables already match the models."""
     diffs = schema_differences(engine)
     if diffs:
         raise SchemaOutOfDate(
-            "the database has tables but no migration history, and they differ from the models "
-            f"({len(diffs)} differences): back it up and start from an empty database"
+            "the database's migration history is missing or unknown to this version, and its tables "
+            f"differ from the models ({len(diffs)} differences): back it up and start from an empty database"
         )
     with engine.begin() as conn:
         _lock(conn)
-        command.stamp(alembic_config(conn), "head")
+        command.stamp(alembic_config(conn), "head", purge=True)
 
 
 def schema_differences(engine: Engine) -> list[Any]:
