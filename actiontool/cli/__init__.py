@@ -11,11 +11,21 @@ from flask.cli import FlaskGroup
 
 
 def _create_app() -> object:
+    from sqlalchemy.exc import OperationalError
+
     from actiontool import create_app
+    from actiontool.campaigns import CampaignError
+    from actiontool.config import ConfigError
+    from actiontool.migrations import SchemaOutOfDate
 
     # The command may generate a secret key in the instance folder, so `make run` works on a fresh
     # machine; gunicorn (create_app directly) must be given one instead (see web/security.py).
-    return create_app({"GENERATE_SECRET_KEY": True})
+    try:
+        return create_app({"GENERATE_SECRET_KEY": True})
+    except (ConfigError, SchemaOutOfDate, CampaignError, OperationalError) as exc:
+        # An operator's mistake (a setting, a database, a campaign file) deserves a sentence, not a traceback.
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise click.ClickException(f"the app cannot start: {first_line}") from None
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False)
