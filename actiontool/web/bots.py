@@ -13,6 +13,7 @@ import time
 from collections.abc import Mapping
 
 from flask import Flask, current_app, render_template
+from flask_babel import gettext
 from itsdangerous import BadSignature, URLSafeSerializer
 from markupsafe import Markup, escape
 
@@ -36,10 +37,11 @@ def started_token(now: float | None = None) -> str:
 def guard_fields() -> Markup:
     """Return the two hidden fields to put inside the compose form."""
     return Markup(
-        '<div hidden><label for="{field}">Website (leave this empty)</label>'
+        '<div hidden><label for="{field}">{label}</label>'
         '<input type="text" id="{field}" name="{field}" value="" tabindex="-1" autocomplete="off"></div>'
         '<input type="hidden" name="{started}" value="{token}">'
-    ).format(field=HONEYPOT_FIELD, started=STARTED_FIELD, token=escape(started_token()))
+    ).format(field=HONEYPOT_FIELD, label=gettext("Website (leave this empty)"), started=STARTED_FIELD,
+             token=escape(started_token()))
 
 
 def bot_reason(form: Mapping[str, str], *, now: float | None = None) -> str | None:
