@@ -1,8 +1,12 @@
 """initial schema
 
+Every table of actiontool.models as of commit ce11d1b (the development revisions 0001-0005 folded
+into one before the first release; a database stamped by one of them is adopted at start when its
+tables match, see actiontool.migrations.ensure_current).
+
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 20:44:12.677481
+Create Date: 2026-11-27 22:34:51.895603
 
 """
 from typing import Sequence, Union
@@ -51,12 +55,16 @@ def upgrade() -> None:
     sa.Column('personal_message', sa.Text(), nullable=True),
     sa.Column('wants_receipt_email', sa.Boolean(), nullable=False),
     sa.Column('receipt_email_sent_at', sa.DateTime(), nullable=True),
+    sa.Column('receipt_base_url', sa.String(length=255), nullable=True),
+    sa.Column('receipt_email_attempts', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('receipt_email_next_at', sa.DateTime(), nullable=True),
     sa.Column('purged_at', sa.DateTime(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_actions')),
     sa.UniqueConstraint('receipt_token', name=op.f('uq_actions_receipt_token'))
     )
     with op.batch_alter_table('actions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_actions_campaign'), ['campaign'], unique=False)
+        batch_op.create_index('ix_actions_receipt_due', ['wants_receipt_email', 'receipt_email_sent_at'], unique=False)
 
     op.create_table('audit_events',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -70,6 +78,17 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_audit_events_at'), ['at'], unique=False)
+
+    op.create_table('bot_submissions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('campaign', sa.String(length=64), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('reason', sa.String(length=20), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_bot_submissions'))
+    )
+    with op.batch_alter_table('bot_submissions', schema=None) as batch_op:
+        batch_op.create_index('ix_bot_submissions_campaign_day', ['campaign', 'day'], unique=False)
 
     op.create_table('campaign_constituents',
     sa.Column('campaign', sa.String(length=64), nullable=False),
@@ -109,8 +128,45 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('message_counts', schema=None) as batch_op:
         batch_op.create_index('ix_message_counts_bioguide', ['campaign', 'bioguide'], unique=False)
-        batch_op.create_index('ix_message_counts_ref', ['campaign', 'ref'], unique=False)
+        batch_op.create_index('ix_message_counts_ref', ['campaign', 'ref', 'state', 'district'], unique=False)
         batch_op.create_index('ix_message_counts_state', ['campaign', 'state', 'district'], unique=False)
+
+    op.create_table('message_counts_by_member',
+    sa.Column('campaign', sa.String(length=64), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('bioguide', sa.String(length=10), nullable=False),
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('state', sa.String(length=2), nullable=False),
+    sa.Column('district', sa.Integer(), nullable=True),
+    sa.Column('chamber', sa.String(length=6), nullable=False),
+    sa.Column('member_name', sa.String(length=200), nullable=False),
+    sa.Column('queued', sa.Integer(), nullable=False),
+    sa.Column('sending', sa.Integer(), nullable=False),
+    sa.Column('delivered', sa.Integer(), nullable=False),
+    sa.Column('needs_constituent', sa.Integer(), nullable=False),
+    sa.Column('handed_off', sa.Integer(), nullable=False),
+    sa.Column('failed', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('campaign', 'day', 'bioguide', 'channel', name=op.f('pk_message_counts_by_member'))
+    )
+    with op.batch_alter_table('message_counts_by_member', schema=None) as batch_op:
+        batch_op.create_index('ix_message_counts_by_member_state', ['campaign', 'state', 'district'], unique=False)
+
+    op.create_table('message_counts_by_source',
+    sa.Column('campaign', sa.String(length=64), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('state', sa.String(length=2), nullable=False),
+    sa.Column('ref', sa.String(length=64), nullable=False),
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('queued', sa.Integer(), nullable=False),
+    sa.Column('sending', sa.Integer(), nullable=False),
+    sa.Column('delivered', sa.Integer(), nullable=False),
+    sa.Column('needs_constituent', sa.Integer(), nullable=False),
+    sa.Column('handed_off', sa.Integer(), nullable=False),
+    sa.Column('failed', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('campaign', 'day', 'state', 'ref', 'channel', name=op.f('pk_message_counts_by_source'))
+    )
+    with op.batch_alter_table('message_counts_by_source', schema=None) as batch_op:
+        batch_op.create_index('ix_message_counts_by_source_ref', ['campaign', 'ref'], unique=False)
 
     op.create_table('organizers',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -171,6 +227,14 @@ def downgrade() -> None:
 
     op.drop_table('messages')
     op.drop_table('organizers')
+    with op.batch_alter_table('message_counts_by_source', schema=None) as batch_op:
+        batch_op.drop_index('ix_message_counts_by_source_ref')
+
+    op.drop_table('message_counts_by_source')
+    with op.batch_alter_table('message_counts_by_member', schema=None) as batch_op:
+        batch_op.drop_index('ix_message_counts_by_member_state')
+
+    op.drop_table('message_counts_by_member')
     with op.batch_alter_table('message_counts', schema=None) as batch_op:
         batch_op.drop_index('ix_message_counts_state')
         batch_op.drop_index('ix_message_counts_ref')
@@ -179,11 +243,16 @@ def downgrade() -> None:
     op.drop_table('message_counts')
     op.drop_table('campaign_counts')
     op.drop_table('campaign_constituents')
+    with op.batch_alter_table('bot_submissions', schema=None) as batch_op:
+        batch_op.drop_index('ix_bot_submissions_campaign_day')
+
+    op.drop_table('bot_submissions')
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_events_at'))
 
     op.drop_table('audit_events')
     with op.batch_alter_table('actions', schema=None) as batch_op:
+        batch_op.drop_index('ix_actions_receipt_due')
         batch_op.drop_index(batch_op.f('ix_actions_campaign'))
 
     op.drop_table('actions')
