@@ -37,7 +37,7 @@ from wtforms.validators import InputRequired, Length
 
 from actiontool import db, svg
 from actiontool.models import STATUSES
-from actiontool.services import organizers, stats
+from actiontool.services import bots, organizers, stats
 from actiontool.services.stats import Filters, InvalidFilter
 
 bp = Blueprint("organizer", __name__, url_prefix="/organizer")
@@ -299,6 +299,8 @@ def dashboard(slug: str) -> Any:
         "states": stats.states_with_messages(session, slug), "refs": stats.refs_with_messages(session, slug),
         "channels": ("handoff", "smtp", "cwc"), "first": first, "last": last,
         "args": filters.to_args(),
+        # Submissions that looked automated never became actions; organizers see how many were kept out.
+        "bots": bots.bot_counts(session, slug),
     }
     return render_template("organizer/dashboard.html", **context)
 

@@ -324,3 +324,18 @@ def test_dashboard_says_how_old_the_district_data_is_and_warns_once_its_congress
     monkeypatch.setattr(organizer, "_today", lambda: today)
     page = signed_in.get("/organizer/").get_data(as_text=True)
     assert expected in " ".join(page.split())
+
+
+def test_dashboard_shows_submissions_kept_out_as_automated_apart_from_the_counts(
+        signed_in: FlaskClient, app: Flask) -> None:
+    from actiontool.services.bots import record_bot_submission
+
+    with db.session_scope(app) as s:
+        record_bot_submission(s, SLUG, "honeypot")
+        record_bot_submission(s, SLUG, "honeypot")
+        record_bot_submission(s, SLUG, "too_fast")
+        record_bot_submission(s, "another-campaign", "too_fast")
+    page = signed_in.get(f"/organizer/c/{SLUG}").get_data(as_text=True)
+    assert re.search(r'id="total-bots">3<', page)
+    assert re.search(r'id="total-actions">0<', page)
+    assert "<td>honeypot</td><td>2</td>" in page and "<td>too fast</td><td>1</td>" in page
