@@ -46,7 +46,7 @@ def _tune_sqlite(engine: Engine) -> None:
     def on_connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
         cursor = dbapi_conn.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _enable_wal(cursor)
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA foreign_keys=ON")
@@ -60,6 +60,29 @@ def _tune_sqlite(engine: Engine) -> None:
             conn.exec_driver_sql("BEGIN")
         else:
             _begin_immediate(conn)
+
+
+def _enable_wal(cursor: Any) -> None:
+    """Switch the database file to WAL (a lasting property of the file), retrying while others hold it.
+
+    The switch needs an exclusive lock, and SQLite answers "database is locked" at once, without its
+    busy handler, when several processes open a new file together; only the first connections ever
+    switch, so the others just see "wal" and go on.
+    """
+    import sqlite3
+    import time
+
+    deadline = time.monotonic() + _LOCK_WAIT_SECONDS
+    while True:
+        try:
+            if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
+                return
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+        time.sleep(_LOCK_POLL_SECONDS[1])
 
 
 _LOCK_WAIT_SECONDS = 30.0
