@@ -150,16 +150,22 @@ def rollup_for(dim: str, filters: Filters) -> Table:
     return MESSAGE_COUNTS
 
 
+def _day_and_state_where(filters: Filters, day: Any, state: Any) -> list[ColumnElement[bool]]:
+    """Return the date-range and state clauses every count query shares, on its own columns."""
+    where: list[ColumnElement[bool]] = []
+    if filters.date_from:
+        where.append(day >= filters.date_from)
+    if filters.date_to:
+        where.append(day <= filters.date_to)
+    if filters.state:
+        where.append(state == filters.state)
+    return where
+
+
 def _message_where(campaign: str, filters: Filters, table: Table) -> list[ColumnElement[bool]]:
     """Return the WHERE clauses of a message roll-up query."""
     t = table.c
-    where: list[ColumnElement[bool]] = [t.campaign == campaign]
-    if filters.date_from:
-        where.append(t.day >= filters.date_from)
-    if filters.date_to:
-        where.append(t.day <= filters.date_to)
-    if filters.state:
-        where.append(t.state == filters.state)
+    where = [t.campaign == campaign, *_day_and_state_where(filters, t.day, t.state)]
     if filters.district:
         state, number = district_parts(filters.district)
         where += [t.state == state, t.district == number]
@@ -201,13 +207,7 @@ def totals(session: Session, campaign: str, filters: Filters = Filters()) -> dic
 def _action_where(campaign: str, filters: Filters) -> list[ColumnElement[bool]]:
     """Return the WHERE clauses of an action roll-up query (channel and status do not apply)."""
     t = ACTION_COUNTS.c
-    where: list[ColumnElement[bool]] = [t.campaign == campaign]
-    if filters.date_from:
-        where.append(t.day >= filters.date_from)
-    if filters.date_to:
-        where.append(t.day <= filters.date_to)
-    if filters.state:
-        where.append(t.state == filters.state)
+    where = [t.campaign == campaign, *_day_and_state_where(filters, t.day, t.state)]
     if filters.district:
         where.append(t.district_label == filters.district)
     if filters.ref is not None:
@@ -356,13 +356,7 @@ def action_rows(session: Session | Connection, campaign: str, filters: Filters =
                 personal: bool = False) -> Iterator[tuple[Any, ...]]:
     """Yield the campaign's actions as tuples (ACTION_COLUMNS, plus PERSONAL_COLUMNS when asked), streamed."""
     names = ACTION_COLUMNS + (PERSONAL_COLUMNS if personal else ())
-    where: list[ColumnElement[bool]] = [Action.campaign == campaign]
-    if filters.date_from:
-        where.append(Action.created_day >= filters.date_from)
-    if filters.date_to:
-        where.append(Action.created_day <= filters.date_to)
-    if filters.state:
-        where.append(Action.state == filters.state)
+    where = [Action.campaign == campaign, *_day_and_state_where(filters, Action.created_day, Action.state)]
     if filters.district:
         where.append(Action.district_label == filters.district)
     if filters.ref is not None:
