@@ -7,7 +7,6 @@ The server uses a temporary SQLite database and the tiny lookup dataset of the f
 from __future__ import annotations
 
 import os
-import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,19 +18,7 @@ from werkzeug.serving import make_server
 
 from actiontool import create_app
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-def chromium_path() -> str:
-    """Return chromium's path, or skip (fail when CI=true) with the reason."""
-    path = shutil.which("chromium")
-    if path is None:
-        reason = "Debian's chromium is not on PATH (apt-get install chromium); browser tests need it"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return path
+from .support import CHROMIUM_ARGS, chromium_path
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -5,14 +5,13 @@ No chromium on PATH: skipped with the reason, except when CI=true, where that is
 
 from __future__ import annotations
 
-import os
-import shutil
 import threading
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
 import pytest
+from browser.support import CHROMIUM_ARGS, chromium_path
 from flask import Flask
 from organizer_helpers import MEMBERS, PASSWORD, write_submission
 from werkzeug.serving import make_server
@@ -22,19 +21,7 @@ from actiontool.services import organizers
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 SLUG = "detect-and-defeat"
-
-
-def _chromium() -> str:
-    path = shutil.which("chromium")
-    if path is None:
-        reason = "Debian's chromium is not on PATH (apt-get install chromium); the browser test needs it"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return path
 
 
 @pytest.fixture
@@ -73,7 +60,7 @@ def assert_accessible(page: Any) -> None:
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
 def test_organizer_signs_in_and_uses_the_dashboard(served: tuple[str, Flask], javascript: bool) -> None:
-    executable = _chromium()
+    executable = chromium_path()
     from playwright.sync_api import sync_playwright
 
     base, app = served
