@@ -382,16 +382,46 @@ def _dump(obj: Any) -> bytes:
     return (json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n").encode()
 
 
-def assemble(
-    inputs: Inputs,
-    *,
-    as_of: str | None = None,
-    congress: int = DEFAULT_CONGRESS,
-    expect: Expectations | None = None,
-    progress: Progress = _no_progress,
-) -> tuple[dict[str, bytes], dict[str, Any]]:
-    """Read and check the inputs; return the files to write and a summary. Raise BuildError on any problem."""
-    expect = expect or Expectations()
+@dataclass
+class _Sources:
+    """Every input, read and parsed: the raw bytes (for the manifest) and what the build uses."""
+
+    raw: dict[str, bytes]
+    members: list[dict[str, Any]]
+    shapes: dict[str, list[list[list[float]]]]
+    zctas: dict[str, set[str]]
+    places: list[dict[str, Any]]
+    places_origin: dict[str, str]
+    offices_raw: bytes | None
+    offices: dict[str, list[dict[str, Any]]] | None
+
+
+@dataclass
+class _Seats:
+    """Who holds what: House seat label -> Bioguide ID (None when vacant); state -> senators."""
+
+    house: dict[str, str | None]
+    senate: dict[str, list[str]]
+
+    def count_by_state(self) -> dict[str, int]:
+        """Return {state: number of House seats}."""
+        counts: dict[str, int] = defaultdict(int)
+        for label in self.house:
+            counts[label.split("-")[0]] += 1
+        return counts
+
+
+@dataclass
+class _Placement:
+    """Every ZIP's compact record, and the ZIPs that needed special handling."""
+
+    zips: dict[str, str] = field(default_factory=dict)
+    unresolved: list[str] = field(default_factory=list)
+    postal_state_added: list[str] = field(default_factory=list)
+
+
+def _read_sources(inputs: Inputs, progress: Progress) -> _Sources:
+    """Read and parse every input; raise BuildError listing every problem found."""
     problems: list[str] = []
     reading = progress("Reading inputs", len(DIR_LAYOUT))
     raw = {name: read_input(name, getattr(inputs, name)) for name in reading(DIR_LAYOUT)}
@@ -403,99 +433,156 @@ def assemble(
     offices = parse_offices(offices_raw, {m["bioguide"] for m in members}, problems) if offices_raw else None
     if problems:
         raise BuildError(problems)
+    return _Sources(raw=raw, members=members, shapes=shapes, zctas=zctas, places=places,
+                    places_origin=places_origin, offices_raw=offices_raw, offices=offices)
 
-    # Seats: every district with a polygon, plus the island areas, which have none.
-    seats: dict[str, str | None] = {label: None for label in shapes}
+
+def _seat_members(
+    members: list[dict[str, Any]], shapes: Mapping[str, Any], expect: Expectations, problems: list[str]
+) -> _Seats:
+    """Return the seats (every district with a polygon, plus the island areas) and who holds them."""
+    house: dict[str, str | None] = {label: None for label in shapes}
     for state in sorted(ISLAND_AREAS & (expect.non_voting or NON_VOTING)):
-        seats.setdefault(district_label(state, 0), None)
+        house.setdefault(district_label(state, 0), None)
     senate: dict[str, list[str]] = defaultdict(list)
     for m in members:
         if m["district"] is None:
             senate[m["state"]].append(m["bioguide"])
             continue
         label = district_label(m["state"], m["district"])
-        if label not in seats:
+        if label not in house:
             problems.append(f"legislators: {m['name']} ({m['bioguide']}) sits for {label}, "
                             "which has no boundary")
-        elif seats[label] is not None:
-            problems.append(f"legislators: two members for {label}: {seats[label]} and {m['bioguide']}")
+        elif house[label] is not None:
+            problems.append(f"legislators: two members for {label}: {house[label]} and {m['bioguide']}")
         else:
-            seats[label] = m["bioguide"]
+            house[label] = m["bioguide"]
+    return _Seats(house=house, senate=senate)
+
+
+def _check_zcta_districts(zctas: Mapping[str, set[str]], seats: _Seats, problems: list[str]) -> None:
+    """Add a problem for every district zccd.csv names that is not a seat."""
     unknown: dict[str, list[str]] = defaultdict(list)
     for zcta, labels in zctas.items():
-        for label in labels - seats.keys():
+        for label in labels - seats.house.keys():
             unknown[label].append(zcta)
     for label, examples in sorted(unknown.items()):
         shown = ", ".join(sorted(examples)[:3])
         problems.append(f"zccd: district {label} does not exist in its state (ZCTA {shown})")
-    if problems:
-        raise BuildError(problems)
 
-    seats_per_state: dict[str, int] = defaultdict(int)
-    for label in seats:
-        seats_per_state[label.split("-")[0]] += 1
-    represented = STATES | NON_VOTING  # not military mail (AA, AE, AP) nor the freely associated states
-    places_by_zip = {p["zip_code"]: p for p in places if p.get("state") in represented}
 
-    zips: dict[str, str] = {}
-    unresolved: list[str] = []
-    postal_state_added: list[str] = []
-    boundaries: list[Any] = []  # built on first need: most ZIPs do not need the polygons
+def _represented_places(places: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Return {zip: place} for places in the states and non-voting areas (not military mail nor the
+    freely associated states)."""
+    represented = STATES | NON_VOTING
+    return {p["zip_code"]: p for p in places if p.get("state") in represented}
 
-    def place_in_state(place: Mapping[str, Any]) -> set[str]:
+
+class _StatePlacer:
+    """Places a ZIP within its own state: the only seat, or the districts at its centre point."""
+
+    def __init__(self, shapes: dict[str, Any], seats_per_state: Mapping[str, int]) -> None:
+        self._shapes = shapes
+        self._seats_per_state = seats_per_state
+        self._boundaries: Any = None  # built on first need: most ZIPs do not need the polygons
+
+    def has_seats(self, state: Any) -> bool:
+        """Return True when the state (or area) has a House seat."""
+        return state in self._seats_per_state
+
+    def single_seat(self, state: Any) -> bool:
+        """Return True when the state (or area) has one House seat."""
+        return self._seats_per_state.get(state, 0) == 1
+
+    def districts(self, place: Mapping[str, Any]) -> set[str]:
         """Return the districts of a ZIP's own state: the only seat, or those at its centre point."""
         state = place.get("state")
-        if seats_per_state.get(state, 0) == 1:
+        if self.single_seat(state):
             return {district_label(state, 0)}
-        if not boundaries:
+        if self._boundaries is None:
             from actiontool.districts.geometry import Boundaries
 
-            boundaries.append(Boundaries(shapes))
-        return _place_by_coordinates(boundaries[0], place)
+            self._boundaries = Boundaries(self._shapes)
+        return _place_by_coordinates(self._boundaries, place)
 
+
+def _zip_record(zip_code: str, place: Mapping[str, Any], labels: set[str], basis: str) -> str:
+    """Return a ZIP's compact record: `city|state|lat|lon|type|basis|label,label`."""
+    city = str(place.get("city") or "").replace("|", "/")
+    place_state = place.get("state")
+    states = {label.split("-")[0] for label in labels}
+    state = place_state if place_state in states else sorted(states)[0]
+    ordered = sorted(labels, key=lambda lb: _label_key(lb, state))
+    kind = _ZIP_TYPES.get(place.get("zip_code_type", ""), "")
+    point = place_point(place)
+    lat, lon = (repr(point[0]), repr(point[1])) if point else ("", "")
+    return "|".join([city, state, lat, lon, kind, basis, ",".join(ordered)])
+
+
+def _place_zips(
+    zctas: Mapping[str, set[str]],
+    places_by_zip: Mapping[str, dict[str, Any]],
+    placer: _StatePlacer,
+    progress: Progress,
+) -> _Placement:
+    """Return every ZIP's record: by its ZCTA when it has one, else by its state or its centre point."""
+    placement = _Placement()
     wanted = sorted(set(zctas) | set(places_by_zip))
     for zip_code in progress("Placing ZIP codes", len(wanted))(wanted):
         place = places_by_zip.get(zip_code, {})
-        city = str(place.get("city") or "").replace("|", "/")
         place_state = place.get("state")
         if zip_code in zctas:
             labels, basis = set(zctas[zip_code]), "z"
-            if place_state in seats_per_state and place_state not in {lb.split("-")[0] for lb in labels}:
+            if placer.has_seats(place_state) and place_state not in {lb.split("-")[0] for lb in labels}:
                 # The tabulation area lies in other states but USPS puts the ZIP in this one (e.g. 57717,
                 # Belle Fourche SD, whose ZCTA is in MT and WY): list this state's district too.
-                labels |= place_in_state(place)
-                postal_state_added.append(zip_code)
+                labels |= placer.districts(place)
+                placement.postal_state_added.append(zip_code)
         else:
-            labels = place_in_state(place)
-            basis = "s" if seats_per_state.get(place_state, 0) == 1 else "c"
+            labels = placer.districts(place)
+            basis = "s" if placer.single_seat(place_state) else "c"
             if not labels:
-                unresolved.append(zip_code)
+                placement.unresolved.append(zip_code)
                 continue
-        states = {label.split("-")[0] for label in labels}
-        state = place_state if place_state in states else sorted(states)[0]
-        ordered = sorted(labels, key=lambda lb: _label_key(lb, state))
-        kind = _ZIP_TYPES.get(place.get("zip_code_type", ""), "")
-        point = place_point(place)
-        lat, lon = (repr(point[0]), repr(point[1])) if point else ("", "")
-        zips[zip_code] = "|".join([city, state, lat, lon, kind, basis, ",".join(ordered)])
+        placement.zips[zip_code] = _zip_record(zip_code, place, labels, basis)
+    return placement
 
-    territory_zips = {
+
+def _territory_zips(places_by_zip: Mapping[str, dict[str, Any]]) -> dict[str, list[Any]]:
+    """Return {zip: [lat, lon, state]} for the island areas, which have no polygons."""
+    return {
         z: [*point, p["state"]]
         for z, p in places_by_zip.items()
         if p["state"] in ISLAND_AREAS and (point := place_point(p)) is not None
     }
-    by_id = {m["bioguide"]: {k: v for k, v in m.items() if k != "bioguide"} for m in members}
+
+
+def _data_files(sources: _Sources, seats: _Seats, placement: _Placement,
+                territory_zips: dict[str, list[Any]]) -> dict[str, bytes]:
+    """Return the data files (all but the manifest) as canonical JSON bytes."""
+    by_id = {m["bioguide"]: {k: v for k, v in m.items() if k != "bioguide"} for m in sources.members}
     files = {
-        MEMBERS_FILE: _dump({"members": by_id, "house": seats,
-                             "senate": {s: sorted(b) for s, b in senate.items()}}),
-        ZIPS_FILE: _dump({"zips": zips}),
-        BOUNDARIES_FILE: _dump({"districts": shapes, "territory_zips": territory_zips}),
+        MEMBERS_FILE: _dump({"members": by_id, "house": seats.house,
+                             "senate": {s: sorted(b) for s, b in seats.senate.items()}}),
+        ZIPS_FILE: _dump({"zips": placement.zips}),
+        BOUNDARIES_FILE: _dump({"districts": sources.shapes, "territory_zips": territory_zips}),
     }
-    if offices is not None:
-        files[OFFICES_FILE] = _dump({"offices": offices})
-    legislators_sha = sha256(raw["legislators"])
-    known_as_of = KNOWN_SNAPSHOTS.get(legislators_sha, {}).get("date")
-    manifest = {
+    if sources.offices is not None:
+        files[OFFICES_FILE] = _dump({"offices": sources.offices})
+    return files
+
+
+def _manifest(
+    inputs: Inputs,
+    sources: _Sources,
+    files: Mapping[str, bytes],
+    places_by_zip: Mapping[str, dict[str, Any]],
+    as_of: str | None,
+    congress: int,
+) -> dict[str, Any]:
+    """Return the manifest: what the dataset is, its files' digests, and every source's provenance."""
+    known_as_of = KNOWN_SNAPSHOTS.get(sha256(sources.raw["legislators"]), {}).get("date")
+    manifest: dict[str, Any] = {
         "format": 1,
         "dataset": {
             "as_of": as_of or known_as_of or date.today().isoformat(),
@@ -503,33 +590,61 @@ def assemble(
             "congress_ends": congress_end(congress),
             "files": {name: {"bytes": len(data), "sha256": sha256(data)} for name, data in files.items()},
         },
-        "sources": {name: _source_entry(name, getattr(inputs, name), raw[name]) for name in DIR_LAYOUT},
+        "sources": {
+            name: _source_entry(name, getattr(inputs, name), sources.raw[name]) for name in DIR_LAYOUT
+        },
     }
-    if offices_raw is not None:
-        manifest["sources"]["offices"] = _source_entry("offices", inputs.offices or "", offices_raw)
-    places_bytes = _dump(sorted(places_by_zip.items()))
+    if sources.offices_raw is not None:
+        manifest["sources"]["offices"] = _source_entry("offices", inputs.offices or "", sources.offices_raw)
     manifest["sources"]["zipcodes"] = {
-        **places_origin,
+        **sources.places_origin,
         "date": None,
         "license": LICENSES["zipcodes"],
-        "sha256": sha256(places_bytes),
+        "sha256": sha256(_dump(sorted(places_by_zip.items()))),
     }
-    files[MANIFEST_FILE] = _dump(manifest)
+    return manifest
+
+
+def _summary(sources: _Sources, seats: _Seats, placement: _Placement) -> dict[str, Any]:
+    """Return the counts the CLI reports after a build."""
     basis_counts: dict[str, int] = defaultdict(int)
-    for record in zips.values():
+    for record in placement.zips.values():
         basis_counts[record.split("|")[5]] += 1
-    summary = {
-        "zips": len(zips),
+    return {
+        "zips": len(placement.zips),
         "zcta": basis_counts["z"],
         "coordinates": basis_counts["c"],
         "state": basis_counts["s"],
-        "unresolved": unresolved,
-        "postal_state_added": postal_state_added,
-        "members": len(members),
-        "offices": sum(len(v) for v in (offices or {}).values()),
-        "seats": len(seats),
+        "unresolved": placement.unresolved,
+        "postal_state_added": placement.postal_state_added,
+        "members": len(sources.members),
+        "offices": sum(len(v) for v in (sources.offices or {}).values()),
+        "seats": len(seats.house),
     }
-    return files, summary
+
+
+def assemble(
+    inputs: Inputs,
+    *,
+    as_of: str | None = None,
+    congress: int = DEFAULT_CONGRESS,
+    expect: Expectations | None = None,
+    progress: Progress = _no_progress,
+) -> tuple[dict[str, bytes], dict[str, Any]]:
+    """Read and check the inputs; return the files to write and a summary. Raise BuildError on any problem."""
+    expect = expect or Expectations()
+    sources = _read_sources(inputs, progress)
+    problems: list[str] = []
+    seats = _seat_members(sources.members, sources.shapes, expect, problems)
+    _check_zcta_districts(sources.zctas, seats, problems)
+    if problems:
+        raise BuildError(problems)
+    places_by_zip = _represented_places(sources.places)
+    placer = _StatePlacer(sources.shapes, seats.count_by_state())
+    placement = _place_zips(sources.zctas, places_by_zip, placer, progress)
+    files = _data_files(sources, seats, placement, _territory_zips(places_by_zip))
+    files[MANIFEST_FILE] = _dump(_manifest(inputs, sources, files, places_by_zip, as_of, congress))
+    return files, _summary(sources, seats, placement)
 
 
 def _source_entry(name: str, source: str, data: bytes) -> dict[str, Any]:
