@@ -48,12 +48,16 @@ def data() -> None:
 @data.command("build")
 @click.option("--from-dir", "from_dir", type=click.Path(file_okay=False, path_type=Path),
               help="A local copy of the upstream files, laid out as congress-legislators/, "
-                   "us-zipcodes-congress/, boundaries/.")
+                   "us-zipcodes-congress/, boundaries/ and (optional) contact-congress/members/.")
 @click.option("--legislators", help="legislators-current.json: a path or URL.")
 @click.option("--zccd", help="zccd.csv (ZCTA -> district): a path or URL.")
 @click.option("--boundaries", help="The 119th-Congress district boundaries as GeoJSON: a path or URL.")
 @click.option("--offices", help="legislators-district-offices.csv: a path or URL (optional input).")
 @click.option("--no-offices", is_flag=True, help="Build without members' local offices.")
+@click.option("--contact-forms", "contact_forms",
+              help="contact-congress's members/ folder, or the repository "
+              "as .tar.gz (path or URL): fills in contact form URLs (optional input).")
+@click.option("--no-contact-forms", is_flag=True, help="Build without contact-congress's form URLs.")
 @click.option("--zipcodes", "zipcodes_file", help="ZIP places as JSON in the zipcodes package's format "
               "(default: the installed zipcodes package).")
 @click.option("--as-of", "as_of", help="The date the member data describes (default: known snapshot's date, "
@@ -64,20 +68,22 @@ def data() -> None:
 @click.option("--today", callback=_parse_day, hidden=True)
 def build_command(
     from_dir: Path | None, legislators: str | None, zccd: str | None, boundaries: str | None,
-    offices: str | None, no_offices: bool, zipcodes_file: str | None, as_of: str | None, congress: int,
-    out_dir: Path | None, today: date | None,
+    offices: str | None, no_offices: bool, contact_forms: str | None, no_contact_forms: bool,
+    zipcodes_file: str | None, as_of: str | None, congress: int, out_dir: Path | None, today: date | None,
 ) -> None:
     """Build the dataset from upstream (URLs by default), check it, and write it only if it is sound."""
     from actiontool.districts.build import BuildError, Inputs, build
 
     overrides = {"legislators": legislators, "zccd": zccd, "boundaries": boundaries,
-                 "zipcodes": zipcodes_file, "offices": offices}
+                 "zipcodes": zipcodes_file, "offices": offices, "contact_forms": contact_forms}
     if from_dir is not None:
         inputs = Inputs.from_dir(from_dir, **overrides)
     else:
         inputs = Inputs(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
     if no_offices:
         inputs = replace(inputs, offices=None)
+    if no_contact_forms:
+        inputs = replace(inputs, contact_forms=None)
     out = out_dir or _default_out()
     try:
         result = build(inputs, out, as_of=as_of, congress=congress, today=today, progress=_progress)
@@ -94,6 +100,8 @@ def build_command(
         f"{s['seats']} House seats, "
         f"{s['zips']} ZIPs ({s['zcta']} by ZCTA, {s['coordinates']} by coordinates, {s['state']} by state)"
     )
+    if inputs.contact_forms:
+        _echo_contact_forms(s["contact_forms"])
     if s["postal_state_added"]:
         shown = ", ".join(s["postal_state_added"][:10])
         click.echo(f"{len(s['postal_state_added'])} ZIP(s) whose tabulation area lies outside their postal "
@@ -101,6 +109,17 @@ def build_command(
     if s["unresolved"]:
         shown = ", ".join(s["unresolved"][:10])
         click.echo(f"{len(s['unresolved'])} ZIP(s) could not be placed and are left out: {shown}", err=True)
+
+
+def _echo_contact_forms(counts: dict[str, Any]) -> None:
+    """Say how many members have a form URL, and how many got it from contact-congress."""
+    click.echo(
+        f"contact forms: {counts['senate']} senators and {counts['house']} House members have one "
+        f"({counts['senate_added']} and {counts['house_added']} from contact-congress)"
+    )
+    for bioguide in counts["unreadable"]:
+        click.echo(f"warning: contact-congress {bioguide}.yaml is not YAML up to its first visit step: "
+                   "no form taken from it", err=True)
 
 
 @data.command("check")

@@ -1,9 +1,11 @@
 """`actiontool data build`: turn the upstream files into the compact bundled data, checked before writing.
 
 Inputs (each a path or an http(s) URL): congress-legislators' legislators-current.json, the ZCTA -> district
-table zccd.csv, and the 119th-Congress boundaries as GeoJSON. ZIP -> city/state/coordinates/type comes from
-the `zipcodes` package, read here only, so the runtime never imports it. Same inputs, same bytes out:
-keys are sorted, coordinates rounded, and nothing records when the build ran.
+table zccd.csv, and the 119th-Congress boundaries as GeoJSON; optionally the district offices CSV and
+contact-congress's `members/` folder (or the repository as .tar.gz), which fills in contact form URLs.
+ZIP -> city/state/coordinates/type comes from the `zipcodes` package, read here only, so the runtime never
+imports it. Same inputs, same bytes out: keys are sorted, coordinates rounded, and nothing records when
+the build ran.
 """
 
 from __future__ import annotations
@@ -23,6 +25,14 @@ from pathlib import Path
 from typing import Any
 
 from actiontool.districts.checks import Expectations, Report, check_dataset
+from actiontool.districts.contact_forms import (
+    ContactFormsError,
+    FormUrls,
+    files_in_archive,
+    files_in_folder,
+    folder_digest,
+    form_urls,
+)
 from actiontool.districts.dataset import (
     BOUNDARIES_FILE,
     MANIFEST_FILE,
@@ -46,6 +56,8 @@ DEFAULT_URLS: dict[str, str] = {
         "https://raw.githubusercontent.com/PolicyEngine/policyengine-app-v2/"
         "d8175541802fc2f15b7eb31315d4a5eefbeac606/app/public/data/geojson/congressional_districts.geojson"
     ),
+    # The whole repository as GitHub's archive; the build reads its members/*.yaml.
+    "contact_forms": "https://github.com/unitedstates/contact-congress/archive/refs/heads/main.tar.gz",
 }
 
 # Where each input sits in a folder laid out like the upstream copies (`--from-dir`).
@@ -55,7 +67,10 @@ DIR_LAYOUT: dict[str, str] = {
     "boundaries": "boundaries/cd119_20m.geojson",
 }
 # Optional inputs: used when present.
-OPTIONAL_LAYOUT: dict[str, str] = {"offices": "congress-legislators/legislators-district-offices.csv"}
+OPTIONAL_LAYOUT: dict[str, str] = {
+    "offices": "congress-legislators/legislators-district-offices.csv",
+    "contact_forms": "contact-congress/members",  # a folder of <bioguide>.yaml
+}
 
 LICENSES: dict[str, str] = {
     "legislators": "CC0-1.0 (unitedstates/congress-legislators)",
@@ -63,6 +78,7 @@ LICENSES: dict[str, str] = {
     "zccd": "US Government Works (no copyright); scripts MIT (OpenSourceActivismTech/us-zipcodes-congress)",
     "boundaries": "US Government Work: US Census Bureau cartographic boundary file cb_2024_us_cd119_20m",
     "zipcodes": "MIT (zipcodes package); coordinates from GeoNames, CC BY 4.0",
+    "contact_forms": "CC0-1.0 (unitedstates/contact-congress)",
 }
 
 # Provenance of upstream snapshots we know by content. A file we do not recognise is still used and
@@ -86,6 +102,11 @@ KNOWN_SNAPSHOTS: dict[str, dict[str, str]] = {
         "version": "Census cb_2024_us_cd119_20m (1:20,000,000), as GeoJSON in "
         "PolicyEngine/policyengine-app-v2 d8175541802fc2f15b7eb31315d4a5eefbeac606",
         "date": "2026-01-25",
+    },
+    # contact-congress members/*.yaml: a digest over the sorted files (contact_forms.folder_digest).
+    "5361340d39a7986554969d4920c039a24808f232e44cb8131df11db72e5cc691": {
+        "version": "main 6c4c16dd616e4a0e3dcba3c5f35e1e69ac345e3e (members/, 790 files)",
+        "date": "2026-08-13",
     },
 }
 
@@ -114,13 +135,14 @@ class Inputs:
     boundaries: str = DEFAULT_URLS["boundaries"]
     zipcodes: str | None = None  # a JSON list in the zipcodes package's format; None: the package itself
     offices: str | None = DEFAULT_URLS["offices"]  # None: build without local offices
+    contact_forms: str | None = DEFAULT_URLS["contact_forms"]  # a folder or a .tar.gz; None: without
 
     @classmethod
     def from_dir(cls, folder: Path, **overrides: str | None) -> Inputs:
         """Return inputs read from a folder laid out like the upstream copies, with per-input overrides."""
         paths: dict[str, str | None] = {name: str(Path(folder) / rel) for name, rel in DIR_LAYOUT.items()}
         for name, rel in OPTIONAL_LAYOUT.items():
-            paths[name] = str(Path(folder) / rel) if (Path(folder) / rel).is_file() else None
+            paths[name] = str(Path(folder) / rel) if (Path(folder) / rel).exists() else None
         paths.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**paths)  # type: ignore[arg-type]
 
@@ -209,6 +231,34 @@ def parse_members(raw: bytes, problems: list[str]) -> list[dict[str, Any]]:
             "term_end": term.get("end"),
         })
     return members
+
+
+# -- contact forms (unitedstates/contact-congress) -----------------------------------------------
+
+
+def read_contact_forms(source: str) -> dict[str, bytes]:
+    """Return {file name: bytes} of contact-congress's member files: a folder, or a .tar.gz path or URL."""
+    try:
+        if not source.startswith(("http://", "https://")) and Path(source).is_dir():
+            return files_in_folder(Path(source))
+        return files_in_archive(read_input("contact_forms", source))
+    except ContactFormsError as exc:
+        raise BuildError([f"contact_forms: {exc}"]) from None
+
+
+def add_contact_forms(
+    members: list[dict[str, Any]], forms: FormUrls
+) -> tuple[list[dict[str, Any]], set[str]]:
+    """Return members with contact-congress's form URL where congress-legislators has none; and who got it."""
+    merged: list[dict[str, Any]] = []
+    filled: set[str] = set()
+    for member in members:
+        url = forms.urls.get(member["bioguide"])
+        if not member["contact_form"] and url:
+            member = {**member, "contact_form": url}
+            filled.add(member["bioguide"])
+        merged.append(member)
+    return merged, filled
 
 
 # -- local offices -------------------------------------------------------------------------------
@@ -394,6 +444,9 @@ class _Sources:
     places_origin: dict[str, str]
     offices_raw: bytes | None
     offices: dict[str, list[dict[str, Any]]] | None
+    contact_files: dict[str, bytes] | None = None  # contact-congress members/*.yaml, when an input
+    contact_forms: FormUrls | None = None
+    forms_added: set[str] = field(default_factory=set)  # members whose form URL came from contact-congress
 
 
 @dataclass
@@ -433,8 +486,13 @@ def _read_sources(inputs: Inputs, progress: Progress) -> _Sources:
     offices = parse_offices(offices_raw, {m["bioguide"] for m in members}, problems) if offices_raw else None
     if problems:
         raise BuildError(problems)
-    return _Sources(raw=raw, members=members, shapes=shapes, zctas=zctas, places=places,
-                    places_origin=places_origin, offices_raw=offices_raw, offices=offices)
+    sources = _Sources(raw=raw, members=members, shapes=shapes, zctas=zctas, places=places,
+                       places_origin=places_origin, offices_raw=offices_raw, offices=offices)
+    if inputs.contact_forms:
+        sources.contact_files = read_contact_forms(inputs.contact_forms)
+        sources.contact_forms = form_urls(sources.contact_files)
+        sources.members, sources.forms_added = add_contact_forms(members, sources.contact_forms)
+    return sources
 
 
 def _seat_members(
@@ -591,11 +649,15 @@ def _manifest(
             "files": {name: {"bytes": len(data), "sha256": sha256(data)} for name, data in files.items()},
         },
         "sources": {
-            name: _source_entry(name, getattr(inputs, name), sources.raw[name]) for name in DIR_LAYOUT
+            name: _source_entry(name, getattr(inputs, name), sha256(sources.raw[name])) for name in DIR_LAYOUT
         },
     }
     if sources.offices_raw is not None:
-        manifest["sources"]["offices"] = _source_entry("offices", inputs.offices or "", sources.offices_raw)
+        manifest["sources"]["offices"] = _source_entry(
+            "offices", inputs.offices or "", sha256(sources.offices_raw))
+    if sources.contact_files is not None:
+        manifest["sources"]["contact_forms"] = _source_entry(
+            "contact_forms", inputs.contact_forms or "", folder_digest(sources.contact_files))
     manifest["sources"]["zipcodes"] = {
         **sources.places_origin,
         "date": None,
@@ -620,7 +682,21 @@ def _summary(sources: _Sources, seats: _Seats, placement: _Placement) -> dict[st
         "members": len(sources.members),
         "offices": sum(len(v) for v in (sources.offices or {}).values()),
         "seats": len(seats.house),
+        "contact_forms": _contact_form_counts(sources),
     }
+
+
+def _contact_form_counts(sources: _Sources) -> dict[str, Any]:
+    """Return how many members have a form URL, how many got it from contact-congress, by chamber."""
+    counts: dict[str, Any] = {"senate": 0, "house": 0, "senate_added": 0, "house_added": 0}
+    for member in sources.members:
+        chamber = "senate" if member["district"] is None else "house"
+        counts[chamber] += bool(member["contact_form"])
+        counts[f"{chamber}_added"] += member["bioguide"] in sources.forms_added
+    current = {m["bioguide"] for m in sources.members}
+    forms = sources.contact_forms or FormUrls()
+    counts["unreadable"] = [b for b in forms.unreadable if b in current]
+    return counts
 
 
 def assemble(
@@ -647,8 +723,8 @@ def assemble(
     return files, _summary(sources, seats, placement)
 
 
-def _source_entry(name: str, source: str, data: bytes) -> dict[str, Any]:
-    digest = sha256(data)
+def _source_entry(name: str, source: str, digest: str) -> dict[str, Any]:
+    """Return a source's manifest entry: URL, version and date when known by digest, license, digest."""
     known = KNOWN_SNAPSHOTS.get(digest, {})
     return {
         "url": source_url(name, source),
