@@ -92,9 +92,9 @@ def build_command(
             click.echo(f"error: {problem}", err=True)
         click.echo(f"nothing written ({len(exc.problems)} problem(s))", err=True)
         sys.exit(1)
-    for warning in result.report.warnings:
-        click.echo(f"warning: {warning}", err=True)
     s = result.summary
+    for warning in [*s["warnings"], *result.report.warnings]:
+        click.echo(f"warning: {warning}", err=True)
     click.echo(
         f"wrote {len(result.files)} files to {out}: {s['members']} members ({s['offices']} local offices), "
         f"{s['seats']} House seats, "

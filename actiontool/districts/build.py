@@ -32,6 +32,7 @@ from actiontool.districts.contact_forms import (
     files_in_folder,
     folder_digest,
     form_urls,
+    http_url,
 )
 from actiontool.districts.dataset import (
     BOUNDARIES_FILE,
@@ -261,6 +262,23 @@ def add_contact_forms(
     return merged, filled
 
 
+def drop_malformed_links(members: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:
+    """Return the members with each `url` and `contact_form` that is not an http(s) URL set to None, and a
+    warning for each: a receipt must not offer a dead link (upstream has typos such as `hhttps://`)."""
+    cleaned: list[dict[str, Any]] = []
+    warnings: list[str] = []
+    for member in members:
+        for key in ("url", "contact_form"):
+            value = member[key]
+            if value is not None and http_url(value) is None:
+                warnings.append(f"legislators: {member['bioguide']} {key} {value!r} is not an http(s) URL; "
+                                "left out")
+            if value is not None and http_url(value) != value:
+                member = {**member, key: http_url(value)}
+        cleaned.append(member)
+    return cleaned, warnings
+
+
 # -- local offices -------------------------------------------------------------------------------
 
 
@@ -447,6 +465,7 @@ class _Sources:
     contact_files: dict[str, bytes] | None = None  # contact-congress members/*.yaml, when an input
     contact_forms: FormUrls | None = None
     forms_added: set[str] = field(default_factory=set)  # members whose form URL came from contact-congress
+    warnings: list[str] = field(default_factory=list)  # facts to report that do not stop the build
 
 
 @dataclass
@@ -478,7 +497,7 @@ def _read_sources(inputs: Inputs, progress: Progress) -> _Sources:
     problems: list[str] = []
     reading = progress("Reading inputs", len(DIR_LAYOUT))
     raw = {name: read_input(name, getattr(inputs, name)) for name in reading(DIR_LAYOUT)}
-    members = parse_members(raw["legislators"], problems)
+    members, warnings = drop_malformed_links(parse_members(raw["legislators"], problems))
     shapes = parse_boundaries(raw["boundaries"], problems)
     zctas = parse_zccd(raw["zccd"], problems)
     places, places_origin = read_places(inputs.zipcodes)
@@ -487,7 +506,8 @@ def _read_sources(inputs: Inputs, progress: Progress) -> _Sources:
     if problems:
         raise BuildError(problems)
     sources = _Sources(raw=raw, members=members, shapes=shapes, zctas=zctas, places=places,
-                       places_origin=places_origin, offices_raw=offices_raw, offices=offices)
+                       places_origin=places_origin, offices_raw=offices_raw, offices=offices,
+                       warnings=warnings)
     if inputs.contact_forms:
         sources.contact_files = read_contact_forms(inputs.contact_forms)
         sources.contact_forms = form_urls(sources.contact_files)
@@ -683,6 +703,7 @@ def _summary(sources: _Sources, seats: _Seats, placement: _Placement) -> dict[st
         "offices": sum(len(v) for v in (sources.offices or {}).values()),
         "seats": len(seats.house),
         "contact_forms": _contact_form_counts(sources),
+        "warnings": sources.warnings,
     }
 
 

@@ -123,8 +123,8 @@ def _at_visit_step(frames: list[_Frame]) -> bool:
     return (frames[0].key, frames[1].key, frames[3].key) == (*_STEPS_PATH, "visit")
 
 
-def form_url(value: str | None) -> str | None:
-    """Return `value` as a form URL when it is an absolute http(s) URL (not `stubforcwc`), else None."""
+def http_url(value: str | None) -> str | None:
+    """Return `value`, trimmed, when it is an absolute http(s) URL (not `stubforcwc`, not `hhttps://...`)."""
     text = (value or "").strip()
     parts = urlsplit(text)
     if parts.scheme in ("http", "https") and parts.netloc:
@@ -142,7 +142,7 @@ def form_urls(files: Mapping[str, bytes]) -> FormUrls:
         except yaml.YAMLError:
             found.unreadable.append(bioguide)
             continue
-        url = form_url(visit)
+        url = http_url(visit)
         if url is not None:
             found.urls[bioguide] = url
         elif (visit or "").strip() == "stubforcwc":
