@@ -21,6 +21,7 @@ import math
 import re
 import threading
 from collections.abc import Iterable, Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -157,6 +158,12 @@ class Dataset:
     def member(self, bioguide: str) -> Member | None:
         """Return the member with this Bioguide ID, or None."""
         return self._members.get(bioguide)
+
+    def left_office(self, bioguide: str, today: date) -> bool:
+        """Return True when a letter to this member must not be delivered: they are not in this dataset
+        (a newer build no longer lists them) or their recorded term has ended."""
+        member = self._members.get(bioguide)
+        return member is None or member.term_ended(today)
 
     def members(self) -> Iterator[Member]:
         """Yield every sitting member: House (including non-voting) and Senate, by Bioguide ID."""

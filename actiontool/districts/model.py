@@ -56,6 +56,14 @@ class Member:
     office_address: str | None
     term_end: str | None = None  # YYYY-MM-DD as recorded upstream; not part of the JSON contract
 
+    def term_ended(self, today: date) -> bool:
+        """Return True from the recorded end date of the member's term on (a term ends at noon that day).
+
+        Appointed senators record the special election's date, so this turns True for them although they
+        sit until the winner is sworn in; a member without a recorded end never ends here.
+        """
+        return self.term_end is not None and today.isoformat() >= self.term_end
+
     @property
     def chamber(self) -> Literal["house", "senate"]:
         """Return "senate" for senators, else "house" (delegates and the Resident Commissioner sit there)."""
