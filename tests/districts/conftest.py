@@ -5,16 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tiny import build_tiny, write_inputs
+from tiny import CONTACT_FORMS, build_tiny, write_inputs
 
 from actiontool.districts import Dataset, load
 
 
 @pytest.fixture(scope="session")
 def tiny_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Return a data folder holding the tiny dataset."""
+    """Return a data folder holding the tiny dataset (with contact-congress's form URLs)."""
     root = tmp_path_factory.mktemp("tiny")
-    inputs = write_inputs(root / "inputs")
+    inputs = write_inputs(root / "inputs", contact_forms=CONTACT_FORMS)
     build_tiny(inputs, root / "data")
     return root / "data"
 

@@ -107,3 +107,17 @@ def test_belle_fourche_lists_south_dakota_although_its_zcta_lies_in_montana_and_
     assert result.state == "SD"
     assert labels(result) == ["SD-AL", "MT-2", "WY-AL"]
     assert {s.state for s in result.senators} == {"SD", "MT", "WY"}
+
+
+def test_every_senator_has_a_contact_form_and_every_form_is_a_web_address(real: districts.Dataset) -> None:
+    senators = [m for ms in real.senate().values() for m in ms]
+    assert all(m.contact_form for m in senators)
+    forms = [m.contact_form for m in real.members() if m.contact_form]
+    assert all(f.startswith(("https://", "http://")) for f in forms)
+
+
+def test_the_manifest_names_contact_congress_and_its_snapshot(real: districts.Dataset) -> None:
+    source = real.manifest["sources"]["contact_forms"]
+    assert source["license"].startswith("CC0-1.0")
+    assert source["version"].startswith("main 6c4c16dd616e4a0e3dcba3c5f35e1e69ac345e3e")
+    assert source["date"] == "2026-08-13"

@@ -6,6 +6,11 @@ MN-1 (-92..-90, 43..45), AK-AL (-150..-149, 61..62), DC-AL (-77.1..-76.9, 38.8..
 
 Every case of the lookup has a ZIP here: exact, ambiguous, two states, vacancy, at-large, DC, Guam,
 approximate by coordinates (and near a line), approximate by state, not placed, not a district at all.
+
+Members the receipt's fallbacks need: Guam's delegate D000002 (ZIP 96910) has no phone, web site, contact
+form or DC address; senator S000004 (MN; ZIPs 56001 and 54999) is an appointee whose recorded term ended on
+2026-11-03. With `contact_forms=CONTACT_FORMS` the inputs also hold contact-congress files, one per case of
+the merge (see CONTACT_FORMS); the session's tiny dataset (conftest.py) is built with them.
 """
 
 from __future__ import annotations
@@ -49,12 +54,15 @@ FEATURES = [
 ]
 
 
-def _person(bioguide: str, first: str, last: str, term: dict[str, Any], full: bool = True) -> dict[str, Any]:
+def _person(bioguide: str, first: str, last: str, term: dict[str, Any], full: bool = True,
+            bare: bool = False) -> dict[str, Any]:
     name = {"first": first, "last": last}
     if full:
         name["official_full"] = f"{first} {last}"
     base = {"start": "2025-01-03", "end": "2027-01-03", "party": "Democrat", "phone": "202-225-0000",
             "url": f"https://{last.lower()}.example.gov", "address": "1 Capitol Washington DC 20515"}
+    if bare:  # sworn in days ago: upstream has no phone, web site or address for them yet (like G000607)
+        base = {k: v for k, v in base.items() if k not in ("phone", "url", "address")}
     return {"id": {"bioguide": bioguide}, "name": name, "terms": [{**base, **term}]}
 
 
@@ -74,7 +82,8 @@ def legislators() -> list[dict[str, Any]]:
         _person("R000004", "Ada", "Large", {"type": "rep", "state": "AK", "district": 0}),
         # No official_full: the display name is built from first and last.
         _person("D000001", "Dee", "Capitol", {"type": "rep", "state": "DC", "district": 0}, full=False),
-        _person("D000002", "Gus", "Island", {"type": "rep", "state": "GU", "district": 0}),
+        # No phone, web site, contact form or address: the receipt's last-resort fallbacks.
+        _person("D000002", "Gus", "Island", {"type": "rep", "state": "GU", "district": 0}, bare=True),
     ]
     return people
 
@@ -123,8 +132,40 @@ X000000,X000000-gone,9 Old Rd.,,Formerton,,WI,,53002,,
 """
 
 
+def _form(url: str, rest: str = "") -> str:
+    """Return a contact-congress member file whose first step visits `url`."""
+    return (f"contact_form:\n  method: post\n  action: \"\"\n  steps:\n    - visit: \"{url}\"\n"
+            f"    - fill_in:\n        - name: message\n          value: $MESSAGE\n{rest}")
+
+
+# contact-congress members/<bioguide>.yaml, one per case of the merge.
+CONTACT_FORMS: dict[str, str] = {
+    "S000001.yaml": _form("https://senior.example.gov/contact"),  # no form upstream: taken
+    "S000002.yaml": _form("https://junior.example.gov/write"),  # congress-legislators' form wins
+    "S000003.yaml": "contact_form:\n  steps:\n    - visit:   https://north.example.gov/form  \n",  # trimmed
+    "S000005.yaml": _form("https://tundra.example.gov/form",  # broken after the first step (like K000394)
+                          "          options:\n            A: 1\n          B: [\n"),
+    "S000006.yaml": "contact_form:\n  steps: [\n    - visit: https://glacier.example.gov/\n",  # broken first
+    "R000001.yaml": _form("stubforcwc"),  # the office takes CWC: no URL
+    "R000002.yaml": "contact_form:\n  steps:\n    - fill_in: []\n    - visit: http://two.example.gov/email\n"
+                    "    - visit: https://two.example.gov/later\n",  # the first visit step, over http
+    "R000003.yaml": _form("lake.example.gov/contact"),  # not an http(s) URL
+    "X000000.yaml": _form("https://gone.example.gov/"),  # not a current member
+}
+
+
+def write_contact_forms(folder: Path, forms: dict[str, str]) -> Path:
+    """Write contact-congress member files into `folder`/contact-congress/members; return that folder."""
+    members = folder / "contact-congress" / "members"
+    members.mkdir(parents=True, exist_ok=True)
+    for name, text in forms.items():
+        (members / name).write_text(text, encoding="utf-8")
+    return members
+
+
 def write_inputs(folder: Path, *, people: list[dict[str, Any]] | None = None,
-                 zccd: list[tuple[str, str, str, str]] | None = None) -> Inputs:
+                 zccd: list[tuple[str, str, str, str]] | None = None,
+                 contact_forms: dict[str, str] | None = None) -> Inputs:
     """Write the tiny inputs into `folder` (laid out like the upstream copies) and return their Inputs."""
     (folder / "congress-legislators").mkdir(parents=True, exist_ok=True)
     (folder / "us-zipcodes-congress").mkdir(exist_ok=True)
@@ -140,6 +181,8 @@ def write_inputs(folder: Path, *, people: list[dict[str, Any]] | None = None,
     (folder / "zipcodes.json").write_text(json.dumps(PLACES), encoding="utf-8")
     offices = folder / "congress-legislators" / "legislators-district-offices.csv"
     offices.write_text(OFFICES, encoding="utf-8")
+    if contact_forms is not None:
+        write_contact_forms(folder, contact_forms)
     return Inputs.from_dir(folder, zipcodes=str(folder / "zipcodes.json"))
 
 
