@@ -270,11 +270,14 @@ def drop_malformed_links(members: list[dict[str, Any]]) -> tuple[list[dict[str, 
     for member in members:
         for key in ("url", "contact_form"):
             value = member[key]
-            if value is not None and http_url(value) is None:
+            if value is None:
+                continue
+            link = http_url(value)
+            if link is None:
                 warnings.append(f"legislators: {member['bioguide']} {key} {value!r} is not an http(s) URL; "
                                 "left out")
-            if value is not None and http_url(value) != value:
-                member = {**member, key: http_url(value)}
+            if link != value:
+                member = {**member, key: link}
         cleaned.append(member)
     return cleaned, warnings
 
