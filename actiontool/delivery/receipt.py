@@ -101,7 +101,7 @@ def render(app: Flask, job: ReceiptJob, campaign_title: str) -> tuple[str, str]:
 
 
 def _campaign_title(app: Flask, slug: str) -> str:
-    from actiontool.web.campaigns import get_campaign
+    from actiontool.registry import get_campaign
 
     try:
         return get_campaign(slug, app).title

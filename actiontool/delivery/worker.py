@@ -211,7 +211,7 @@ class AppCampaigns:
         with self._lock:
             if slug not in self._cache:
                 from actiontool.delivery.campaign_info import campaign_info
-                from actiontool.web.campaigns import get_campaign
+                from actiontool.registry import get_campaign
 
                 self._cache[slug] = campaign_info(get_campaign(slug, self.app))
             return self._cache[slug]

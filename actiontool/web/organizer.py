@@ -8,11 +8,9 @@ route is protected by default. Views parse GET parameters into `stats.Filters`, 
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -35,7 +33,7 @@ from markupsafe import Markup
 from wtforms import EmailField, PasswordField
 from wtforms.validators import InputRequired, Length
 
-from actiontool import db, svg
+from actiontool import db, registry, svg
 from actiontool.models import STATUSES
 from actiontool.services import bots, organizers, stats
 from actiontool.services.stats import Filters, InvalidFilter
@@ -103,12 +101,7 @@ def audit_campaign_files() -> None:
     """Once per process, record campaign files that changed since the audit log last saw them."""
     if not current_user.is_authenticated or current_app.extensions.get(_CAMPAIGNS_AUDITED):
         return
-    digests = {}
-    for slug, campaign in _campaigns().items():
-        path = Path(getattr(campaign, "path", "") or "")
-        if path.is_file():
-            digests[slug] = hashlib.sha256(path.read_bytes()).hexdigest()
-    organizers.record_campaign_changes(db.get_session(), digests)
+    organizers.record_campaign_changes(db.get_session(), registry.campaign_digests())
     current_app.extensions[_CAMPAIGNS_AUDITED] = True
 
 
@@ -166,10 +159,8 @@ def logout() -> Any:
 def _campaigns() -> dict[str, Any]:
     """Return the loaded campaigns by slug ({} when the campaign files are not loaded in this app)."""
     try:
-        from actiontool.web.campaigns import all_campaigns
-
-        return dict(all_campaigns())
-    except (ImportError, KeyError):
+        return dict(registry.all_campaigns())
+    except KeyError:
         return {}
 
 
@@ -229,9 +220,7 @@ def _sort() -> tuple[str, bool]:
 def _dataset() -> Any:
     """Return the district dataset, or None when it cannot be loaded (the map is then left out)."""
     try:
-        from actiontool.web.deps import dataset
-
-        return dataset()
+        return registry.dataset()
     except Exception:  # noqa: BLE001 - a missing dataset must not take the counts down with it
         current_app.logger.exception("district dataset unavailable; the map is left out")
         return None
