@@ -17,6 +17,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from actiontool.models import FAILED, QUEUED, AuditEvent, Message, Organizer, utcnow
 from actiontool.services.outbox import set_status
+from actiontool.services.transaction import transaction
 
 MIN_PASSWORD_LENGTH = 12
 THROTTLE_WINDOW = timedelta(minutes=15)
@@ -80,6 +81,18 @@ def audit(session: Session, actor: str, kind: str, *, campaign: str | None = Non
                        ip=ip[:64] if ip else None, at=utcnow())
     session.add(event)
     return event
+
+
+def sign_out(session: Session, actor: str, *, ip: str | None = None) -> None:
+    """Record an organizer signing out; commit."""
+    with transaction(session):
+        audit(session, actor, SIGN_OUT, ip=ip)
+
+
+def record_export(session: Session, actor: str, campaign: str, detail: str, *, ip: str | None = None) -> None:
+    """Record an export of a campaign's data before it is sent; commit."""
+    with transaction(session):
+        audit(session, actor, EXPORT, campaign=campaign, detail=detail, ip=ip)
 
 
 def create(session: Session, email: str, password: str, *, actor: str = "cli") -> Organizer:
