@@ -18,8 +18,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if config is not None:
         app.config.from_mapping(config)
 
-    from actiontool import db, web
+    from actiontool import db, registry, web
 
     db.init_app(app)
+    registry.init_app(app)  # loads and render-checks every campaign file: a broken one stops the start
     web.init_app(app)
     return app

@@ -164,11 +164,6 @@ def get_session() -> Session:
 @contextmanager
 def session_scope(app: Flask | None = None) -> Iterator[Session]:
     """Yield a session outside a request (CLI, worker); the caller's service commits."""
-    session = session_factory(app)()
-    try:
+    # Closing rolls back whatever the services left uncommitted, an error's half-done writes included.
+    with session_factory(app)() as session:
         yield session
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()

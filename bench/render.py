@@ -58,9 +58,9 @@ def _get(client: Any, url: str, status: int = 200) -> Callable[[], Any]:
 
 def _ambiguous_zip(app: Any) -> str:
     """Return the first bundled ZIP whose lookup is ambiguous (ZIP order, so the same every run)."""
-    from actiontool.web.deps import app_dataset
+    from actiontool import registry
 
-    dataset = app_dataset(app)
+    dataset = registry.dataset(app)
     for zip_code in sorted(dataset.zip_codes()):
         if dataset.lookup(zip_code).status == "ambiguous":
             return zip_code

@@ -88,9 +88,9 @@ def measure(url: str, n: int) -> dict[str, Any]:
         app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "TESTING": True,
                           "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False})
         app.instance_path = instance
-        from actiontool.web.deps import app_dataset
+        from actiontool import registry
 
-        members = members_from_dataset(app_dataset(app))
+        members = members_from_dataset(registry.dataset(app))
         result: dict[str, Any] = {}
         with db.session_scope(app) as session:
             start = time.perf_counter()

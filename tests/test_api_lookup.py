@@ -61,11 +61,11 @@ def test_the_app_uses_its_configured_data_dir(app_config: dict, tmp_path) -> Non
 
     app_config["DATA_DIR"] = str(tmp_path)  # an empty folder: loading it must fail loudly, not fall back
     app = create_app(app_config)
+    from actiontool import registry
     from actiontool.districts import DataError
-    from actiontool.web.deps import app_dataset
 
     with pytest.raises(DataError):
-        app_dataset(app)
+        registry.dataset(app)
 
 
 def test_the_api_answers_from_the_configured_data_dir(app_config: dict, tmp_path) -> None:  # type: ignore[no-untyped-def]

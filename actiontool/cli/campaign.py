@@ -11,13 +11,13 @@ from actiontool.campaigns import Campaign, CampaignError, load_campaign
 from actiontool.delivery.campaign_info import check_campaign
 from actiontool.delivery.settings import from_config as delivery_settings
 from actiontool.letters import sample_members
-from actiontool.resources import data_dir, templates_dir
+from actiontool.registry import campaigns_folder
+from actiontool.resources import templates_dir
 
 
 def _campaigns_dir() -> Path:
     """Return the folder the app reads campaigns from (ACTIONTOOL_CAMPAIGNS_DIR, else data/campaigns)."""
-    configured = settings.from_environment().get("CAMPAIGNS_DIR")
-    return Path(configured) if configured else data_dir() / "campaigns"
+    return campaigns_folder(settings.from_environment())
 
 
 def _summary(campaign: Campaign) -> str:

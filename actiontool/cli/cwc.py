@@ -28,7 +28,7 @@ def validate(slug: str, office: str) -> None:
     from actiontool.delivery.job import DeliveryJob, Sender
     from actiontool.delivery.settings import from_config
     from actiontool.models import new_message_id, utcnow
-    from actiontool.web.campaigns import get_campaign
+    from actiontool.registry import get_campaign
 
     settings = from_config(current_app.config).cwc
     if not settings.configured:

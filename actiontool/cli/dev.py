@@ -22,8 +22,8 @@ def dev() -> None:
 def seed_command(slug: str, n_messages: int, days: int, rng_seed: int) -> None:
     """Fill the database with realistic synthetic messages across districts, days and sources."""
     from actiontool import db
+    from actiontool.registry import dataset
     from actiontool.services.seed import SeedError, members_from_dataset, seed
-    from actiontool.web.deps import dataset
 
     try:
         members = members_from_dataset(dataset())

@@ -29,8 +29,8 @@ def stats_command(slug: str | None, by: str | None, as_csv: bool, date_from: str
                   status: str | None, rebuild: bool) -> None:
     """Print a campaign's totals, or its counts grouped --by a dimension."""
     from actiontool import db
+    from actiontool.csvexport import aggregate_table, neutralise
     from actiontool.services import counts, stats
-    from actiontool.web.organizer import aggregate_table, neutralise
 
     args = {"from": date_from, "to": date_to, "state": state, "district": district, "ref": ref,
             "channel": channel, "status": status}

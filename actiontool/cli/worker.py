@@ -25,7 +25,7 @@ def campaign_problems(app: object) -> list[str]:
     """Return one line per delivery error or warning of the app's campaigns (bad options, channels off)."""
     from actiontool.delivery.campaign_info import check_campaign
     from actiontool.delivery.settings import from_config
-    from actiontool.web.campaigns import all_campaigns
+    from actiontool.registry import all_campaigns
 
     settings = from_config(app.config)  # type: ignore[attr-defined]
     lines = [f"warning: {w}" for w in settings.warnings()]

@@ -22,6 +22,7 @@ from actiontool.delivery.errors import DeliveryFailure, PermanentFailure
 from actiontool.delivery.settings import DeliverySettings
 from actiontool.delivery.smtp import build_email, send_email
 from actiontool.models import Action, utcnow
+from actiontool.services.transaction import transaction
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ def claim_receipts(session: Session, settings: DeliverySettings, *, now: datetim
     """Claim due receipt e-mails (lease on the action) and commit; return what to send."""
     now = now or utcnow()
     worker = settings.worker
-    try:
+    with transaction(session):
         actions = session.execute(
             select(Action).where(_due(now, worker.max_attempts)).order_by(Action.id).limit(limit)
             .with_for_update(skip_locked=True)
@@ -86,10 +87,6 @@ def claim_receipts(session: Session, settings: DeliverySettings, *, now: datetim
                 campaign=action.campaign, link=receipt_link(base, action.receipt_token),
                 members=tuple(f"{m.member_title} {m.member_name}" for m in action.messages),
             ))
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     return jobs
 
 
@@ -104,7 +101,7 @@ def render(app: Flask, job: ReceiptJob, campaign_title: str) -> tuple[str, str]:
 
 
 def _campaign_title(app: Flask, slug: str) -> str:
-    from actiontool.web.campaigns import get_campaign
+    from actiontool.registry import get_campaign
 
     try:
         return get_campaign(slug, app).title
@@ -131,10 +128,9 @@ def record(session: Session, job: ReceiptJob, failure: DeliveryFailure | None, s
     """Record a receipt e-mail's outcome and commit."""
     now = now or utcnow()
     worker = settings.worker
-    try:
+    with transaction(session):
         action = session.get(Action, job.action_id, with_for_update=True, populate_existing=True)
-        if action is None or action.receipt_email_sent_at is not None:
-            session.rollback()
+        if action is None or action.receipt_email_sent_at is not None:  # purged or sent: nothing to write
             return
         if failure is None:
             action.receipt_email_sent_at = now
@@ -145,10 +141,6 @@ def record(session: Session, job: ReceiptJob, failure: DeliveryFailure | None, s
         else:
             delay = retry_delay(job.attempt, worker.backoff_seconds, worker.backoff_max_seconds)
             action.receipt_email_next_at = now + timedelta(seconds=delay)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
 
 
 def send_due(app: Flask, sessions: sessionmaker[Session], settings: DeliverySettings, *,

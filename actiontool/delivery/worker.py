@@ -50,6 +50,7 @@ from actiontool.models import (
     utcnow,
 )
 from actiontool.services.outbox import set_status
+from actiontool.services.transaction import transaction
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +110,7 @@ def claim_messages(session: Session, campaigns: CampaignLookup, settings: Worker
     """Claim up to `limit` due messages: mark them sending under a lease and commit; return the claims."""
     now = now or utcnow()
     limit = limit or settings.batch
-    try:
+    with transaction(session):
         rows = session.execute(
             select(Message).where(due_clause(now)).order_by(Message.created_at).limit(limit)
             .with_for_update(skip_locked=True)
@@ -131,10 +132,6 @@ def claim_messages(session: Session, campaigns: CampaignLookup, settings: Worker
             except (LookupError, DeliveryOptionsError) as exc:
                 claims.append(Claim(message.id, attempt, problem=TransientFailure(
                     f"campaign {message.campaign} cannot be used for delivery: {exc}")))
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     return claims
 
 
@@ -146,17 +143,11 @@ def record_outcome(session: Session, claim: Claim, failure: DeliveryFailure | No
                    *, now: datetime | None = None, rng: random.Random | None = None) -> str:
     """Record one delivery's outcome and commit; return the status the message is left in."""
     now = now or utcnow()
-    try:
+    with transaction(session):
         message = session.get(Message, claim.message_id, with_for_update=True, populate_existing=True)
-        if message is None:  # purged meanwhile
-            session.rollback()
+        if message is None:  # purged meanwhile: nothing to write
             return "gone"
-        status = _apply(session, message, claim, failure, settings, now, rng)
-        session.commit()
-        return status
-    except BaseException:
-        session.rollback()
-        raise
+        return _apply(session, message, claim, failure, settings, now, rng)
 
 
 def _apply(session: Session, message: Message, claim: Claim, failure: DeliveryFailure | None,
@@ -220,7 +211,7 @@ class AppCampaigns:
         with self._lock:
             if slug not in self._cache:
                 from actiontool.delivery.campaign_info import campaign_info
-                from actiontool.web.campaigns import get_campaign
+                from actiontool.registry import get_campaign
 
                 self._cache[slug] = campaign_info(get_campaign(slug, self.app))
             return self._cache[slug]

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from actiontool.models import BotSubmission, utcnow
+from actiontool.services.transaction import transaction
 
 REASONS: tuple[str, ...] = ("honeypot", "too_fast", "no_timestamp")
 
@@ -28,12 +29,8 @@ def record_bot_submission(session: Session, campaign: str, reason: str, *,
     if reason not in REASONS:
         raise ValueError(f"unknown bot reason {reason!r}")
     now = now or utcnow()
-    try:
+    with transaction(session):
         session.add(BotSubmission(campaign=campaign, day=now.date(), reason=reason, created_at=now))
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
 
 
 def bot_counts(session: Session, campaign: str) -> list[BotCount]:

@@ -35,6 +35,7 @@ from actiontool.models import (
     SourceDayCount,
     utcnow,
 )
+from actiontool.services.transaction import transaction
 
 MESSAGE_COUNTS: Table = MessageCount.__table__  # type: ignore[assignment]
 ACTION_COUNTS: Table = ActionCount.__table__  # type: ignore[assignment]
@@ -247,26 +248,26 @@ def rebuild(session: Session, campaign: str | None = None) -> None:
     def scoped(stmt: Any, column: Any) -> Any:
         return stmt if campaign is None else stmt.where(column == campaign)
 
-    for table in (*(r.table for r in ROLLUPS), ACTION_COUNTS, CAMPAIGN_COUNTS, CONSTITUENTS):
-        session.execute(scoped(delete(table), table.c.campaign))
-    message_columns = {"day": Message.created_day, "ref": func.coalesce(Message.ref, "")}
-    for rollup in ROLLUPS:
-        keys = [message_columns.get(c, getattr(Message, c, None)) for c in rollup.key]
-        rows = scoped(select(*keys, *(func.max(getattr(Message, c)) for c in rollup.extra),
-                             *(_status_sum(s) for s in STATUSES)), Message.campaign).group_by(*keys)
-        session.execute(rollup.table.insert().from_select([*rollup.key, *rollup.extra, *STATUSES], rows))
-    action_ref = func.coalesce(Action.ref, "")
-    label = func.coalesce(Action.district_label, "")
-    action_rows = scoped(select(Action.campaign, Action.created_day, Action.state, label, action_ref,
-                                func.count()), Action.campaign).group_by(
-        Action.campaign, Action.created_day, Action.state, label, action_ref)
-    session.execute(ACTION_COUNTS.insert().from_select(
-        ["campaign", "day", "state", "district_label", "ref", "n"], action_rows))
-    session.execute(CONSTITUENTS.insert().from_select(
-        ["campaign", "constituent_key"],
-        scoped(select(Message.campaign, Message.constituent_key), Message.campaign).distinct()))
-    _rebuild_campaign_rows(session, campaign)
-    session.commit()
+    with transaction(session):
+        for table in (*(r.table for r in ROLLUPS), ACTION_COUNTS, CAMPAIGN_COUNTS, CONSTITUENTS):
+            session.execute(scoped(delete(table), table.c.campaign))
+        message_columns = {"day": Message.created_day, "ref": func.coalesce(Message.ref, "")}
+        for rollup in ROLLUPS:
+            keys = [message_columns.get(c, getattr(Message, c, None)) for c in rollup.key]
+            rows = scoped(select(*keys, *(func.max(getattr(Message, c)) for c in rollup.extra),
+                                 *(_status_sum(s) for s in STATUSES)), Message.campaign).group_by(*keys)
+            session.execute(rollup.table.insert().from_select([*rollup.key, *rollup.extra, *STATUSES], rows))
+        action_ref = func.coalesce(Action.ref, "")
+        label = func.coalesce(Action.district_label, "")
+        action_rows = scoped(select(Action.campaign, Action.created_day, Action.state, label, action_ref,
+                                    func.count()), Action.campaign).group_by(
+            Action.campaign, Action.created_day, Action.state, label, action_ref)
+        session.execute(ACTION_COUNTS.insert().from_select(
+            ["campaign", "day", "state", "district_label", "ref", "n"], action_rows))
+        session.execute(CONSTITUENTS.insert().from_select(
+            ["campaign", "constituent_key"],
+            scoped(select(Message.campaign, Message.constituent_key), Message.campaign).distinct()))
+        _rebuild_campaign_rows(session, campaign)
 
 
 def _rebuild_campaign_rows(session: Session, campaign: str | None) -> None:

@@ -17,6 +17,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from actiontool.models import FAILED, QUEUED, AuditEvent, Message, Organizer, utcnow
 from actiontool.services.outbox import set_status
+from actiontool.services.transaction import transaction
 
 MIN_PASSWORD_LENGTH = 12
 THROTTLE_WINDOW = timedelta(minutes=15)
@@ -82,6 +83,18 @@ def audit(session: Session, actor: str, kind: str, *, campaign: str | None = Non
     return event
 
 
+def sign_out(session: Session, actor: str, *, ip: str | None = None) -> None:
+    """Record an organizer signing out; commit."""
+    with transaction(session):
+        audit(session, actor, SIGN_OUT, ip=ip)
+
+
+def record_export(session: Session, actor: str, campaign: str, detail: str, *, ip: str | None = None) -> None:
+    """Record an export of a campaign's data before it is sent; commit."""
+    with transaction(session):
+        audit(session, actor, EXPORT, campaign=campaign, detail=detail, ip=ip)
+
+
 def create(session: Session, email: str, password: str, *, actor: str = "cli") -> Organizer:
     """Create an active organizer with a scrypt password hash; commit."""
     email = normalize_email(email)
@@ -89,13 +102,13 @@ def create(session: Session, email: str, password: str, *, actor: str = "cli") -
         raise InvalidEmail(f"not an e-mail address: {email!r}")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise WeakPassword(f"the password must be at least {MIN_PASSWORD_LENGTH} characters")
-    if session.execute(select(Organizer.id).where(Organizer.email == email)).first() is not None:
-        raise OrganizerExists(f"an organizer with e-mail {email} exists already")
-    organizer = Organizer(email=email, password_hash=generate_password_hash(password, method="scrypt"),
-                          active=True, created_at=utcnow())
-    session.add(organizer)
-    audit(session, actor, ORGANIZER_CHANGE, detail=f"created {email}")
-    session.commit()
+    with transaction(session):
+        if session.execute(select(Organizer.id).where(Organizer.email == email)).first() is not None:
+            raise OrganizerExists(f"an organizer with e-mail {email} exists already")
+        organizer = Organizer(email=email, password_hash=generate_password_hash(password, method="scrypt"),
+                              active=True, created_at=utcnow())
+        session.add(organizer)
+        audit(session, actor, ORGANIZER_CHANGE, detail=f"created {email}")
     return organizer
 
 
@@ -107,12 +120,12 @@ def list_all(session: Session) -> list[Organizer]:
 def disable(session: Session, email: str, *, actor: str = "cli") -> Organizer:
     """Disable an organizer (their sessions stop working at the next request); commit."""
     email = normalize_email(email)
-    organizer = session.execute(select(Organizer).where(Organizer.email == email)).scalar_one_or_none()
-    if organizer is None:
-        raise NoSuchOrganizer(f"no organizer with e-mail {email}")
-    organizer.active = False
-    audit(session, actor, ORGANIZER_CHANGE, detail=f"disabled {email}")
-    session.commit()
+    with transaction(session):
+        organizer = session.execute(select(Organizer).where(Organizer.email == email)).scalar_one_or_none()
+        if organizer is None:
+            raise NoSuchOrganizer(f"no organizer with e-mail {email}")
+        organizer.active = False
+        audit(session, actor, ORGANIZER_CHANGE, detail=f"disabled {email}")
     return organizer
 
 
@@ -131,23 +144,28 @@ def authenticate(session: Session, email: str, password: str, *, ip: str | None)
     Raises Throttled before checking anything when the account or address failed too often lately,
     and SignInFailed for an unknown e-mail, a wrong password or a disabled account alike.
     """
-    email = normalize_email(email)[:320]
-    now = utcnow()
+    with transaction(session):
+        outcome = _sign_in(session, normalize_email(email)[:320], password, ip=ip, now=utcnow())
+    if isinstance(outcome, OrganizerError):
+        raise outcome  # after the commit: the audit event of a refused attempt must stay
+    return outcome
+
+
+def _sign_in(session: Session, email: str, password: str, *, ip: str | None,
+             now: datetime) -> Organizer | OrganizerError:
+    """Check and audit one sign-in attempt (caller's transaction); return the organizer or the refusal."""
     since = now - THROTTLE_WINDOW
     if (_recent_failures(session, since, email=email) >= MAX_FAILURES_PER_ACCOUNT
             or (ip and _recent_failures(session, since, ip=ip) >= MAX_FAILURES_PER_IP)):
         audit(session, email or "?", SIGN_IN_THROTTLED, ip=ip)
-        session.commit()
-        raise Throttled("too many failed sign-ins; try again in a few minutes")
+        return Throttled("too many failed sign-ins; try again in a few minutes")
     organizer = session.execute(select(Organizer).where(Organizer.email == email)).scalar_one_or_none()
     ok = check_password_hash(organizer.password_hash if organizer else _DUMMY_HASH, password)
     if organizer is None or not ok or not organizer.active:
         audit(session, email or "?", SIGN_IN_FAILED, ip=ip)
-        session.commit()
-        raise SignInFailed("wrong e-mail or password")
+        return SignInFailed("wrong e-mail or password")
     organizer.last_login_at = now
     audit(session, email, SIGN_IN, ip=ip)
-    session.commit()
     return organizer
 
 
@@ -169,12 +187,13 @@ def events(session: Session, *, limit: int = 100, offset: int = 0,
 def retry_message(session: Session, campaign: str, message_id: str, *, actor: str,
                   ip: str | None = None) -> Message:
     """Queue a failed message again for delivery with fresh attempts, auditing it; commit."""
-    message = session.get(Message, message_id)
-    if message is None or message.campaign != campaign or message.status != FAILED:
-        raise NotRetryable("only failed messages of this campaign can be retried")
-    set_status(session, message, QUEUED, next_attempt_at=utcnow(), lease_until=None, attempts=0)
-    audit(session, actor, RETRY, campaign=campaign, detail=f"message {message_id} (failed -> queued)", ip=ip)
-    session.commit()
+    with transaction(session):
+        message = session.get(Message, message_id)
+        if message is None or message.campaign != campaign or message.status != FAILED:
+            raise NotRetryable("only failed messages of this campaign can be retried")
+        set_status(session, message, QUEUED, next_attempt_at=utcnow(), lease_until=None, attempts=0)
+        audit(session, actor, RETRY, campaign=campaign, detail=f"message {message_id} (failed -> queued)",
+              ip=ip)
     return message
 
 
@@ -185,15 +204,16 @@ def record_campaign_changes(session: Session, digests: Mapping[str, str], *, act
     first time it serves a request in a process, so each change shows up once. Returns the events added.
     """
     added = 0
-    for slug in sorted(digests):
-        marker = f"sha256:{digests[slug]}"
-        last = session.execute(
-            select(AuditEvent.detail).where(AuditEvent.kind == CAMPAIGN_CHANGE, AuditEvent.campaign == slug)
-            .order_by(AuditEvent.id.desc()).limit(1)).scalar_one_or_none()
-        if last is not None and marker in last:
-            continue
-        verb = "loaded" if last is None else "changed"
-        audit(session, actor, CAMPAIGN_CHANGE, campaign=slug, detail=f"campaign file {verb} ({marker})")
-        added += 1
-    session.commit()
+    with transaction(session):
+        for slug in sorted(digests):
+            marker = f"sha256:{digests[slug]}"
+            last = session.execute(
+                select(AuditEvent.detail)
+                .where(AuditEvent.kind == CAMPAIGN_CHANGE, AuditEvent.campaign == slug)
+                .order_by(AuditEvent.id.desc()).limit(1)).scalar_one_or_none()
+            if last is not None and marker in last:
+                continue
+            verb = "loaded" if last is None else "changed"
+            audit(session, actor, CAMPAIGN_CHANGE, campaign=slug, detail=f"campaign file {verb} ({marker})")
+            added += 1
     return added

@@ -17,6 +17,7 @@ from sqlalchemy import and_, exists, not_, or_, select, update
 from sqlalchemy.orm import Session
 
 from actiontool.models import FINAL_STATUSES, Action, AuditEvent, Message, utcnow
+from actiontool.services.transaction import transaction
 
 # Cleared on the action; everything else on it is needed for counts and receipts.
 PERSONAL_ACTION_FIELDS: tuple[str, ...] = (
@@ -80,14 +81,14 @@ def purge_personal_data(session: Session, older_than: timedelta, *, now: datetim
                               ).scalars().all()
         if not ids:
             break
-        session.execute(update(Action).where(Action.id.in_(ids)).values(
-            purged_at=now, **{name: None for name in PERSONAL_ACTION_FIELDS}))
-        result = session.execute(update(Message).where(Message.action_id.in_(ids)).values(
-            **{name: None for name in PERSONAL_MESSAGE_FIELDS}))
-        session.commit()
+        with transaction(session):
+            session.execute(update(Action).where(Action.id.in_(ids)).values(
+                purged_at=now, **{name: None for name in PERSONAL_ACTION_FIELDS}))
+            result = session.execute(update(Message).where(Message.action_id.in_(ids)).values(
+                **{name: None for name in PERSONAL_MESSAGE_FIELDS}))
         actions += len(ids)
         messages += result.rowcount or 0  # type: ignore[attr-defined]
-    session.add(AuditEvent(actor=actor, kind="purge", at=now,
-                           detail=f"older than {older_than}: {actions} actions, {messages} messages"))
-    session.commit()
+    with transaction(session):
+        session.add(AuditEvent(actor=actor, kind="purge", at=now,
+                               detail=f"older than {older_than}: {actions} actions, {messages} messages"))
     return PurgeResult(actions=actions, messages=messages)

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from actiontool.models import HANDED_OFF, NEEDS_CONSTITUENT, Action, Message
 from actiontool.services.outbox import set_status
+from actiontool.services.transaction import transaction
 
 
 class ReceiptNotFound(LookupError):
@@ -44,10 +45,6 @@ def mark_handed_off(session: Session, token: str, message_id: str) -> Message:
         return message
     if message.status != NEEDS_CONSTITUENT:
         raise NotHandOff(message.status)
-    try:
+    with transaction(session):
         set_status(session, message, HANDED_OFF)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     return message

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from actiontool.models import Action, Message
 from actiontool.services import counts
+from actiontool.services.transaction import transaction
 
 ACTIONS: Table = Action.__table__  # type: ignore[assignment]
 MESSAGES: Table = Message.__table__  # type: ignore[assignment]
@@ -108,44 +109,44 @@ def seed(session: Session, campaign: str, n_messages: int, members: Sequence[See
     rng = random.Random(rng_seed)
     last_day = last_day or datetime.now(UTC).date()
     first = last_day - timedelta(days=days - 1)
-    next_id = (session.execute(select(func.max(Action.id))).scalar_one() or 0) + 1
-    tag = f"seed-{campaign}-{rng_seed}-{next_id}"
-    actions: list[dict[str, Any]] = []
-    messages: list[dict[str, Any]] = []
-    inserted = 0
-    for i, (rep, sens, day, ref) in enumerate(_action_plan(rng, members, first, days)):
-        if inserted + len(messages) >= n_messages:
-            break
-        action_id = next_id + i
-        at = datetime.combine(day, time(rng.randrange(24), rng.randrange(60)), UTC)
-        key = hashlib.sha256(f"{tag}-{i}".encode()).hexdigest()
-        label = f"{rep.state}-AL" if rep.district == 0 else f"{rep.state}-{rep.district}"
-        actions.append({"id": action_id, "receipt_token": key[:40], "campaign": campaign, "created_at": at,
-                        "created_day": day, "ref": ref, "lang": "es" if rng.random() < 0.08 else "en",
-                        "district_label": label, "state": rep.state, "wants_receipt_email": False,
-                        "receipt_email_attempts": 0})
-        for member in (rep, *sens):
-            channel = _channel(member)
-            messages.append({
-                "id": hashlib.md5(f"{key}{member.bioguide}".encode()).hexdigest(), "action_id": action_id,
-                "campaign": campaign, "constituent_key": key, "bioguide": member.bioguide,
-                "member_name": member.name, "member_title": member.title, "chamber": member.chamber,
-                "state": member.state, "district": member.district, "ref": ref, "channel": channel,
-                "status": _status(rng, channel, (last_day - day).days), "subject": "Pass the proposal",
-                "edited": False, "attempts": 1, "created_at": at, "created_day": day, "updated_at": at,
-            })
-        if len(messages) >= BATCH:
-            inserted += _flush(session, actions, messages)
-            if progress:
-                progress(inserted)
-    inserted += _flush(session, actions, messages)
-    if progress:
-        progress(inserted)
-    session.commit()
+    with transaction(session):
+        next_id = (session.execute(select(func.max(Action.id))).scalar_one() or 0) + 1
+        tag = f"seed-{campaign}-{rng_seed}-{next_id}"
+        actions: list[dict[str, Any]] = []
+        messages: list[dict[str, Any]] = []
+        inserted = 0
+        for i, (rep, sens, day, ref) in enumerate(_action_plan(rng, members, first, days)):
+            if inserted + len(messages) >= n_messages:
+                break
+            action_id = next_id + i
+            at = datetime.combine(day, time(rng.randrange(24), rng.randrange(60)), UTC)
+            key = hashlib.sha256(f"{tag}-{i}".encode()).hexdigest()
+            label = f"{rep.state}-AL" if rep.district == 0 else f"{rep.state}-{rep.district}"
+            actions.append({"id": action_id, "receipt_token": key[:40], "campaign": campaign,
+                            "created_at": at, "created_day": day, "ref": ref,
+                            "lang": "es" if rng.random() < 0.08 else "en", "district_label": label,
+                            "state": rep.state, "wants_receipt_email": False, "receipt_email_attempts": 0})
+            for member in (rep, *sens):
+                channel = _channel(member)
+                messages.append({
+                    "id": hashlib.md5(f"{key}{member.bioguide}".encode()).hexdigest(), "action_id": action_id,
+                    "campaign": campaign, "constituent_key": key, "bioguide": member.bioguide,
+                    "member_name": member.name, "member_title": member.title, "chamber": member.chamber,
+                    "state": member.state, "district": member.district, "ref": ref, "channel": channel,
+                    "status": _status(rng, channel, (last_day - day).days), "subject": "Pass the proposal",
+                    "edited": False, "attempts": 1, "created_at": at, "created_day": day, "updated_at": at,
+                })
+            if len(messages) >= BATCH:
+                inserted += _flush(session, actions, messages)
+                if progress:
+                    progress(inserted)
+        inserted += _flush(session, actions, messages)
+        if progress:
+            progress(inserted)
     counts.rebuild(session, campaign)
     # Fresh planner statistics after a bulk load, as autovacuum (or SQLite's optimize) would gather later.
-    session.execute(text("ANALYZE"))
-    session.commit()
+    with transaction(session):
+        session.execute(text("ANALYZE"))
     return inserted
 
 

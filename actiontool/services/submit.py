@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from actiontool.models import NEEDS_CONSTITUENT, QUEUED, Action, Message, new_message_id, utcnow
+from actiontool.services.transaction import transaction
 
 REF_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
@@ -148,21 +149,17 @@ def submit(session: Session, submission: Submission, *, now: datetime | None = N
         wants_receipt_email=submission.wants_receipt_email,
         receipt_base_url=submission.receipt_base_url,
     )
-    try:
+    with transaction(session):
         session.add(action)
         session.flush()  # assigns action.id inside the transaction
         rows = [_message_row(action, m, key, submission, now) for m in submission.messages]
         # One executemany with RETURNING: its compiled form is cached, unlike a multi-row VALUES.
         inserted = session.execute(_insert(session).returning(*Message.__table__.c), rows).all()
         if not inserted:
-            session.rollback()
+            session.rollback()  # sent already: drop this action, answer with the first one's receipt
             return SubmitResult(existing_receipt(session, submission.campaign, key,
                                                  [m.bioguide for m in submission.messages]), created=False)
         _after_insert(session, action, inserted)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     return SubmitResult(action.receipt_token, created=True)
 
 

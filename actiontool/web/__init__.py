@@ -10,7 +10,6 @@ def init_app(app: Flask) -> None:
     from actiontool.web import (
         api,
         bots,
-        campaigns,
         embed,
         errors,
         i18n,
@@ -25,7 +24,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(api.bp)
     app.register_blueprint(openapi.bp)
     i18n.init_app(app)
-    campaigns.init_app(app)  # loads and render-checks every campaign file: a broken one stops the start
     app.register_blueprint(public.bp)
     bots.init_app(app)  # bot_guard() for the compose form: honeypot and fill time
     organizer.init_app(app)  # the dashboard under /organizer, and Flask-Login

@@ -26,7 +26,7 @@ _lock = threading.Lock()
 def _public_campaign(slug: str) -> Any:
     """Return a live or closed campaign, else 404."""
     from actiontool.campaigns import UnknownCampaign
-    from actiontool.web.campaigns import get_campaign
+    from actiontool.registry import get_campaign
 
     try:
         campaign = get_campaign(slug)

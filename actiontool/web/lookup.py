@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Response, jsonify, request
 
 from actiontool.districts import InvalidPoint, InvalidZip, NotFound
-from actiontool.web.deps import dataset
+from actiontool.registry import dataset
 from actiontool.web.errors import json_error
 
 

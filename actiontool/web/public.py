@@ -15,6 +15,7 @@ from actiontool import letters
 from actiontool.campaigns import Campaign, UnknownCampaign
 from actiontool.db import get_session
 from actiontool.districts.model import District, InvalidZip, Lookup, LookupError_, Member, NotFound
+from actiontool.registry import get_campaign, letter_environment, live_campaigns
 from actiontool.services import receipts
 from actiontool.services.submit import (
     ConstituentDetails,
@@ -26,7 +27,6 @@ from actiontool.services.submit import (
     submit,
 )
 from actiontool.web import bots
-from actiontool.web.campaigns import get_campaign, letter_environment, live_campaigns
 from actiontool.web.forms import ComposeForm, HandedOffForm
 from actiontool.web.i18n import LANGUAGES, current_language
 
@@ -37,7 +37,7 @@ ViewResult = str | Response | BaseResponse | tuple[str, int]
 
 def _dataset() -> Any:
     """Return the lookup dataset (a seam: tests put a tiny dataset here)."""
-    from actiontool.web.deps import dataset
+    from actiontool.registry import dataset
 
     return dataset()
 

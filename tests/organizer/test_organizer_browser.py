@@ -80,7 +80,7 @@ def test_organizer_signs_in_and_uses_the_dashboard(served: tuple[str, Flask], ja
             # Six House seats twice each: Ohio's three with two senators, Alaska's and Wisconsin's with one.
             assert page.inner_text("#total-messages") == "30"
             with app.app_context():
-                from actiontool.web.deps import dataset
+                from actiontool.registry import dataset
 
                 labels = list(dataset().boundaries())
             districts, ohio = len(labels), sum(1 for label in labels if label.startswith("OH-"))

@@ -17,9 +17,10 @@ from organizer_helpers import MEMBERS, PASSWORD
 from sqlalchemy import func, select
 
 from actiontool import db
+from actiontool.csvexport import neutralise
 from actiontool.models import AuditEvent, Message
 from actiontool.services import organizers, stats
-from actiontool.web.organizer import PUBLIC_ENDPOINTS, neutralise
+from actiontool.web.organizer import PUBLIC_ENDPOINTS
 
 SLUG = "detect-and-defeat"
 DAY = date(2026, 3, 2)

@@ -36,11 +36,11 @@ def campaigns_dir(tmp_path: Path, app_config: dict[str, Any]) -> Path:
 @pytest.fixture
 def add_campaign(campaigns_dir: Path, app: Flask) -> Any:
     """Return a function that writes a variant of the default campaign and reloads the app's campaigns."""
-    from actiontool.web import campaigns
+    from actiontool import registry
 
     def add(slug: str, **replace: str) -> None:
         campaign_variant(campaigns_dir, slug, **replace)
-        campaigns.init_app(app)
+        registry.init_app(app)
 
     return add
 

@@ -1,0 +1,156 @@
+"""The organizer's pages: the campaign chooser, a campaign's counts with its map and chart, the delivery
+view with retries, and the audit log."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from markupsafe import Markup
+
+from actiontool import db, svg
+from actiontool.models import STATUSES
+from actiontool.services import bots, organizers, stats
+from actiontool.services.stats import Filters
+from actiontool.web.organizer.common import (
+    PAGE,
+    PostForm,
+    bp,
+    campaign_goal,
+    campaign_or_404,
+    campaign_title,
+    campaigns,
+    client_ip,
+    district_dataset,
+    parse_filters,
+    parse_page,
+    parse_sort,
+)
+
+TABLES: tuple[str, ...] = ("state", "district", "member", "source", "day", "channel", "status")
+STATUS_LABELS: dict[str, str] = {
+    "delivered": "Delivered", "handed_off": "Handed off", "needs_constituent": "Needs constituent",
+    "queued": "Queued", "sending": "Sending", "failed": "Failed",
+}
+
+
+@bp.get("/")
+def index() -> Any:
+    """List the campaigns with their totals: the campaign chooser."""
+    session = db.get_session()
+    loaded = campaigns()
+    slugs = sorted(set(loaded) | set(stats.campaigns_with_counts(session)))
+    rows = []
+    for slug in slugs:
+        campaign = loaded.get(slug)
+        rows.append({"slug": slug, "title": campaign_title(campaign, slug), "goal": campaign_goal(campaign),
+                     "status": getattr(campaign, "status", "—"), "totals": stats.totals(session, slug)})
+    return render_template("organizer/index.html", rows=rows)
+
+
+def _map_svg(slug: str, filters: Filters, districts: list[dict[str, Any]]) -> Markup | None:
+    """Render the district map for the filters: national, or the filtered state's view."""
+    dataset = district_dataset()
+    if dataset is None:
+        return None
+    shapes = dataset.boundaries()
+    counts = {r["key"]: r["messages"] for r in districts}
+    names = {r["key"]: r.get("member_name") for r in districts}
+    for (state, number), member in dataset.house_seats().items():
+        label = stats.district_label(state, number)
+        if member is not None and label and not names.get(label):
+            names[label] = member.name
+    titles = {label: f"{label} — {names.get(label) or 'vacant'} — {counts.get(label, 0):,} messages"
+              for label in shapes}
+    view_state = filters.state or (filters.district.split("-")[0] if filters.district else None)
+    if view_state and not any(label.startswith(view_state + "-") for label in shapes):
+        view_state = None
+
+    # One url_for, then plain string building: 437 url_for calls would cost more than the map itself.
+    base = url_for("organizer.dashboard", slug=slug)
+    kept = {k: v for k, v in filters.to_args().items() if k not in ("state", "district")}
+    if request.args.get("table"):
+        kept["table"] = request.args["table"]
+
+    def link(label: str) -> str:
+        target = {**kept, "state": label.split("-")[0]}
+        if view_state:
+            target["district"] = label
+        return f"{base}?{urlencode(target)}#map"
+
+    title = f"Messages by district{' in ' + view_state if view_state else ''}"
+    return Markup(svg.district_map(shapes, counts, titles, state=view_state, title=title, link=link))
+
+
+@bp.get("/c/<slug>")
+def dashboard(slug: str) -> Any:
+    """Show one campaign's counts under the filters in the query string."""
+    campaign = campaign_or_404(slug)
+    filters = parse_filters()
+    table = request.args.get("table") or "state"
+    if table not in TABLES:
+        abort(400, description=f"table: one of {', '.join(TABLES)}")
+    sort, descending = parse_sort()
+    session = db.get_session()
+    totals = stats.totals(session, slug, filters)
+    days = stats.by(session, slug, "day", filters)
+    first, last = stats.date_bounds(session, slug)
+    points = svg.fill_days([(date.fromisoformat(r["key"]), r["messages"]) for r in days],
+                           filters.date_from or first, filters.date_to or last)
+    districts = stats.by(session, slug, "district", filters)
+    rows = stats.by(session, slug, table, filters, sort=sort, descending=descending)
+    goal = campaign_goal(campaign)
+    context = {
+        "slug": slug, "title": campaign_title(campaign, slug), "goal": goal, "filters": filters,
+        "totals": totals,
+        # As on the public counter: failed messages do not count towards the goal.
+        "progress": min(100, round(100 * (totals["messages"] - totals["failed"]) / goal)) if goal else None,
+        "chart": Markup(svg.daily_chart(points, title="Messages per day")), "points": points,
+        "map": _map_svg(slug, filters, districts), "table": table, "tables": TABLES, "rows": rows,
+        "sort": sort, "descending": descending, "statuses": STATUSES, "status_labels": STATUS_LABELS,
+        "states": stats.states_with_messages(session, slug), "refs": stats.refs_with_messages(session, slug),
+        "channels": ("handoff", "smtp", "cwc"), "first": first, "last": last,
+        "args": filters.to_args(),
+        # Submissions that looked automated never became actions; organizers see how many were kept out.
+        "bots": bots.bot_counts(session, slug),
+    }
+    return render_template("organizer/dashboard.html", **context)
+
+
+@bp.get("/c/<slug>/delivery")
+def delivery(slug: str) -> Any:
+    """List failed messages (with their reason and a retry button) and messages waiting on constituents."""
+    campaign = campaign_or_404(slug)
+    page = parse_page()
+    session = db.get_session()
+    offset = (page - 1) * PAGE
+    failed = stats.messages_in_status(session, slug, "failed", limit=PAGE, offset=offset)
+    waiting = stats.messages_in_status(session, slug, "needs_constituent", limit=PAGE, offset=offset)
+    return render_template("organizer/delivery.html", slug=slug, title=campaign_title(campaign, slug),
+                           failed=failed, waiting=waiting, page=page, page_size=PAGE, form=PostForm(),
+                           totals=stats.totals(session, slug))
+
+
+@bp.post("/c/<slug>/messages/<message_id>/retry")
+def retry(slug: str, message_id: str) -> Any:
+    """Queue a failed message for delivery again."""
+    if not PostForm().validate_on_submit():
+        abort(400, description="the form expired; reload the page and try again")
+    try:
+        organizers.retry_message(db.get_session(), slug, message_id, actor=current_user.email, ip=client_ip())
+    except organizers.NotRetryable as exc:
+        flash(str(exc), "error")
+    else:
+        flash("The message is queued for delivery again.", "ok")
+    return redirect(url_for("organizer.delivery", slug=slug))
+
+
+@bp.get("/audit")
+def audit() -> Any:
+    """Show the audit log, newest first."""
+    page = parse_page()
+    events = organizers.events(db.get_session(), limit=PAGE, offset=(page - 1) * PAGE)
+    return render_template("organizer/audit.html", events=events, page=page, page_size=PAGE)

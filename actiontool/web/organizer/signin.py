@@ -1,0 +1,97 @@
+"""Organizer sign-in and sign-out, and the rule that every other organizer page needs a signed-in one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, abort, redirect, render_template, request, url_for
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField
+from wtforms.validators import InputRequired, Length
+
+from actiontool import db
+from actiontool.services import organizers
+from actiontool.web.organizer.common import PostForm, bp, client_ip
+
+PUBLIC_ENDPOINTS = frozenset({"organizer.login"})
+
+
+class OrganizerUser(UserMixin):
+    """The signed-in organizer as Flask-Login sees them."""
+
+    def __init__(self, organizer_id: int, email: str) -> None:
+        self.id = organizer_id
+        self.email = email
+
+
+class LoginForm(FlaskForm):
+    """E-mail and password."""
+
+    email = EmailField("E-mail", validators=[InputRequired(), Length(max=320)])
+    password = PasswordField("Password", validators=[InputRequired(), Length(max=1000)])
+
+
+def init_login(app: Flask) -> None:
+    """Set up Flask-Login: sessions carry the organizer's id, checked against active accounts each request."""
+    manager = LoginManager()
+    manager.login_view = "organizer.login"
+    manager.login_message = "Please sign in to see the dashboard."
+    manager.session_protection = "strong"
+    manager.init_app(app)
+
+    @manager.user_loader
+    def load_user(user_id: str) -> OrganizerUser | None:
+        if not user_id.isdigit():
+            return None
+        organizer = organizers.active_organizer(db.get_session(), int(user_id))
+        return OrganizerUser(organizer.id, organizer.email) if organizer else None
+
+
+@bp.before_request
+def require_sign_in() -> Any:
+    """Send anyone not signed in to the sign-in form (API-style 401 for non-GET requests)."""
+    if request.endpoint in PUBLIC_ENDPOINTS or current_user.is_authenticated:
+        return None
+    if request.method != "GET":
+        abort(401)
+    return redirect(url_for("organizer.login", next=request.full_path if request.args else request.path))
+
+
+def _safe_next(target: str | None) -> str:
+    """Return a same-site path under /organizer to go to after sign-in, never another site."""
+    if target and target.startswith("/organizer") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("organizer.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    """Show the sign-in form; sign in on POST (throttled per account and per address)."""
+    form = LoginForm()
+    error = None
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                organizer = organizers.authenticate(db.get_session(), form.email.data or "",
+                                                    form.password.data or "", ip=client_ip())
+            except organizers.Throttled as exc:
+                error, status = str(exc), 429
+            except organizers.SignInFailed as exc:
+                error, status = str(exc), 401
+            else:
+                login_user(OrganizerUser(organizer.id, organizer.email))
+                return redirect(_safe_next(request.args.get("next")))
+        else:
+            error, status = "Enter your e-mail and password.", 400
+    return render_template("organizer/login.html", form=form, error=error), status
+
+
+@bp.post("/logout")
+def logout() -> Any:
+    """Sign out."""
+    if PostForm().validate_on_submit():
+        organizers.sign_out(db.get_session(), current_user.email, ip=client_ip())
+        logout_user()
+    return redirect(url_for("organizer.login"))
