@@ -87,5 +87,5 @@ def install(monkeypatch: Any) -> FakeDataset:
     from actiontool.web import public
 
     fake = FakeDataset()
-    monkeypatch.setattr(public, "_dataset", lambda: fake)
+    monkeypatch.setattr(public, "dataset", lambda: fake)
     return fake
