@@ -189,7 +189,7 @@ class FormValues:
     prefix: str = ""
     phone: str = ""
     personal_message: str = ""
-    letter: str | None = None  # the letter box as sent; None when the form has none
+    letter: str | None = None  # the letter box as sent; None when there is none (not editable, not sent yet)
     wants_receipt: bool = False
     ref: str | None = None
 
@@ -285,10 +285,9 @@ def compose(env: SandboxedEnvironment, campaign: Campaign, lookup: Lookup, label
     if choice.district is None:
         raise NoDistrict(label)
     edited_body = None
-    if campaign.editable and choice.members:
-        submitted = values.letter or ""
-        if is_edited(env, campaign, choice, lang, submitted):
-            edited_body = submitted
+    if campaign.editable and choice.members and values.letter is not None:
+        if is_edited(env, campaign, choice, lang, values.letter):
+            edited_body = values.letter
     sender = constituent(values, choice.district.state, interface_lang)
     if edited_body is not None:
         edited_body = fill_placeholders(edited_body, sender, choice.district.state)

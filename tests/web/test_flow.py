@@ -198,6 +198,13 @@ def test_letter_preview_shows_each_members_letter(client: FlaskClient) -> None:
     assert fields["zip"] == "53001" and fields["district"] == "WI-1"
 
 
+def test_members_step_shows_the_suggested_letter_with_placeholders(client: FlaskClient) -> None:
+    doc, fields = compose(client)
+    previews = [p.text_content() for p in doc.xpath("//pre[@class='letter']")]
+    assert all("As your constituent in [city], WI" in preview for preview in previews)
+    assert fields["suggested_text"].strip().startswith("As your constituent in [city], WI")
+
+
 def test_preview_button_fills_the_letter_without_sending(app: Flask, client: FlaskClient) -> None:
     _doc, fields = compose(client)
     response = client.post(f"/c/{SLUG}/send", data={**fields, "first_name": "Ana", "city": "Verona",
@@ -299,6 +306,16 @@ def test_ambiguous_zip_writes_only_to_the_chosen_district(app: Flask, client: Fl
     actions, messages = rows(app)
     assert actions[0].district_label == "WI-2"
     assert {m.bioguide for m in messages} == {"R000002", "S000001", "S000002"}
+
+
+def test_a_zip_in_two_states_writes_only_to_the_senators_of_the_chosen_districts_state(
+        app: Flask, client: FlaskClient) -> None:
+    text = text_of(client.get(f"/c/{SLUG}/members?zip=56001&district=MN-1"))
+    assert "Senator Mina North" in text and "Senator Max Appointed" in text and "Wanda Senior" not in text
+    assert send(client, "56001", query="&district=MN-1").status_code == 303
+    actions, messages = rows(app)
+    assert actions[0].state == "MN" and actions[0].district_label == "MN-1"
+    assert {m.bioguide for m in messages} == {"R000003", "S000003", "S000004"}
 
 
 def test_repeat_submission_returns_the_same_receipt_and_writes_nothing(app: Flask,
