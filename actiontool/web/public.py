@@ -1,5 +1,6 @@
 """The constituent's pages: campaign -> members and letter -> submit -> receipt. Every step works without
-JavaScript; views parse the request, call the lookup or a service, and render."""
+JavaScript; views parse the request, call the lookup, compose (actiontool/compose.py) or a service, and
+render, turning the domain errors into messages."""
 
 from __future__ import annotations
 
@@ -151,6 +152,15 @@ def _values(form: ComposeForm) -> FormValues:
     )
 
 
+def _check_zip(form: ComposeForm, draft: Draft) -> None:
+    """Add a ZIP error unless the (well-formed) ZIP exists and lies in the chosen district's state."""
+    if form.zip.errors or not form.zip.data:
+        return
+    problem = zip_problem(form.zip.data, draft.district, dataset().lookup)
+    if problem is not None:
+        form.zip.errors = [*form.zip.errors, _zip_message(problem)]
+
+
 def _zip_message(problem: ZipProblem) -> str:
     """Return the error shown under the ZIP field for `problem`."""
     if isinstance(problem, ZipOutsideState):
@@ -184,11 +194,7 @@ def send(slug: str) -> ViewResult:
     except NoDistrict:  # a tampered or stale district: ask again
         return redirect(url_for("public.members", slug=slug, zip=lookup_zip, ref=form.ref.data or None),
                         code=303)
-    if not form.zip.errors and form.zip.data:
-        problem = zip_problem(form.zip.data, draft.district, dataset().lookup)
-        if problem is not None:
-            form.zip.errors = [*form.zip.errors, _zip_message(problem)]
-
+    _check_zip(form, draft)
     if "preview" in request.form or not valid or form.zip.errors:
         if "preview" in request.form:
             _clear_errors(form)
