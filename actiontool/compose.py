@@ -157,7 +157,7 @@ def placeholder(state: str, lang: str) -> Constituent:
     """Return the stand-in constituent that previews show before the form is filled, in interface `lang`."""
     _ = _catalog(lang).ugettext
     return Constituent(first_name=_("[first name]"), last_name=_("[last name]"), city=_("[city]"),
-                               state=state)
+                       state=state)
 
 
 def placeholders_in_every_language(state: str) -> list[Constituent]:
