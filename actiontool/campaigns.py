@@ -471,6 +471,10 @@ def check_renders(campaign: Campaign, messages_dir: Path | str) -> None:
         for member in letters.sample_members():
             if not campaign.targets_chamber(member.chamber):
                 continue
+            greeting = letters.salutation(member, lang)
+            if member.last_name not in greeting:  # e.g. "Dear Senator Senator,": the seat for the name
+                problems.append(Problem(0, f"the {lang} greeting of a {member.title} does not name them: "
+                                           f"{greeting!r}"))
             try:
                 bodies.add(letters.render_body(env, name, member=member,
                                                constituent=letters.SAMPLE_CONSTITUENT,

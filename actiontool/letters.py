@@ -190,7 +190,11 @@ def build_letter(env: SandboxedEnvironment, template_name: str, *, lang: str, su
 
 
 def sample_members() -> tuple[Member, ...]:
-    """Return one made-up member of every seat type, for checking templates before anyone submits."""
+    """Return one made-up member of every seat type, for checking templates before anyone submits.
+
+    Their surnames are none of the seat words, so a letter that shows the title where the name belongs
+    ("Dear Senator Senator,") cannot pass for a right one.
+    """
 
     def member(bioguide: str, title: str, first: str, last: str, state: str, district: int | None) -> Member:
         return Member(
@@ -201,11 +205,11 @@ def sample_members() -> tuple[Member, ...]:
         )
 
     return (
-        member("S000001", "Senator", "Sample", "Senator", "WI", None),
-        member("R000001", "Representative", "Sample", "Representative", "WI", 3),
-        member("R000002", "Representative", "Sample", "AtLarge", "AK", 0),
-        member("D000001", "Delegate", "Sample", "Delegate", "DC", 0),
-        member("C000001", "Resident Commissioner", "Sample", "Commissioner", "PR", 0),
+        member("S000001", "Senator", "Sam", "Ashby", "WI", None),
+        member("R000001", "Representative", "Rae", "Brandt", "WI", 3),
+        member("R000002", "Representative", "Ray", "Castillo", "AK", 0),
+        member("D000001", "Delegate", "Dana", "Dunmore", "DC", 0),
+        member("C000001", "Resident Commissioner", "Cruz", "Ellery", "PR", 0),
     )
 
 

@@ -9,7 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from actiontool import letters
+from actiontool.campaigns import CampaignError, load_campaign
 from actiontool.districts.model import Member
+from actiontool.resources import data_dir, templates_dir
 
 CONSTITUENT = letters.Constituent(first_name="Ana", last_name="Díaz", city="Madison", state="WI")
 
@@ -26,21 +28,42 @@ def env(tmp_path: Path) -> letters.SandboxedEnvironment:
 
 
 @pytest.mark.parametrize(("title", "lang", "expected"), [
-    ("Senator", "en", "Dear Senator Senator,"),
-    ("Representative", "en", "Dear Representative Representative,"),
-    ("Delegate", "en", "Dear Delegate Delegate,"),
-    ("Resident Commissioner", "en", "Dear Resident Commissioner Commissioner,"),
-    ("Senator", "es", "Estimado/a senador/a Senator:"),
-    ("Resident Commissioner", "es", "Estimado/a comisionado/a residente Commissioner:"),
+    ("Senator", "en", "Dear Senator Ashby,"),
+    ("Representative", "en", "Dear Representative Brandt,"),
+    ("Delegate", "en", "Dear Delegate Dunmore,"),
+    ("Resident Commissioner", "en", "Dear Resident Commissioner Ellery,"),
+    ("Senator", "es", "Estimado/a senador/a Ashby:"),
+    ("Resident Commissioner", "es", "Estimado/a comisionado/a residente Ellery:"),
 ])
 def test_salutation_follows_the_seat(title: str, lang: str, expected: str) -> None:
     assert letters.salutation(seat(title), lang) == expected
 
 
+SEAT_WORDS = {word.lower() for m in letters.sample_members() for word in m.title.split()}
+
+
+@pytest.mark.parametrize("member", letters.sample_members(), ids=lambda m: m.title)
+def test_sample_members_have_surnames_that_are_no_seat_word(member: Member) -> None:
+    assert member.last_name.lower() not in SEAT_WORDS
+    assert letters.salutation(member, "en").count(member.last_name) == 1
+
+
+@pytest.mark.parametrize(("lang", "title", "broken"), [
+    ("en", "Senator", "Dear Senator Senator,"),
+    ("en", "Resident Commissioner", "Dear Resident Commissioner Commissioner,"),
+    ("es", "Delegate", "Estimado/a delegado/a Delegate:"),
+])
+def test_a_greeting_that_puts_the_seat_where_the_name_goes_fails_the_campaign_check(
+        monkeypatch: pytest.MonkeyPatch, lang: str, title: str, broken: str) -> None:
+    monkeypatch.setitem(letters._SALUTATIONS[lang], title, broken)
+    with pytest.raises(CampaignError, match=f"the {lang} greeting of a {title} does not name them"):
+        load_campaign(data_dir() / "campaigns" / "detect-and-defeat.yaml", templates_dir() / "messages")
+
+
 def test_letter_has_salutation_body_and_signature(env: letters.SandboxedEnvironment) -> None:
     letter = letters.build_letter(env, "ok.txt.j2", lang="en", subject="S", member=seat("Delegate"),
                                   constituent=CONSTITUENT, campaign={})
-    assert letter.suggested_text == ("Dear Delegate Delegate,\n\nPlease act, Delegate Delegate. "
+    assert letter.suggested_text == ("Dear Delegate Dunmore,\n\nPlease act, Delegate Dunmore. "
                                      "From Ana Díaz of Madison.\n\nSincerely,\nAna Díaz\nMadison, WI")
     assert letter.edited is False
 
@@ -49,7 +72,7 @@ def test_constituent_words_stay_apart_and_follow_the_salutation(env: letters.San
     letter = letters.build_letter(env, "ok.txt.j2", lang="en", subject="S", member=seat("Senator"),
                                   constituent=CONSTITUENT, campaign={})
     assert "My son" not in letter.suggested_text
-    assert letter.text("My son died.").startswith("Dear Senator Senator,\n\nMy son died.\n\nPlease act")
+    assert letter.text("My son died.").startswith("Dear Senator Ashby,\n\nMy son died.\n\nPlease act")
 
 
 def test_an_edit_replaces_the_body_and_is_recorded(env: letters.SandboxedEnvironment) -> None:
@@ -57,7 +80,7 @@ def test_an_edit_replaces_the_body_and_is_recorded(env: letters.SandboxedEnviron
                                   constituent=CONSTITUENT, campaign={}, edited_body="My own text.\r\n")
     assert letter.edited is True
     assert letter.body == "My own text."
-    assert letter.salutation == "Dear Senator Senator,"
+    assert letter.salutation == "Dear Senator Ashby,"
 
 
 def test_whitespace_differences_are_not_edits() -> None:

@@ -19,6 +19,9 @@ from sqlalchemy import Insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+# The values a submit writes are composed in the pure core; they are re-exported here for callers.
+from actiontool.compose import ConstituentDetails as ConstituentDetails
+from actiontool.compose import OutgoingMessage, Submission
 from actiontool.models import NEEDS_CONSTITUENT, QUEUED, Action, Message, new_message_id, utcnow
 from actiontool.services.transaction import transaction
 
@@ -35,52 +38,6 @@ class CampaignClosed(SubmitError):
 
 class NothingToSend(SubmitError):
     """No target member holds a seat (every target seat is vacant)."""
-
-
-@dataclass(frozen=True, slots=True)
-class ConstituentDetails:
-    """Who is writing: the personal data an Action holds until it is purged."""
-
-    email: str
-    first_name: str
-    last_name: str
-    address1: str
-    city: str
-    zip: str
-    prefix: str | None = None
-    phone: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class OutgoingMessage:
-    """One letter to one member, ready to be written to the outbox."""
-
-    bioguide: str
-    member_name: str
-    member_title: str
-    chamber: str
-    state: str
-    district: int | None
-    channel: str
-    subject: str
-    suggested_text: str
-    edited: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Submission:
-    """Everything one submit writes."""
-
-    campaign: str
-    lang: str
-    ref: str | None
-    state: str
-    district_label: str | None
-    constituent: ConstituentDetails
-    constituent_text: str | None  # the constituent's own words, apart from the suggested text
-    wants_receipt_email: bool
-    messages: Sequence[OutgoingMessage]
-    receipt_base_url: str | None = None  # the site's origin the constituent used, for the receipt e-mail
 
 
 @dataclass(frozen=True, slots=True)

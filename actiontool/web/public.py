@@ -1,45 +1,38 @@
 """The constituent's pages: campaign -> members and letter -> submit -> receipt. Every step works without
-JavaScript; views parse the request, call the lookup or a service, and render."""
+JavaScript; views parse the request, call the lookup, compose (actiontool/compose.py) or a service, and
+render, turning the domain errors into messages."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 from flask import Blueprint, Response, abort, redirect, render_template, request, session, url_for
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
 from actiontool import letters
 from actiontool.campaigns import Campaign, UnknownCampaign
-from actiontool.db import get_session
-from actiontool.districts.model import District, InvalidZip, Lookup, LookupError_, Member, NotFound
-from actiontool.registry import get_campaign, letter_environment, live_campaigns
-from actiontool.services import receipts
-from actiontool.services.submit import (
-    ConstituentDetails,
-    NothingToSend,
-    OutgoingMessage,
-    Submission,
-    clean_ref,
-    message_count,
-    submit,
+from actiontool.compose import (
+    Draft,
+    FormValues,
+    NoDistrict,
+    ZipOutsideState,
+    ZipProblem,
+    choose,
+    compose,
+    shown_body,
+    zip_problem,
 )
+from actiontool.db import get_session
+from actiontool.districts.model import InvalidZip, Lookup, LookupError_, NotFound
+from actiontool.registry import dataset, get_campaign, letter_environment, live_campaigns
+from actiontool.services import receipts
+from actiontool.services.submit import NothingToSend, clean_ref, message_count, submit
 from actiontool.web import bots
 from actiontool.web.forms import ComposeForm, HandedOffForm
-from actiontool.web.i18n import LANGUAGES, current_language
+from actiontool.web.i18n import current_language
 
 bp = Blueprint("public", __name__)
 
 ViewResult = str | Response | BaseResponse | tuple[str, int]
-
-
-def _dataset() -> Any:
-    """Return the lookup dataset (a seam: tests put a tiny dataset here)."""
-    from actiontool.registry import dataset
-
-    return dataset()
 
 
 def _public_campaign(slug: str) -> Campaign:
@@ -55,99 +48,6 @@ def _public_campaign(slug: str) -> Campaign:
 
 def _ref() -> str | None:
     return clean_ref(request.values.get("ref"))
-
-
-@dataclass(frozen=True)
-class Choice:
-    """What the members step knows: the lookup, the chosen district (if any), and the target members."""
-
-    lookup: Lookup
-    district: District | None
-    members: tuple[Member, ...]
-    vacant: tuple[District, ...]
-
-
-def _choose(campaign: Campaign, lookup: Lookup, label: str | None) -> Choice:
-    """Return the chosen district (given, or the only candidate) and the members to write to."""
-    district = lookup.district(label) if label else None
-    if district is None and len(lookup.districts) == 1:
-        district = lookup.districts[0]
-    if district is None:
-        return Choice(lookup, None, (), ())
-    members: list[Member] = []
-    vacant: list[District] = []
-    if campaign.targets_chamber("house"):
-        if district.member is not None:
-            members.append(district.member)
-        else:
-            vacant.append(district)
-    if campaign.targets_chamber("senate"):
-        members.extend(s for s in lookup.senators if s.state == district.state)
-    return Choice(lookup, district, tuple(members), tuple(vacant))
-
-
-def _placeholder(state: str) -> letters.Constituent:
-    """Return the stand-in constituent that previews show before the form is filled."""
-    return letters.Constituent(first_name=_("[first name]"), last_name=_("[last name]"), city=_("[city]"),
-                               state=state)
-
-
-def _placeholders_in_every_language(state: str) -> list[letters.Constituent]:
-    """Return the stand-in constituent in each interface language (the form may have been shown in any)."""
-    found = []
-    for code in LANGUAGES:
-        with force_locale(code):
-            found.append(_placeholder(state))
-    return found
-
-
-def _constituent(form: ComposeForm, state: str) -> letters.Constituent:
-    """Return the constituent as the form has it, with placeholders for what is still blank."""
-    blank = _placeholder(state)
-    return letters.Constituent(
-        first_name=form.first_name.data or blank.first_name,
-        last_name=form.last_name.data or blank.last_name,
-        city=form.city.data or blank.city,
-        state=state,
-        prefix=form.prefix.data or "",
-    )
-
-
-def _fill_placeholders(text: str, constituent: letters.Constituent, state: str) -> str:
-    """Replace the preview's placeholders left in an edited letter with the constituent's details."""
-    for blank in _placeholders_in_every_language(state):
-        for placeholder, value in ((blank.first_name, constituent.first_name),
-                                   (blank.last_name, constituent.last_name), (blank.city, constituent.city)):
-            text = text.replace(placeholder, value)
-    return text
-
-
-def _shown_body(campaign: Campaign, choice: Choice, lang: str,
-                constituent: letters.Constituent | None = None) -> str:
-    """Return the suggested text as the form first shows it (rendered with placeholders)."""
-    assert choice.district is not None
-    member = choice.members[0] if choice.members else letters.sample_members()[0]
-    return letters.render_body(letter_environment(), campaign.letter_template(lang), member=member,
-                               constituent=constituent or _placeholder(choice.district.state),
-                               campaign=campaign.template_vars(lang))
-
-
-def _is_edited(campaign: Campaign, choice: Choice, lang: str, submitted: str) -> bool:
-    """Return True unless `submitted` is the suggested text as the form showed it (in any language)."""
-    assert choice.district is not None
-    return all(letters.is_edited(submitted, _shown_body(campaign, choice, lang, blank))
-               for blank in _placeholders_in_every_language(choice.district.state))
-
-
-def _letters(campaign: Campaign, choice: Choice, lang: str, constituent: letters.Constituent,
-             edited_body: str | None) -> list[letters.Letter]:
-    """Return each target member's letter as it will be sent."""
-    env = letter_environment()
-    subject = campaign.text(lang).subject
-    return [letters.build_letter(env, campaign.letter_template(lang), lang=lang, subject=subject, member=m,
-                                 constituent=constituent, campaign=campaign.template_vars(lang),
-                                 edited_body=edited_body)
-            for m in choice.members]
 
 
 # -- pages --------------------------------------------------------------------------------------------
@@ -179,7 +79,7 @@ def _lookup_or_error(campaign: Campaign, zip_text: str) -> Lookup | tuple[str, i
     if not zip_text.strip():
         return _campaign_page(campaign, zip_error=_("Enter your ZIP code."), status=422)
     try:
-        lookup = _dataset().lookup(zip_text)
+        lookup = dataset().lookup(zip_text)
     except InvalidZip:
         return _campaign_page(campaign, zip_value=zip_text, status=422,
                               zip_error=_("Enter a five-digit ZIP code, such as 53703."))
@@ -202,7 +102,7 @@ def members(slug: str) -> ViewResult:
     lookup = _lookup_or_error(campaign, zip_text)
     if not isinstance(lookup, Lookup):
         return lookup
-    choice = _choose(campaign, lookup, request.args.get("district"))
+    choice = choose(campaign, lookup, request.args.get("district"))
     if choice.district is None:
         return render_template("pages/choose.html", campaign=campaign, text=campaign.text(current_language()),
                                lookup=lookup, zip=lookup.query.get("zip", zip_text.strip()), ref=_ref(),
@@ -214,27 +114,59 @@ def members(slug: str) -> ViewResult:
     form.district.data = choice.district.label
     form.letter_lang.data = lang
     form.ref.data = _ref() or ""
-    if campaign.editable and choice.members:
-        form.suggested_text.data = _shown_body(campaign, choice, lang)
-    return _compose_page(campaign, choice, form, lang, lookup_zip=form.zip.data)
+    env = letter_environment()
+    draft = compose(env, campaign, lookup, choice.district.label, FormValues(), lang=lang,
+                    interface_lang=current_language())
+    if campaign.editable and draft.members:
+        form.suggested_text.data = shown_body(env, campaign, draft.choice, lang, draft.constituent)
+    return _compose_page(draft, form, lookup_zip=form.zip.data)
 
 
-def _compose_page(campaign: Campaign, choice: Choice, form: ComposeForm, lang: str, *, lookup_zip: str,
-                  status: int = 200, edited_body: str | None = None) -> tuple[str, int]:
-    assert choice.district is not None
-    constituent = _constituent(form, choice.district.state)
-    previews = _letters(campaign, choice, lang, constituent, edited_body)
+def _compose_page(draft: Draft, form: ComposeForm, *, lookup_zip: str, status: int = 200) -> tuple[str, int]:
+    """Return the members step: the members, the letters as they would be sent, and the form."""
+    campaign, district = draft.campaign, draft.district
     personal = form.personal_message.data or None
     return render_template(
-        "pages/members.html", campaign=campaign, text=campaign.text(current_language()), choice=choice,
-        form=form, previews=[(letter, letter.text(personal)) for letter in previews],
-        lookup_zip=lookup_zip, ref=form.ref.data or None, errors=form.error_list(), letter_lang=lang,
+        "pages/members.html", campaign=campaign, text=campaign.text(current_language()), choice=draft.choice,
+        form=form, previews=[(letter, letter.text(personal)) for letter in draft.letters],
+        lookup_zip=lookup_zip, ref=form.ref.data or None, errors=form.error_list(), letter_lang=draft.lang,
         switch_base=url_for("public.members", slug=campaign.slug, zip=lookup_zip,
-                            district=choice.district.label, ref=form.ref.data or None),
+                            district=district.label, ref=form.ref.data or None),
         letter_links=[(code, url_for("public.members", slug=campaign.slug, zip=lookup_zip,
-                                     district=choice.district.label, ref=form.ref.data or None, letter=code))
+                                     district=district.label, ref=form.ref.data or None, letter=code))
                       for code in campaign.letters] if len(campaign.letters) > 1 else [],
     ), status
+
+
+def _values(form: ComposeForm) -> FormValues:
+    """Return the compose form's values (after validation) as a plain value."""
+    letter_box = form.suggested_text  # None when the campaign's letter is not editable
+    return FormValues(
+        first_name=form.first_name.data or "", last_name=form.last_name.data or "",
+        email=form.email.data or "", address1=form.address1.data or "", city=form.city.data or "",
+        zip=form.zip.data or "", prefix=form.prefix.data or "", phone=form.phone.data or "",
+        personal_message=form.personal_message.data or "",
+        letter=None if letter_box is None else letter_box.data or "",
+        wants_receipt=bool(form.wants_receipt.data), ref=form.ref.data or None,
+    )
+
+
+def _check_zip(form: ComposeForm, draft: Draft) -> None:
+    """Add a ZIP error unless the (well-formed) ZIP exists and lies in the chosen district's state."""
+    if form.zip.errors or not form.zip.data:
+        return
+    problem = zip_problem(form.zip.data, draft.district, dataset().lookup)
+    if problem is not None:
+        form.zip.errors = [*form.zip.errors, _zip_message(problem)]
+
+
+def _zip_message(problem: ZipProblem) -> str:
+    """Return the error shown under the ZIP field for `problem`."""
+    if isinstance(problem, ZipOutsideState):
+        return _(
+            "ZIP code %(zip)s is not in %(state)s, where your district %(label)s is. Check your ZIP code.",
+            zip=problem.zip, state=problem.state, label=problem.label)
+    return _("We could not find ZIP code %(zip)s. Check it and try again.", zip=problem.zip)
 
 
 @bp.post("/c/<slug>/send")
@@ -251,39 +183,26 @@ def send(slug: str) -> ViewResult:
     lang = form.letter_lang.data or campaign.letter_lang(current_language())
     lookup_zip = request.form.get("lookup_zip", "")
     try:
-        lookup = _dataset().lookup(lookup_zip)
+        lookup = dataset().lookup(lookup_zip)
     except LookupError_:
         return redirect(url_for("public.campaign", slug=slug, ref=form.ref.data or None), code=303)
-    choice = _choose(campaign, lookup, form.district.data)
-    if choice.district is None:  # a tampered or stale district: ask again
+    valid = form.validate()
+    try:
+        draft = compose(letter_environment(), campaign, lookup, form.district.data, _values(form), lang=lang,
+                        interface_lang=current_language())
+    except NoDistrict:  # a tampered or stale district: ask again
         return redirect(url_for("public.members", slug=slug, zip=lookup_zip, ref=form.ref.data or None),
                         code=303)
-
-    valid = form.validate()
-    if not form.zip.errors and form.zip.data:
-        _check_zip_state(form, choice.district)
-    if campaign.editable and choice.members:
-        submitted = form.suggested_text.data or ""
-        edited_body = submitted if _is_edited(campaign, choice, lang, submitted) else None
-    else:
-        edited_body = None
-    constituent = _constituent(form, choice.district.state)
-    if edited_body is not None:
-        edited_body = _fill_placeholders(edited_body, constituent, choice.district.state)
-
+    _check_zip(form, draft)
     if "preview" in request.form or not valid or form.zip.errors:
         if "preview" in request.form:
             _clear_errors(form)
         status = 200 if "preview" in request.form else 422
-        return _compose_page(campaign, choice, form, lang, lookup_zip=lookup_zip, status=status,
-                             edited_body=edited_body)
-
-    built = _letters(campaign, choice, lang, constituent, edited_body)
-    submission = _submission(campaign, choice, form, built)
+        return _compose_page(draft, form, lookup_zip=lookup_zip, status=status)
     try:
-        result = submit(get_session(), submission)
+        result = submit(get_session(), draft.submission(receipt_base_url=request.url_root.rstrip("/")))
     except NothingToSend:
-        return _compose_page(campaign, choice, form, lang, lookup_zip=lookup_zip, status=422)
+        return _compose_page(draft, form, lookup_zip=lookup_zip, status=422)
     if result.created:
         _remember_receipt(result.receipt_token)
     elif result.receipt_token not in session.get(_RECEIPTS_KEY, []):
@@ -304,47 +223,6 @@ def _remember_receipt(token: str) -> None:
     session[_RECEIPTS_KEY] = (kept + [token])[-_RECEIPTS_KEPT:]
 
 
-def _submission(campaign: Campaign, choice: Choice, form: ComposeForm,
-                built: list[letters.Letter]) -> Submission:
-    """Return what one submit writes: the constituent's details and one message per member."""
-    assert choice.district is not None
-    return Submission(
-        campaign=campaign.slug,
-        lang=current_language(),
-        ref=form.ref.data or None,
-        state=choice.district.state,
-        district_label=choice.district.label if campaign.targets_chamber("house") else None,
-        constituent=ConstituentDetails(
-            email=form.email.data, first_name=form.first_name.data, last_name=form.last_name.data,
-            address1=form.address1.data, city=form.city.data, zip=form.zip.data,
-            prefix=form.prefix.data or None, phone=form.phone.data or None),
-        constituent_text=form.personal_message.data or None,
-        wants_receipt_email=bool(form.wants_receipt.data),
-        receipt_base_url=request.url_root.rstrip("/"),
-        messages=[OutgoingMessage(
-            bioguide=m.bioguide, member_name=m.name, member_title=m.title, chamber=m.chamber, state=m.state,
-            district=m.district, channel=campaign.channel_for(m.chamber), subject=letter.subject,
-            suggested_text=letter.suggested_text, edited=letter.edited)
-            for m, letter in zip(choice.members, built, strict=True)],
-    )
-
-
-def _check_zip_state(form: ComposeForm, district: District) -> None:
-    """Add a ZIP error unless the ZIP exists and lies in the chosen district's state."""
-    try:
-        lookup = _dataset().lookup(form.zip.data)
-    except LookupError_:
-        form.zip.errors = [*form.zip.errors, _("We could not find ZIP code %(zip)s. Check it and try again.",
-                                              zip=form.zip.data)]
-        return
-    states = set(lookup.states) | ({lookup.state} if lookup.state else set())
-    states |= {d.state for d in lookup.districts}
-    if district.state not in states:
-        form.zip.errors = [*form.zip.errors, _(
-            "ZIP code %(zip)s is not in %(state)s, where your district %(label)s is. Check your ZIP code.",
-            zip=form.zip.data, state=district.state, label=district.label)]
-
-
 def _clear_errors(form: ComposeForm) -> None:
     """Forget validation errors: a preview shows the letter, not complaints about blank fields."""
     for field in form:
@@ -363,8 +241,8 @@ def receipt(token: str) -> ViewResult:
         campaign: Campaign | None = get_campaign(action.campaign)
     except UnknownCampaign:
         campaign = None
-    dataset = _dataset()
-    rows = [(m, dataset.member(m.bioguide),
+    data = dataset()
+    rows = [(m, data.member(m.bioguide),
              letters.full_text(m.suggested_text, m.constituent_text) if m.suggested_text else None)
             for m in action.messages]
     share = url_for("public.campaign", slug=action.campaign, ref=action.ref, _external=True)

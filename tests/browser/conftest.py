@@ -1,7 +1,7 @@
 """Browser tests: the app served on loopback, driven by Playwright through Debian's chromium.
 
 No chromium on PATH: these tests skip with the reason, except when CI=true, where that is a failure.
-The server uses a temporary SQLite database and the tiny lookup dataset of the flow tests.
+The server uses a temporary SQLite database and the tiny dataset that the real data build makes.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from districts.tiny import build_tiny_data
 from flask import Flask
 from werkzeug.serving import make_server
 
@@ -59,6 +60,12 @@ def browser() -> Iterator[Any]:
             instance.close()
 
 
+@pytest.fixture(scope="session")
+def tiny_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Return a data folder holding the tiny dataset, built once per test session."""
+    return build_tiny_data(tmp_path_factory.mktemp("tiny-browser"))
+
+
 @pytest.fixture
 def live_config() -> dict[str, Any]:
     """Return extra configuration for the served app (tests override this fixture to change it)."""
@@ -66,17 +73,15 @@ def live_config() -> dict[str, Any]:
 
 
 @pytest.fixture
-def live_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, live_config: dict[str, Any]) -> Iterator[Flask]:
-    """Return the app (real CSRF, a fresh SQLite file, the fake lookup dataset)."""
-    from web.fake_districts import install
-
-    install(monkeypatch)
+def live_app(tmp_path: Path, tiny_data_dir: Path, live_config: dict[str, Any]) -> Iterator[Flask]:
+    """Return the app (real CSRF, a fresh SQLite file, the tiny dataset)."""
     app = create_app({
         "TESTING": False,
         "SECRET_KEY": "browser-test-secret-key-0123456789",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'browser.sqlite3'}",
         "RATELIMIT_ENABLED": False,
         "BOT_MIN_FILL_SECONDS": 0,
+        "DATA_DIR": str(tiny_data_dir),
         **live_config,
     })
     app.instance_path = str(tmp_path / "instance")

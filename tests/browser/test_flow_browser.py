@@ -60,10 +60,10 @@ def test_zip_to_receipt(server: Any, live_app: Flask, new_page: Any, viewport: d
     assert_accessible(page)
     assert_fits(page, viewport["width"])
 
-    page.get_by_label("Your ZIP code").fill("53703")
+    page.get_by_label("Your ZIP code").fill("53001")
     page.get_by_role("button", name="Find my members").click()
     page.wait_for_url(re.compile(r"/members\?"))
-    assert page.get_by_role("heading", name="Representative Mara Pocket").is_visible()
+    assert page.get_by_role("heading", name="Representative Rita One").is_visible()
     assert_accessible(page)
     assert_fits(page, viewport["width"])
 
@@ -87,7 +87,7 @@ def test_zip_to_receipt(server: Any, live_app: Flask, new_page: Any, viewport: d
 
 def test_errors_are_summarised_linked_and_focused(server: Any, live_app: Flask, new_page: Any) -> None:
     page = new_page(viewport=PHONE)
-    page.goto(f"{server.url}/c/{SLUG}/members?zip=53703")
+    page.goto(f"{server.url}/c/{SLUG}/members?zip=53001")
     page.fill("#email", "not-an-address")
     page.get_by_role("button", name="Send my letters").click()
     page.wait_for_load_state()
@@ -116,37 +116,37 @@ def test_bad_zip_message_and_404_page(server: Any, new_page: Any) -> None:
 
 
 def test_ambiguous_zip_with_use_my_location(server: Any, live_app: Flask, new_page: Any) -> None:
-    page = new_page(viewport=PHONE, geolocation={"latitude": 43.05, "longitude": -89.45},
+    page = new_page(viewport=PHONE, geolocation={"latitude": 43.5, "longitude": -88.5},
                     permissions=["geolocation"])
     answer = {"status": "exact", "senators": [],
-              "districts": [{"state": "WI", "district": 3, "label": "WI-3", "member": None}]}
+              "districts": [{"state": "WI", "district": 2, "label": "WI-2", "member": None}]}
     body = json.dumps(answer)
     page.route(re.compile(r".*/api/v1/lookup\?lat=.*"),
                lambda route: route.fulfill(status=200, content_type="application/json", body=body))
-    page.goto(f"{server.url}/c/{SLUG}/members?zip=53711")
-    assert page.get_by_text("ZIP code 53711 is split between more than one").is_visible()
+    page.goto(f"{server.url}/c/{SLUG}/members?zip=53002")
+    assert page.get_by_text("ZIP code 53002 is split between more than one").is_visible()
     assert_accessible(page)
     page.get_by_role("button", name="Use my location").click()
     from playwright.sync_api import expect
 
-    expect(page.locator("#district-WI-3")).to_be_checked()
-    assert "We selected district WI-3" in page.locator("#geo-status").inner_text()
+    expect(page.locator("#district-WI-2")).to_be_checked()
+    assert "We selected district WI-2" in page.locator("#geo-status").inner_text()
     page.get_by_role("button", name="Continue").click()
-    page.wait_for_url(re.compile(r"district=WI-3"))
-    assert page.get_by_role("heading", name="Representative Dale Vance").is_visible()
+    page.wait_for_url(re.compile(r"district=WI-2"))
+    assert page.get_by_role("heading", name="Representative Ron Two").is_visible()
     fill_details(page)
     page.get_by_role("button", name="Send my letters").click()
     page.wait_for_url(re.compile(r"/r/"))
-    assert {m.bioguide for m in messages(live_app)} == {"V000001", "B000001", "J000001"}
+    assert {m.bioguide for m in messages(live_app)} == {"R000002", "S000001", "S000002"}
 
 
 def test_whole_flow_with_javascript_off(server: Any, live_app: Flask, new_page: Any) -> None:
     page = new_page(viewport=PHONE, java_script_enabled=False)
-    page.goto(f"{server.url}/c/{SLUG}/members?zip=53711")
+    page.goto(f"{server.url}/c/{SLUG}/members?zip=53002")
     assert not page.get_by_role("button", name="Use my location").is_visible()  # needs JavaScript
-    page.get_by_label(re.compile("WI-2")).check()
+    page.get_by_label(re.compile("WI-1")).check()
     page.get_by_role("button", name="Continue").click()
-    page.wait_for_url(re.compile(r"district=WI-2"))
+    page.wait_for_url(re.compile(r"district=WI-1"))
     fill_details(page)
     page.fill("#personal_message", "My neighbour's son died.")
     page.get_by_role("button", name="Update preview").click()
@@ -156,7 +156,7 @@ def test_whole_flow_with_javascript_off(server: Any, live_app: Flask, new_page: 
     page.wait_for_url(re.compile(r"/r/"))
     assert not page.get_by_role("button", name="Copy the letter").first.is_visible()
     letter = page.locator("textarea[id^=letter-]").first.input_value()  # the copy fallback
-    assert letter.startswith("Dear Representative Pocket,\n\nMy neighbour's son died.")
+    assert letter.startswith("Dear Representative One,\n\nMy neighbour's son died.")
     page.get_by_role("button", name="I sent it").first.click()
     page.wait_for_load_state()
     assert page.get_by_text("We recorded that you sent it.").is_visible()
@@ -170,11 +170,11 @@ def test_spanish_flow(server: Any, live_app: Flask, new_page: Any) -> None:
     page.wait_for_url(re.compile(r"lang=es"))
     assert page.locator("html").get_attribute("lang") == "es"
     assert_accessible(page)
-    page.get_by_label("Su código postal (ZIP)").fill("53703")
+    page.get_by_label("Su código postal (ZIP)").fill("53001")
     page.get_by_role("button", name="Buscar a mis representantes").click()
     page.wait_for_url(re.compile(r"/members\?"))
     assert page.locator("html").get_attribute("lang") == "es"
-    assert "Estimado/a representante Pocket:" in page.locator("pre.letter").first.inner_text()
+    assert "Estimado/a representante One:" in page.locator("pre.letter").first.inner_text()
     assert_accessible(page)
     fill_details(page)
     page.get_by_role("button", name="Enviar mis cartas").click()

@@ -114,6 +114,7 @@ def test_contact_congress_fills_a_form_only_where_congress_legislators_has_none(
         "R000004": None,
         "D000001": None,
         "D000002": None,
+        "H000001": None,
     }
 
 

@@ -14,7 +14,7 @@ from actiontool.districts import Dataset, load
 
 def test_every_member_carries_form_site_phone_and_term_end(tiny: Dataset) -> None:
     members = list(tiny.members())
-    assert len(members) == 12
+    assert len(members) == 13
     assert all(m.term_end for m in members)
     assert all(m.url and m.phone for m in members if m.bioguide != "D000002")
 

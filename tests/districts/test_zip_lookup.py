@@ -127,11 +127,11 @@ def test_json_follows_the_contract(tiny: Dataset) -> None:
 
 def test_seats_senators_and_members_are_all_listed(tiny: Dataset) -> None:
     seats = tiny.house_seats()
-    assert len(seats) == 7
+    assert len(seats) == 8
     assert seats[("WI", 3)] is None
     assert seats[("GU", 0)].name == "Gus Island"
     assert [d.label for d in tiny.vacancies()] == ["WI-3"]
-    assert len(list(tiny.members())) == 12
+    assert len(list(tiny.members())) == 13
     assert tiny.member("nobody") is None
     assert tiny.senators("DC") == ()
 

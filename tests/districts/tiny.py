@@ -1,11 +1,13 @@
 """A tiny but complete set of upstream inputs, and the dataset the real build makes from them.
 
-Three states (WI with three seats, MN with one, AK at large), DC and Guam. Districts are boxes
+Three states (WI with three seats, MN with one, AK at large), DC, Puerto Rico and Guam. Districts are boxes
 (longitude, latitude): WI-1 (-90..-89, 43..44), WI-2 (-89..-88, 43..44), WI-3 (-90..-88, 44..45; vacant),
-MN-1 (-92..-90, 43..45), AK-AL (-150..-149, 61..62), DC-AL (-77.1..-76.9, 38.8..39.0). Guam has no polygon.
+MN-1 (-92..-90, 43..45), AK-AL (-150..-149, 61..62), DC-AL (-77.1..-76.9, 38.8..39.0), PR-AL (-67..-65.5,
+17.9..18.6). Guam has no polygon.
 
-Every case of the lookup has a ZIP here: exact, ambiguous, two states, vacancy, at-large, DC, Guam,
-approximate by coordinates (and near a line), approximate by state, not placed, not a district at all.
+Every case of the lookup has a ZIP here: exact, ambiguous, two states, vacancy, at-large, DC, Puerto Rico,
+Guam, approximate by coordinates (and near a line), approximate by state, not placed, not a district at all.
+Every seat type has a member: Senator, Representative, Delegate and Resident Commissioner.
 
 Members the receipt's fallbacks need: Guam's delegate D000002 (ZIP 96910) has no phone, web site, contact
 form or DC address; senator S000004 (MN; ZIPs 56001 and 54999) is an appointee whose recorded term ended on
@@ -24,7 +26,7 @@ from actiontool.districts.build import Inputs, build
 from actiontool.districts.checks import Expectations
 
 EXPECT = Expectations(
-    states=frozenset({"WI", "MN", "AK"}), voting_seats=5, non_voting=frozenset({"DC", "GU"})
+    states=frozenset({"WI", "MN", "AK"}), voting_seats=5, non_voting=frozenset({"DC", "PR", "GU"})
 )
 AS_OF = "2026-06-15"
 
@@ -51,6 +53,7 @@ FEATURES = [
     _feature("MN-01", "27", "01", (-92, 43, -90, 45)),
     _feature("AK-01", "02", "00", (-150, 61, -149, 62)),  # at large: Census 00, DISTRICT_ID -01
     _feature("DC-98", "11", "98", (-77.1, 38.8, -76.9, 39.0)),  # DC: Census 98
+    _feature("PR-98", "72", "98", (-67, 17.9, -65.5, 18.6)),  # Puerto Rico: Census 98 too
 ]
 
 
@@ -69,8 +72,10 @@ def _person(bioguide: str, first: str, last: str, term: dict[str, Any], full: bo
 def legislators() -> list[dict[str, Any]]:
     """Return legislators-current.json records: every seat filled but WI-3."""
     people = [
-        _person("S000001", "Wanda", "Senior", {"type": "sen", "state": "WI"}),
-        _person("S000002", "Walt", "Junior", {"type": "sen", "state": "WI", "contact_form": "https://x.example"}),
+        # Phones and parties apart, so pages can be checked for the right member's.
+        _person("S000001", "Wanda", "Senior", {"type": "sen", "state": "WI", "phone": "202-224-0001"}),
+        _person("S000002", "Walt", "Junior", {"type": "sen", "state": "WI", "contact_form": "https://x.example",
+                                              "phone": "202-224-0002", "party": "Republican"}),
         _person("S000003", "Mina", "North", {"type": "sen", "state": "MN"}),
         # Appointed: the recorded term end is the special election date, already past. Must be kept.
         _person("S000004", "Max", "Appointed", {"type": "sen", "state": "MN", "end": "2026-11-03"}),
@@ -84,6 +89,7 @@ def legislators() -> list[dict[str, Any]]:
         _person("D000001", "Dee", "Capitol", {"type": "rep", "state": "DC", "district": 0}, full=False),
         # No phone, web site, contact form or address: the receipt's last-resort fallbacks.
         _person("D000002", "Gus", "Island", {"type": "rep", "state": "GU", "district": 0}, bare=True),
+        _person("H000001", "Pablo", "Hernandez", {"type": "rep", "state": "PR", "district": 0}),
     ]
     return people
 
@@ -97,6 +103,7 @@ ZCCD = [
     ("55", "WI", "56001", "1"),
     ("02", "AK", "99501", "0"),  # at large
     ("11", "DC", "20001", "0"),  # DC
+    ("72", "PR", "00901", "0"),  # Puerto Rico
     ("27", "MN", "54999", "1"),  # its tabulation area is in MN, but USPS puts the ZIP in WI
 ]
 
@@ -115,6 +122,7 @@ PLACES = [
     _place("56001", "MN", "Borderton", 43.9, -90.0),
     _place("99501", "AK", "Anchorage", 61.5, -149.5),
     _place("20001", "DC", "Washington", 38.9, -77.0),
+    _place("00901", "PR", "San Juan", 18.46, -66.1),
     _place("54999", "WI", "Crosston", 43.5, -89.6),
     _place("53099", "WI", "Oneville", 43.5, -89.5, "PO BOX"),  # no ZCTA: inside WI-1, far from any line
     _place("53098", "WI", "Twotown", 43.5, -89.005, "PO BOX"),  # no ZCTA: WI-1, 0.4 km from WI-2
@@ -189,3 +197,9 @@ def write_inputs(folder: Path, *, people: list[dict[str, Any]] | None = None,
 def build_tiny(inputs: Inputs, out: Path) -> Any:
     """Build the tiny dataset with the real build code; return the BuildResult."""
     return build(inputs, out, as_of=AS_OF, expect=EXPECT)
+
+
+def build_tiny_data(root: Path) -> Path:
+    """Write the tiny inputs under `root`, build them with the real build code; return the data folder."""
+    build_tiny(write_inputs(root / "inputs"), root / "data")
+    return root / "data"

@@ -14,13 +14,7 @@ from actiontool.models import HANDED_OFF, NEEDS_CONSTITUENT, QUEUED, Action, Mes
 from actiontool.resources import data_dir
 from actiontool.services.submit import constituent_key
 
-from .fake_districts import install
 from .flow_helpers import GOOD, SLUG, campaign_variant, compose, count, form_fields, page, rows, send, text_of
-
-
-@pytest.fixture(autouse=True)
-def fake_dataset(monkeypatch: pytest.MonkeyPatch) -> Any:
-    return install(monkeypatch)
 
 
 @pytest.fixture
@@ -88,7 +82,7 @@ def test_unknown_campaign_is_404(client: FlaskClient) -> None:
 def test_draft_campaign_is_not_public(add_campaign: Any, client: FlaskClient) -> None:
     add_campaign("drafty", **{"status: live": "status: draft"})
     assert client.get("/c/drafty").status_code == 404
-    assert client.get("/c/drafty/members?zip=53703").status_code == 404
+    assert client.get("/c/drafty/members?zip=53001").status_code == 404
     assert client.post("/c/drafty/send", data=GOOD).status_code == 404
 
 
@@ -98,8 +92,8 @@ def test_closed_campaign_says_so_and_has_no_form(add_campaign: Any, app: Flask, 
     assert response.status_code == 200
     assert "This campaign is closed" in text_of(response)
     assert not page(response).xpath("//input[@name='zip']")
-    assert client.get("/c/over/members?zip=53703").status_code == 303
-    posted = client.post("/c/over/send", data={**GOOD, "district": "WI-2", "lookup_zip": "53703"})
+    assert client.get("/c/over/members?zip=53001").status_code == 303
+    posted = client.post("/c/over/send", data={**GOOD, "district": "WI-1", "lookup_zip": "53001"})
     assert posted.status_code == 303
     assert count(app, Action) == 0
 
@@ -107,13 +101,13 @@ def test_closed_campaign_says_so_and_has_no_form(add_campaign: Any, app: Flask, 
 # -- members step -------------------------------------------------------------------------------------
 
 def test_members_step_shows_cards_with_title_party_seat_and_phone(client: FlaskClient) -> None:
-    response = client.get(f"/c/{SLUG}/members?zip=53703")
+    response = client.get(f"/c/{SLUG}/members?zip=53001")
     text = text_of(response)
-    assert "Representative Mara Pocket" in text and "Democrat · WI-2" in text
-    assert "Senator Tara Baldwin" in text and "Senator Ron Jonson" in text and "Republican · WI" in text
-    assert "202-555-0201" in text
+    assert "Representative Rita One" in text and "Democrat · WI-1" in text
+    assert "Senator Wanda Senior" in text and "Senator Walt Junior" in text and "Republican · WI" in text
+    assert "202-224-0001" in text
     assert "Members of Congress as of 2026-06-15." in text  # says how old its data is
-    assert page(response).xpath("//a[@href='tel:202-555-0201']")
+    assert page(response).xpath("//a[@href='tel:202-224-0001']")
 
 
 @pytest.mark.parametrize(("zip_text", "message"), [
@@ -133,16 +127,16 @@ def test_bad_zip_gets_a_clear_message_on_the_same_page_with_input_kept(
 
 
 def test_zip_plus_four_is_accepted(client: FlaskClient) -> None:
-    assert "Mara Pocket" in text_of(client.get(f"/c/{SLUG}/members?zip=53703-1234"))
+    assert "Rita One" in text_of(client.get(f"/c/{SLUG}/members?zip=53001-1234"))
 
 
 def test_ambiguous_zip_asks_for_the_district_never_guessing(client: FlaskClient) -> None:
-    response = client.get(f"/c/{SLUG}/members?zip=53711&ref=abc")
+    response = client.get(f"/c/{SLUG}/members?zip=53002&ref=abc")
     assert response.status_code == 200
     doc = page(response)
     text = text_of(response)
-    assert "ZIP code 53711 is split between more than one congressional district" in text
-    assert doc.xpath("//input[@type='radio'][@name='district']/@value") == ["WI-2", "WI-3"]
+    assert "ZIP code 53002 is split between more than one congressional district" in text
+    assert doc.xpath("//input[@type='radio'][@name='district']/@value") == ["WI-1", "WI-2"]
     assert not doc.xpath("//input[@type='radio'][@checked]")
     assert doc.xpath("//button[@id='use-location']")
     assert doc.xpath("//div[@data-geo][@hidden]")  # shown by JavaScript only
@@ -151,37 +145,37 @@ def test_ambiguous_zip_asks_for_the_district_never_guessing(client: FlaskClient)
 
 
 def test_choosing_a_district_shows_its_member_and_the_state_senators(client: FlaskClient) -> None:
-    response = client.get(f"/c/{SLUG}/members?zip=53711&district=WI-3")
+    response = client.get(f"/c/{SLUG}/members?zip=53002&district=WI-2")
     text = text_of(response)
-    assert "Representative Dale Vance" in text and "Mara Pocket" not in text
-    assert "Senator Tara Baldwin" in text
-    assert "You chose district WI-3" in text
+    assert "Representative Ron Two" in text and "Rita One" not in text
+    assert "Senator Wanda Senior" in text
+    assert "You chose district WI-2" in text
 
 
 def test_a_district_not_in_the_zip_is_refused(client: FlaskClient) -> None:
-    response = client.get(f"/c/{SLUG}/members?zip=53711&district=WI-7")
+    response = client.get(f"/c/{SLUG}/members?zip=53002&district=WI-7")
     assert "Choose one of the districts below." in text_of(response)
 
 
 def test_approximate_match_says_so(client: FlaskClient) -> None:
     text = text_of(client.get(f"/c/{SLUG}/members?zip=20500"))
     assert "this match is approximate" in text
-    assert "Delegate Ella Norton" in text
+    assert "Delegate Dee Capitol" in text
 
 
 def test_vacant_seat_is_said_plainly_and_gets_no_message(app: Flask, client: FlaskClient) -> None:
-    text = text_of(client.get(f"/c/{SLUG}/members?zip=22201"))
-    assert "VA-8: vacant seat" in text
+    text = text_of(client.get(f"/c/{SLUG}/members?zip=53003"))
+    assert "WI-3: vacant seat" in text
     assert "This seat is vacant right now" in text
-    assert send(client, "22201").status_code == 303
+    assert send(client, "53003").status_code == 303
     _actions, messages = rows(app)
     assert [m.member_title for m in messages] == ["Senator", "Senator"]
 
 
 @pytest.mark.parametrize(("zip_code", "title", "salutation"), [
-    ("20001", "Delegate", "Dear Delegate Norton,"),
+    ("20001", "Delegate", "Dear Delegate Capitol,"),
     ("00901", "Resident Commissioner", "Dear Resident Commissioner Hernandez,"),
-    ("99501", "Representative", "Dear Representative Begich,"),
+    ("99501", "Representative", "Dear Representative Large,"),
 ])
 def test_non_voting_and_at_large_seats(app: Flask, client: FlaskClient, zip_code: str, title: str,
                                        salutation: str) -> None:
@@ -199,9 +193,16 @@ def test_letter_preview_shows_each_members_letter(client: FlaskClient) -> None:
     doc, fields = compose(client)
     previews = [" ".join(p.text_content().split()) for p in doc.xpath("//pre[@class='letter']")]
     assert len(previews) == 3
-    assert previews[0].startswith("Dear Representative Pocket,")
-    assert previews[1].startswith("Dear Senator Baldwin,")
-    assert fields["zip"] == "53703" and fields["district"] == "WI-2"
+    assert previews[0].startswith("Dear Representative One,")
+    assert previews[1].startswith("Dear Senator Senior,")
+    assert fields["zip"] == "53001" and fields["district"] == "WI-1"
+
+
+def test_members_step_shows_the_suggested_letter_with_placeholders(client: FlaskClient) -> None:
+    doc, fields = compose(client)
+    previews = [p.text_content() for p in doc.xpath("//pre[@class='letter']")]
+    assert all("As your constituent in [city], WI" in preview for preview in previews)
+    assert fields["suggested_text"].strip().startswith("As your constituent in [city], WI")
 
 
 def test_preview_button_fills_the_letter_without_sending(app: Flask, client: FlaskClient) -> None:
@@ -222,12 +223,12 @@ def test_submit_writes_one_action_and_one_message_per_member(app: Flask, client:
     actions, messages = rows(app)
     assert len(actions) == 1 and len(messages) == 3
     action = actions[0]
-    assert action.ref == "partner-7" and action.lang == "en" and action.district_label == "WI-2"
+    assert action.ref == "partner-7" and action.lang == "en" and action.district_label == "WI-1"
     assert action.state == "WI" and action.prefix == "Dr." and action.wants_receipt_email is True
     assert action.personal_message == "My cousin died."
     assert len(action.receipt_token) >= 40
     assert action.receipt_base_url == "http://localhost"
-    assert {m.bioguide for m in messages} == {"P000001", "B000001", "J000001"}
+    assert {m.bioguide for m in messages} == {"R000001", "S000001", "S000002"}
     for m in messages:
         assert m.status == NEEDS_CONSTITUENT and m.channel == "handoff"
         assert m.constituent_key == constituent_key("ana@example.com")
@@ -238,8 +239,8 @@ def test_submit_writes_one_action_and_one_message_per_member(app: Flask, client:
         assert m.suggested_text.endswith("Sincerely,\nAna Díaz\nMadison, WI")
         assert m.created_day == m.created_at.date()
         assert len(m.id) == 32
-    senator = next(m for m in messages if m.bioguide == "B000001")
-    assert senator.suggested_text.startswith("Dear Senator Baldwin,") and senator.district is None
+    senator = next(m for m in messages if m.bioguide == "S000001")
+    assert senator.suggested_text.startswith("Dear Senator Senior,") and senator.district is None
 
 
 def test_edited_letter_is_recorded_as_edited(app: Flask, client: FlaskClient) -> None:
@@ -272,7 +273,7 @@ def test_invalid_ref_is_ignored(app: Flask, client: FlaskClient) -> None:
     ("zip", "", "Enter your ZIP code."),
     ("zip", "123", "Enter a five-digit ZIP code, such as 53703."),
     ("zip", "99999", "We could not find ZIP code 99999."),
-    ("zip", "20001", "ZIP code 20001 is not in WI, where your district WI-2 is."),
+    ("zip", "20001", "ZIP code 20001 is not in WI, where your district WI-1 is."),
     ("phone", "call me", "Enter a phone number using digits, such as 608-555-0123."),
     ("personal_message", "x" * 5001, "Keep your own words under 5000 characters."),
     ("suggested_text", "   ", "The letter cannot be empty."),
@@ -295,16 +296,26 @@ def test_bad_input_on_each_field_is_shown_and_writes_nothing(
 
 
 def test_tampered_district_goes_back_to_the_choice(app: Flask, client: FlaskClient) -> None:
-    response = send(client, "53711", query="&district=WI-2", district="WI-9")
-    assert response.status_code == 303 and "/members?zip=53711" in response.headers["Location"]
+    response = send(client, "53002", query="&district=WI-1", district="WI-9")
+    assert response.status_code == 303 and "/members?zip=53002" in response.headers["Location"]
     assert count(app, Action) == 0
 
 
 def test_ambiguous_zip_writes_only_to_the_chosen_district(app: Flask, client: FlaskClient) -> None:
-    assert send(client, "53711", query="&district=WI-3").status_code == 303
+    assert send(client, "53002", query="&district=WI-2").status_code == 303
     actions, messages = rows(app)
-    assert actions[0].district_label == "WI-3"
-    assert {m.bioguide for m in messages} == {"V000001", "B000001", "J000001"}
+    assert actions[0].district_label == "WI-2"
+    assert {m.bioguide for m in messages} == {"R000002", "S000001", "S000002"}
+
+
+def test_a_zip_in_two_states_writes_only_to_the_senators_of_the_chosen_districts_state(
+        app: Flask, client: FlaskClient) -> None:
+    text = text_of(client.get(f"/c/{SLUG}/members?zip=56001&district=MN-1"))
+    assert "Senator Mina North" in text and "Senator Max Appointed" in text and "Wanda Senior" not in text
+    assert send(client, "56001", query="&district=MN-1").status_code == 303
+    actions, messages = rows(app)
+    assert actions[0].state == "MN" and actions[0].district_label == "MN-1"
+    assert {m.bioguide for m in messages} == {"R000003", "S000003", "S000004"}
 
 
 def test_repeat_submission_returns_the_same_receipt_and_writes_nothing(app: Flask,
@@ -325,7 +336,7 @@ def test_oversized_body_gets_413(app: Flask, client: FlaskClient) -> None:
 
 def test_queued_channels_start_queued_and_due(add_campaign: Any, app: Flask, client: FlaskClient) -> None:
     add_campaign("mailed", **{"house: {channel: handoff}": "house: {channel: smtp}"})
-    response = client.get("/c/mailed/members?zip=53703")
+    response = client.get("/c/mailed/members?zip=53001")
     data = {**form_fields(page(response)), **GOOD, "send": "1"}
     assert client.post("/c/mailed/send", data=data).status_code == 303
     _actions, messages = rows(app)
@@ -338,7 +349,7 @@ def test_queued_channels_start_queued_and_due(add_campaign: Any, app: Flask, cli
 def test_cwc_campaign_requires_a_prefix_from_the_fixed_list(add_campaign: Any, app: Flask,
                                                             client: FlaskClient) -> None:
     add_campaign("official", **{"house: {channel: handoff}": "house: {channel: cwc}"})
-    response = client.get("/c/official/members?zip=53703")
+    response = client.get("/c/official/members?zip=53001")
     options = page(response).xpath("//select[@id='prefix']/option/@value")
     assert options == ["", "Mr.", "Mrs.", "Miss", "Ms.", "Dr."]
     data = {**form_fields(page(response)), **GOOD, "send": "1"}
@@ -350,7 +361,7 @@ def test_cwc_campaign_requires_a_prefix_from_the_fixed_list(add_campaign: Any, a
 
 def test_not_editable_campaign_has_no_letter_box(add_campaign: Any, app: Flask, client: FlaskClient) -> None:
     add_campaign("fixed", **{"editable: true": "editable: false"})
-    response = client.get("/c/fixed/members?zip=53703")
+    response = client.get("/c/fixed/members?zip=53001")
     assert not page(response).xpath("//textarea[@name='suggested_text']")
     data = {**form_fields(page(response)), **GOOD, "send": "1", "suggested_text": "Sneaky text"}
     assert client.post("/c/fixed/send", data=data).status_code == 303
@@ -361,16 +372,16 @@ def test_not_editable_campaign_has_no_letter_box(add_campaign: Any, app: Flask, 
 # -- receipt ------------------------------------------------------------------------------------------
 
 def test_receipt_lists_messages_with_status_next_steps_and_share_link(client: FlaskClient) -> None:
-    receipt = client.get(send(client, "53711", query="&district=WI-3&ref=p1", ref="p1").headers["Location"])
+    receipt = client.get(send(client, "53002", query="&district=WI-2&ref=p1", ref="p1").headers["Location"])
     assert receipt.status_code == 200
     doc = page(receipt)
     text = text_of(receipt)
     assert text.count("Waiting for you to send it") == 3
-    assert "Call 202-555-0201" in text and "Hello, my name is Ana Díaz and I live in Madison, WI" in text
-    assert doc.xpath("//a[@href='https://example.org/contact']")
-    assert doc.xpath("//a[@href='https://example.org']")  # no contact form: the website instead
+    assert "Call 202-224-0001" in text and "Hello, my name is Ana Díaz and I live in Madison, WI" in text
+    assert doc.xpath("//a[@href='https://x.example']")
+    assert doc.xpath("//a[@href='https://two.example.gov']")  # no contact form: the website instead
     letters = doc.xpath("//textarea[starts-with(@id, 'letter-')]")
-    assert len(letters) == 3 and letters[0].text.startswith("Dear Representative Vance,")
+    assert len(letters) == 3 and letters[0].text.startswith("Dear Representative Two,")
     assert doc.xpath("//button[@data-copy][@hidden]")  # copy buttons appear with JavaScript only
     assert doc.xpath("//input[@id='share-url']/@value") == [f"http://localhost/c/{SLUG}?ref=p1"]
     assert doc.xpath("//meta[@name='robots']/@content") == ["noindex"]
@@ -437,8 +448,8 @@ def test_repeat_from_another_browser_does_not_reveal_the_earlier_receipt(app: Fl
 def test_senate_only_campaign_writes_to_the_senators_alone(add_campaign: Any, app: Flask,
                                                             client: FlaskClient) -> None:
     add_campaign("senate-only", **{"targets: both": "targets: senate"})
-    response = client.get("/c/senate-only/members?zip=53703")
-    assert "Mara Pocket" not in text_of(response)
+    response = client.get("/c/senate-only/members?zip=53001")
+    assert "Rita One" not in text_of(response)
     data = {**form_fields(page(response)), **GOOD, "send": "1"}
     assert client.post("/c/senate-only/send", data=data).status_code == 303
     actions, messages = rows(app)

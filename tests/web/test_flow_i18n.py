@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from .fake_districts import install
 from .flow_helpers import GOOD, SLUG, compose, form_fields, page, rows, text_of
-
-
-@pytest.fixture(autouse=True)
-def fake_dataset(monkeypatch: pytest.MonkeyPatch) -> Any:
-    return install(monkeypatch)
 
 
 def test_english_is_the_default(client: FlaskClient) -> None:
@@ -46,10 +37,10 @@ def test_unknown_lang_is_ignored(client: FlaskClient) -> None:
 
 
 def test_every_page_has_a_language_switch_that_keeps_the_query(client: FlaskClient) -> None:
-    doc = page(client.get(f"/c/{SLUG}/members?zip=53711&ref=p1"))
+    doc = page(client.get(f"/c/{SLUG}/members?zip=53002&ref=p1"))
     links = doc.xpath("//nav[@class='lang-switch']//a")
     assert [a.text_content() for a in links] == ["English", "Español"]
-    assert links[1].get("href") == f"/c/{SLUG}/members?zip=53711&ref=p1&lang=es"
+    assert links[1].get("href") == f"/c/{SLUG}/members?zip=53002&ref=p1&lang=es"
     assert links[1].get("lang") == "es"
     missing = page(client.get("/c/nope"))
     assert missing.xpath("//nav[@class='lang-switch']//a")
@@ -64,7 +55,7 @@ def test_spanish_flow_writes_a_spanish_letter_and_records_the_language(app: Flas
                                                                         client: FlaskClient) -> None:
     client.get(f"/c/{SLUG}?lang=es")
     doc, fields = compose(client)
-    assert "Estimado/a representante Pocket:" in doc.text_content()
+    assert "Estimado/a representante One:" in doc.text_content()
     assert fields["letter_lang"] == "es"
     response = client.post(f"/c/{SLUG}/send", data={**fields, **GOOD, "send": "1"})
     assert response.status_code == 303
@@ -94,7 +85,7 @@ def test_switching_language_on_a_form_shown_again_goes_to_its_get_address(client
     response = client.post(f"/c/{SLUG}/send", data={**fields, "send": "1"})
     assert response.status_code == 422
     link = page(response).xpath("//nav[@class='lang-switch']//a[@lang='es']/@href")[0]
-    assert link == f"/c/{SLUG}/members?zip=53703&district=WI-2&ref=p1&lang=es"
+    assert link == f"/c/{SLUG}/members?zip=53001&district=WI-1&ref=p1&lang=es"
     assert client.get(link).status_code == 200
 
 
@@ -165,7 +156,7 @@ def test_spanish_reader_can_choose_an_english_letter(app: Flask, client: FlaskCl
     response = client.get(link)
     doc = page(response)
     assert doc.get("lang") == "es"  # the interface stays Spanish
-    assert doc.xpath("//pre[@class='letter']")[0].text_content().startswith("Dear Representative Pocket,")
+    assert doc.xpath("//pre[@class='letter']")[0].text_content().startswith("Dear Representative One,")
     fields = {**form_fields(doc), **GOOD, "send": "1"}
     assert fields["letter_lang"] == "en"
     assert client.post(f"/c/{SLUG}/send", data=fields).status_code == 303

@@ -1,0 +1,297 @@
+"""Compose a constituent's letters: campaign + lookup + chosen district + form values -> one submit.
+
+Pure: no Flask, no database. The view parses the request into `FormValues`, calls `compose` once, and either
+shows the draft again (a preview, or errors) or hands `Draft.submission(...)` to `services.submit`.
+
+The compose form shows the suggested letter with placeholders ("[city]") where the constituent's details
+go, in the interface language of the page. A letter sent back unchanged (in any language's placeholders)
+is not an edit; an edited one has the placeholders it still holds filled with the constituent's details.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+from babel import support
+from jinja2.sandbox import SandboxedEnvironment
+
+from actiontool import letters
+from actiontool.campaigns import Campaign
+from actiontool.districts.model import District, Lookup, LookupError_, Member
+from actiontool.letters import Constituent, Letter
+
+# The interface languages: the placeholders of a form may have been shown in any of them.
+LANGUAGES: tuple[str, ...] = letters.LANGUAGES
+
+
+# -- what one submit writes (services.submit stores it) ------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class ConstituentDetails:
+    """Who is writing: the personal data an Action holds until it is purged."""
+
+    email: str
+    first_name: str
+    last_name: str
+    address1: str
+    city: str
+    zip: str
+    prefix: str | None = None
+    phone: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingMessage:
+    """One letter to one member, ready to be written to the outbox."""
+
+    bioguide: str
+    member_name: str
+    member_title: str
+    chamber: str
+    state: str
+    district: int | None
+    channel: str
+    subject: str
+    suggested_text: str
+    edited: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """Everything one submit writes."""
+
+    campaign: str
+    lang: str
+    ref: str | None
+    state: str
+    district_label: str | None
+    constituent: ConstituentDetails
+    constituent_text: str | None  # the constituent's own words, apart from the suggested text
+    wants_receipt_email: bool
+    messages: Sequence[OutgoingMessage]
+    receipt_base_url: str | None = None  # the site's origin the constituent used, for the receipt e-mail
+
+
+# -- domain errors ---------------------------------------------------------------------------------------
+
+class NoDistrict(Exception):
+    """The lookup has several districts and none of them was chosen (or the chosen one is not among them)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ZipNotFound:
+    """The constituent's ZIP is not in the dataset."""
+
+    zip: str
+
+
+@dataclass(frozen=True, slots=True)
+class ZipOutsideState:
+    """The constituent's ZIP lies outside the state of the district they chose."""
+
+    zip: str
+    state: str
+    label: str
+
+
+ZipProblem = ZipNotFound | ZipOutsideState
+
+
+# -- the members ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Choice:
+    """What the members step knows: the lookup, the chosen district (if any), and the target members."""
+
+    lookup: Lookup
+    district: District | None
+    members: tuple[Member, ...]
+    vacant: tuple[District, ...]
+
+
+def choose(campaign: Campaign, lookup: Lookup, label: str | None) -> Choice:
+    """Return the chosen district (given, or the only candidate) and the members to write to."""
+    district = lookup.district(label) if label else None
+    if district is None and len(lookup.districts) == 1:
+        district = lookup.districts[0]
+    if district is None:
+        return Choice(lookup, None, (), ())
+    members: list[Member] = []
+    vacant: list[District] = []
+    if campaign.targets_chamber("house"):
+        if district.member is not None:
+            members.append(district.member)
+        else:
+            vacant.append(district)
+    if campaign.targets_chamber("senate"):
+        # A ZIP in two states lists the senators of both: write only to the chosen district's state.
+        members.extend(s for s in lookup.senators if s.state == district.state)
+    return Choice(lookup, district, tuple(members), tuple(vacant))
+
+
+def zip_problem(zip_code: str, district: District, find: Callable[[str], Lookup]) -> ZipProblem | None:
+    """Return why the constituent's ZIP does not fit the chosen district; None when it is in its state."""
+    try:
+        lookup = find(zip_code)
+    except LookupError_:
+        return ZipNotFound(zip_code)
+    states = set(lookup.states) | ({lookup.state} if lookup.state else set())
+    states |= {d.state for d in lookup.districts}
+    if district.state not in states:
+        return ZipOutsideState(zip_code, district.state, district.label)
+    return None
+
+
+# -- placeholders ------------------------------------------------------------------------------------
+
+@cache
+def _catalog(lang: str) -> support.NullTranslations:
+    """Return the interface's translations in `lang` (the catalog Flask-Babel reads), loaded once."""
+    return support.Translations.load(str(resources.files("actiontool") / "translations"), [lang])
+
+
+def placeholder(state: str, lang: str) -> Constituent:
+    """Return the stand-in constituent that previews show before the form is filled, in interface `lang`."""
+    _ = _catalog(lang).ugettext
+    return Constituent(first_name=_("[first name]"), last_name=_("[last name]"), city=_("[city]"),
+                       state=state)
+
+
+def placeholders_in_every_language(state: str) -> list[Constituent]:
+    """Return the stand-in constituent in each interface language (the form may have been shown in any)."""
+    return [placeholder(state, code) for code in LANGUAGES]
+
+
+def fill_placeholders(text: str, constituent: Constituent, state: str) -> str:
+    """Replace the preview's placeholders left in an edited letter with the constituent's details."""
+    for blank in placeholders_in_every_language(state):
+        for stand_in, value in ((blank.first_name, constituent.first_name),
+                                (blank.last_name, constituent.last_name), (blank.city, constituent.city)):
+            text = text.replace(stand_in, value)
+    return text
+
+
+# -- the letters ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class FormValues:
+    """The compose form's values once parsed: blank strings for what the constituent left empty."""
+
+    first_name: str = ""
+    last_name: str = ""
+    email: str = ""
+    address1: str = ""
+    city: str = ""
+    zip: str = ""
+    prefix: str = ""
+    phone: str = ""
+    personal_message: str = ""
+    letter: str | None = None  # the letter box as sent; None when there is none (not editable, not sent yet)
+    wants_receipt: bool = False
+    ref: str | None = None
+
+
+def constituent(values: FormValues, state: str, lang: str) -> Constituent:
+    """Return the constituent as the form has it, with placeholders (in interface `lang`) for blanks."""
+    blank = placeholder(state, lang)
+    return Constituent(
+        first_name=values.first_name or blank.first_name,
+        last_name=values.last_name or blank.last_name,
+        city=values.city or blank.city,
+        state=state,
+        prefix=values.prefix or "",
+    )
+
+
+def shown_body(env: SandboxedEnvironment, campaign: Campaign, choice: Choice, lang: str,
+               shown_to: Constituent) -> str:
+    """Return the suggested text as the form shows it to `shown_to` (a constituent of placeholders)."""
+    member = choice.members[0] if choice.members else letters.sample_members()[0]
+    return letters.render_body(env, campaign.letter_template(lang), member=member, constituent=shown_to,
+                               campaign=campaign.template_vars(lang))
+
+
+def is_edited(env: SandboxedEnvironment, campaign: Campaign, choice: Choice, lang: str,
+              submitted: str) -> bool:
+    """Return True unless `submitted` is the suggested text as the form showed it (in any language)."""
+    assert choice.district is not None
+    return all(letters.is_edited(submitted, shown_body(env, campaign, choice, lang, blank))
+               for blank in placeholders_in_every_language(choice.district.state))
+
+
+def build_letters(env: SandboxedEnvironment, campaign: Campaign, choice: Choice, lang: str,
+                  sender: Constituent, edited_body: str | None) -> tuple[Letter, ...]:
+    """Return each target member's letter as it will be sent."""
+    subject = campaign.text(lang).subject
+    template, variables = campaign.letter_template(lang), campaign.template_vars(lang)
+    return tuple(letters.build_letter(env, template, lang=lang, subject=subject, member=m, constituent=sender,
+                                      campaign=variables, edited_body=edited_body)
+                 for m in choice.members)
+
+
+@dataclass(frozen=True)
+class Draft:
+    """The letters one submit would send, and everything needed to send or show them again."""
+
+    campaign: Campaign
+    choice: Choice
+    district: District
+    lang: str  # the letters' language
+    interface_lang: str
+    values: FormValues
+    constituent: Constituent
+    letters: tuple[Letter, ...]
+    edited: bool  # whether the constituent changed the suggested text
+
+    @property
+    def members(self) -> tuple[Member, ...]:
+        """Return the members the letters go to."""
+        return self.choice.members
+
+    def submission(self, receipt_base_url: str | None = None) -> Submission:
+        """Return what one submit writes: the constituent's details and one message per member."""
+        values, campaign = self.values, self.campaign
+        return Submission(
+            campaign=campaign.slug,
+            lang=self.interface_lang,
+            ref=values.ref or None,
+            state=self.district.state,
+            district_label=self.district.label if campaign.targets_chamber("house") else None,
+            constituent=ConstituentDetails(
+                email=values.email, first_name=values.first_name, last_name=values.last_name,
+                address1=values.address1, city=values.city, zip=values.zip,
+                prefix=values.prefix or None, phone=values.phone or None),
+            constituent_text=values.personal_message or None,
+            wants_receipt_email=values.wants_receipt,
+            receipt_base_url=receipt_base_url,
+            messages=[OutgoingMessage(
+                bioguide=m.bioguide, member_name=m.name, member_title=m.title, chamber=m.chamber,
+                state=m.state, district=m.district, channel=campaign.channel_for(m.chamber),
+                subject=letter.subject, suggested_text=letter.suggested_text, edited=letter.edited)
+                for m, letter in zip(self.members, self.letters, strict=True)],
+        )
+
+
+def compose(env: SandboxedEnvironment, campaign: Campaign, lookup: Lookup, label: str | None,
+            values: FormValues, *, lang: str, interface_lang: str) -> Draft:
+    """Return the draft of `values` for the district `label` of `lookup`, or raise NoDistrict.
+
+    `lang` is the letters' language; `interface_lang` the pages' (the placeholders' and the Submission's).
+    """
+    choice = choose(campaign, lookup, label)
+    if choice.district is None:
+        raise NoDistrict(label)
+    edited_body = None
+    if campaign.editable and choice.members and values.letter is not None:
+        if is_edited(env, campaign, choice, lang, values.letter):
+            edited_body = values.letter
+    sender = constituent(values, choice.district.state, interface_lang)
+    if edited_body is not None:
+        edited_body = fill_placeholders(edited_body, sender, choice.district.state)
+    return Draft(campaign=campaign, choice=choice, district=choice.district, lang=lang,
+                 interface_lang=interface_lang, values=values, constituent=sender,
+                 letters=build_letters(env, campaign, choice, lang, sender, edited_body),
+                 edited=edited_body is not None)
