@@ -292,7 +292,7 @@ def parse_campaign(text: str, source: str = "<campaign>", *, expected_slug: str 
         raise CampaignError(source, [Problem(line, f"not valid YAML: {exc.problem}")]) from exc
     except yaml.YAMLError as exc:
         raise CampaignError(source, [Problem(0, f"not valid YAML: {exc}")]) from exc
-    if not isinstance(data, dict):
+    if node is None or not isinstance(data, dict):
         raise CampaignError(source, [Problem(1, "a campaign file must be a mapping of fields")])
     duplicates: list[Problem] = []
     check = _Checker(_line_map(node, duplicates=duplicates))
@@ -416,7 +416,9 @@ def _bill(raw: Any, check: _Checker) -> Bill | None:
     if not isinstance(number, int) or isinstance(number, bool) or number < 1:
         check.error(("bill", "number"), "bill.number must be a positive whole number")
         ok = False
-    return Bill(congress, kind.lower().replace(".", ""), number) if ok else None  # type: ignore[union-attr]
+    if not (ok and isinstance(congress, int) and isinstance(kind, str) and isinstance(number, int)):
+        return None  # (the isinstance checks repeat the ones above for the type checker)
+    return Bill(congress, kind.lower().replace(".", ""), number)
 
 
 def _sources(raw: Any, check: _Checker) -> tuple[Source, ...]:

@@ -160,7 +160,8 @@ def render_body(env: SandboxedEnvironment, template_name: str, *, member: Member
     try:
         return normalize_text(env.get_template(template_name).render(context))
     except TemplateError as exc:  # includes SecurityError, UndefinedError, TemplateNotFound, syntax
-        where = f" (line {exc.lineno})" if getattr(exc, "lineno", None) else ""
+        lineno = getattr(exc, "lineno", None)  # only syntax errors carry a line
+        where = f" (line {lineno})" if lineno else ""
         raise LetterError(f"{template_name}{where}: {exc.__class__.__name__}: {exc}") from exc
 
 

@@ -75,7 +75,7 @@ def build_command(
     if from_dir is not None:
         inputs = Inputs.from_dir(from_dir, **overrides)
     else:
-        inputs = Inputs(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+        inputs = Inputs(**{k: v for k, v in overrides.items() if v is not None})
     if no_offices:
         inputs = replace(inputs, offices=None)
     out = out_dir or _default_out()

@@ -194,7 +194,7 @@ def error_texts(body: bytes) -> list[str]:
     found = [root] if etree.QName(root).localname == "Error" else []
     found += [el for el in root.iter() if el is not root and isinstance(el.tag, str)
               and etree.QName(el).localname == "Error"]
-    return [" ".join("".join(el.itertext()).split()) or "error" for el in found]
+    return [" ".join("".join(map(str, el.itertext())).split()) or "error" for el in found]
 
 
 def _retry_after(value: str | None) -> float | None:

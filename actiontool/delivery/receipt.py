@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from actiontool.delivery.backoff import retry_delay
@@ -48,7 +48,7 @@ def receipt_link(base_url: str, token: str) -> str:
     return base_url.rstrip("/") + RECEIPT_PATH + token
 
 
-def _due(now: datetime, max_attempts: int) -> object:
+def _due(now: datetime, max_attempts: int) -> ColumnElement[bool]:
     return and_(
         Action.wants_receipt_email.is_(True),
         Action.receipt_email_sent_at.is_(None),

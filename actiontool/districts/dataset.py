@@ -34,6 +34,7 @@ from actiontool.districts.model import (
     Member,
     NotFound,
     Office,
+    Status,
     district_label,
 )
 
@@ -230,6 +231,7 @@ class Dataset:
         city, state, _lat, _lon, _kind, basis_code, labels = raw.split("|")
         districts, states, senators = self._group(labels)
         basis = _BASES[basis_code]
+        status: Status
         if basis != "zcta":
             status = "approximate"
         else:

@@ -251,7 +251,8 @@ def rebuild(session: Session, campaign: str | None = None) -> None:
         session.execute(scoped(delete(table), table.c.campaign))
     message_columns = {"day": Message.created_day, "ref": func.coalesce(Message.ref, "")}
     for rollup in ROLLUPS:
-        keys = [message_columns.get(c, getattr(Message, c, None)) for c in rollup.key]
+        keys: list[Any] = [message_columns[c] if c in message_columns else getattr(Message, c)
+                           for c in rollup.key]
         rows = scoped(select(*keys, *(func.max(getattr(Message, c)) for c in rollup.extra),
                              *(_status_sum(s) for s in STATUSES)), Message.campaign).group_by(*keys)
         session.execute(rollup.table.insert().from_select([*rollup.key, *rollup.extra, *STATUSES], rows))

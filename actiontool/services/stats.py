@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, Table, func, literal, select
+from sqlalchemy import ColumnElement, Connection, RowMapping, Select, Table, func, literal, select
 from sqlalchemy.orm import Session
 
 from actiontool.models import CHANNELS, FAILED, NEEDS_CONSTITUENT, STATUSES, Action, Message
@@ -272,7 +272,7 @@ def _grouped(session: Session, campaign: str, dim: str, filters: Filters) -> lis
     return rows
 
 
-def _describe(dim: str, row: Mapping[str, Any]) -> dict[str, Any]:
+def _describe(dim: str, row: RowMapping) -> dict[str, Any]:
     """Return key, label, sort key and extra columns of a grouped row."""
     if dim == "day":
         return {"key": row["day"].isoformat(), "label": row["day"].isoformat(), "sort_key": row["day"]}
