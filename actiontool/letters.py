@@ -40,7 +40,10 @@ _SALUTATIONS: dict[str, dict[str, str]] = {
     },
 }
 _CLOSINGS: dict[str, str] = {"en": "Sincerely,", "es": "Atentamente,"}
-LANGUAGES: tuple[str, ...] = tuple(_SALUTATIONS)
+# The languages of the tool (letters, pages and receipt e-mails), each named in itself. A new one needs
+# salutations and a closing above and a catalogue in actiontool/translations/.
+LANGUAGE_NAMES: dict[str, str] = {"en": "English", "es": "Español"}
+LANGUAGES: tuple[str, ...] = tuple(LANGUAGE_NAMES)
 
 
 class LetterError(ValueError):

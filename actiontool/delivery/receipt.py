@@ -21,12 +21,12 @@ from actiontool.delivery.backoff import retry_delay
 from actiontool.delivery.errors import DeliveryFailure, PermanentFailure
 from actiontool.delivery.settings import DeliverySettings
 from actiontool.delivery.smtp import build_email, send_email
+from actiontool.letters import LANGUAGES
 from actiontool.models import Action, utcnow
 
 log = logging.getLogger(__name__)
 
 RECEIPT_PATH = "/r/"
-LANGUAGES = ("en", "es")
 
 
 @dataclass(frozen=True)

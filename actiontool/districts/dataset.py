@@ -43,7 +43,6 @@ MEMBERS_FILE = "members.json"
 ZIPS_FILE = "zips.json"
 BOUNDARIES_FILE = "boundaries.json"
 OFFICES_FILE = "offices.json"  # optional: older or minimal data folders may lack it
-DATA_FILES = (MEMBERS_FILE, ZIPS_FILE, BOUNDARIES_FILE)
 
 NEAR_BOUNDARY_KM = 2.0  # the 1:20,000,000 boundaries can be off by about this much
 COAST_KM = 5.0  # a point just off a generalised coastline still belongs to the district beside it

@@ -90,14 +90,14 @@ def _upsert_adding(session: Session, table: Table, keys: tuple[str, ...], values
                    add: dict[str, int], touch: dict[str, Any] | None = None) -> None:
     """Insert a roll-up row, or add `add` to its counters when the key exists (and set `touch`)."""
     params = {**values, **add, **(touch or {})}
-    stmt = _upsert_statement(session.get_bind().dialect.name, table, tuple(keys), tuple(sorted(params)),
-                             tuple(sorted(add)), tuple(sorted(touch or {})))
+    stmt = _upsert_statement(session.get_bind().dialect.name, table, tuple(keys), tuple(sorted(add)),
+                             tuple(sorted(touch or {})))
     session.execute(stmt, params)
 
 
 @lru_cache(maxsize=512)
-def _upsert_statement(dialect: str, table: Table, keys: tuple[str, ...], columns: tuple[str, ...],
-                      add: tuple[str, ...], touch: tuple[str, ...]) -> Any:
+def _upsert_statement(dialect: str, table: Table, keys: tuple[str, ...], add: tuple[str, ...],
+                      touch: tuple[str, ...]) -> Any:
     """Build an upsert once per shape; values come as parameters, so the compiled form is reused.
 
     Building `insert(...).excluded` anew for every row cost more than the database work itself (about
@@ -134,7 +134,7 @@ def record_new_messages(session: Session, messages: Iterable[Any]) -> None:
                 for key in sorted(groups, key=lambda k: tuple(str(part) for part in k))]
         if rows:
             stmt = _upsert_statement(session.get_bind().dialect.name, rollup.table, tuple(rollup.key),
-                                     tuple(sorted(rows[0])), tuple(sorted(STATUSES)), ())
+                                     tuple(sorted(STATUSES)), ())
             session.execute(stmt, rows)
     per_campaign: dict[str, Counter[str]] = {}
     keys_seen: dict[str, set[str]] = {}
