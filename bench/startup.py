@@ -3,13 +3,16 @@
 The command is documented as needing neither the web app nor a database, so its cost should be the
 interpreter, click, the pure `actiontool.districts` and the data load. Each run is a fresh process (the
 console script's own import and call), timed from start to exit, in turn with the baselines so that
-machine noise hits all of them alike. ACTIONTOOL_BENCH_BEFORE=<folder of another checkout> adds a column
-measuring that checkout the same way (its `actiontool` package first on PYTHONPATH).
+machine noise hits all of them alike. The target is judged on the process's CPU time (user + system):
+on a shared machine the wall time also counts waiting for a core, which says more about the neighbours
+than about the command. ACTIONTOOL_BENCH_BEFORE=<folder of another checkout> adds a row measuring that
+checkout the same way (its `actiontool` package first on PYTHONPATH).
 """
 
 from __future__ import annotations
 
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -41,15 +44,23 @@ def _run(cmd: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str
     return subprocess.run(cmd, env=env, cwd=env["PYTHONPATH"], check=True, capture_output=True, text=True)
 
 
-def _interleaved(runs: dict[str, tuple[list[str], dict[str, str]]]) -> dict[str, float]:
-    """Return the median wall time in seconds of each command, run in turn REPEATS times after a warm-up."""
-    times: dict[str, list[float]] = {name: [] for name in runs}
+def _children_cpu() -> float:
+    """Return the CPU seconds (user + system) used so far by this process's finished children."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _interleaved(runs: dict[str, tuple[list[str], dict[str, str]]]) -> dict[str, tuple[float, float]]:
+    """Return (median wall, median CPU) seconds of each command, run in turn REPEATS times after a warm-up."""
+    wall: dict[str, list[float]] = {name: [] for name in runs}
+    cpu: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(REPEATS + 1):
         for name, (cmd, env) in runs.items():
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), _children_cpu()
             _run(cmd, env)
-            times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(values[1:]) for name, values in times.items()}
+            wall[name].append(time.perf_counter() - start)
+            cpu[name].append(_children_cpu() - start_cpu)
+    return {name: (statistics.median(wall[name][1:]), statistics.median(cpu[name][1:])) for name in runs}
 
 
 def _heavy_modules(env: dict[str, str]) -> list[str]:
@@ -57,6 +68,11 @@ def _heavy_modules(env: dict[str, str]) -> list[str]:
     result = _run([sys.executable, "-X", "importtime", "-c", _LOOKUP], env)
     imported = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines() if "|" in line}
     return [name for name in _HEAVY if name in imported]
+
+
+def _load() -> str:
+    """Return the 1, 5 and 15 minute load averages."""
+    return " / ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 def run() -> str:
@@ -76,25 +92,26 @@ def run() -> str:
                    for name, (cmd, env) in runs.items() if name in ("lookup", "before")}
         assert len(outputs) == 1, "the two checkouts answer differently"
     medians = _interleaved(runs)
-    lookup_s = medians["lookup"]
+    lookup_cpu = medians["lookup"][1]
     heavy = _heavy_modules(here)
     rows = [
-        ("interpreter start (`python -c pass`)", medians["interpreter"], ""),
-        ("`import click`", medians["click"], ""),
-        ("`import flask` (for comparison: what every command paid before)", medians["flask"], ""),
-        (f"`actiontool lookup {ZIP} --json`", lookup_s,
-         f"< {LIMIT_S * 1000:.0f} ms: {'ok' if lookup_s < LIMIT_S else '**over the limit**'}"),
+        ("interpreter start (`python -c pass`)", "interpreter", ""),
+        ("`import click`", "click", ""),
+        ("`import flask` (for comparison: what every command paid before)", "flask", ""),
+        (f"`actiontool lookup {ZIP} --json`", "lookup",
+         f"< {LIMIT_S * 1000:.0f} ms: {'ok' if lookup_cpu < LIMIT_S else '**over the limit**'}"),
     ]
-    table = ["| process | median wall | target |", "|---|---:|---|"]
-    table += [f"| {name} | {seconds * 1000:.0f} ms | {target} |" for name, seconds, target in rows]
     if before is not None:
-        table.append(f"| the same command before (the checkout in ACTIONTOOL_BENCH_BEFORE) "
-                     f"| {medians['before'] * 1000:.0f} ms | |")
+        rows.append(("the same command before (the checkout in ACTIONTOOL_BENCH_BEFORE)", "before", ""))
+    table = ["| process | median CPU | median wall | target |", "|---|---:|---:|---|"]
+    table += [f"| {label} | {medians[name][1] * 1000:.0f} ms | {medians[name][0] * 1000:.0f} ms | {target} |"
+              for label, name, target in rows]
     return "\n".join([
         "## Startup (`python -m bench startup`)",
         "",
-        f"Whole processes on the bundled data, {machine()}; medians of {REPEATS} runs of each, run in turn "
-        "(after one warm-up round).",
+        f"Whole processes on the bundled data, {machine()}, load average {_load()} at the end; medians of "
+        f"{REPEATS} runs of each, run in turn (after one warm-up round). Target: under {LIMIT_S:g} s, judged "
+        "on CPU time (see the module docstring of bench/startup.py).",
         "",
         *table,
         "",
