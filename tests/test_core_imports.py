@@ -33,3 +33,15 @@ def test_the_lookup_command_runs_without_importing_flask(tmp_path: Path) -> None
     assert "click" in loaded
     assert loaded.isdisjoint(HEAVY), sorted(loaded & set(HEAVY))
 
+
+
+def test_every_command_module_provides_the_command_named_after_it() -> None:
+    # The group finds a command by importing the module of the same name: a mismatch would hide it.
+    from click.testing import CliRunner
+
+    from actiontool.cli import _COMMAND_MODULES, main
+
+    result = CliRunner().invoke(main, ["--help"])
+    assert result.exit_code == 0, result.output
+    listed = {line.split()[0] for line in result.output.split("Commands:")[1].splitlines() if line.strip()}
+    assert listed == set(_COMMAND_MODULES)
