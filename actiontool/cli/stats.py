@@ -8,12 +8,12 @@ import sys
 import click
 from flask.cli import with_appcontext
 
-BY = ("day", "state", "district", "member", "source", "channel", "status")
+from actiontool.services.stats import DIMENSIONS
 
 
 @click.command("stats")
 @click.argument("slug", required=False)
-@click.option("--by", "by", type=click.Choice(BY), default=None, help="Group the counts by this.")
+@click.option("--by", "by", type=click.Choice(DIMENSIONS), default=None, help="Group the counts by this.")
 @click.option("--csv", "as_csv", is_flag=True, help="Write CSV (cells neutralised for spreadsheets).")
 @click.option("--from", "date_from", default=None, metavar="YYYY-MM-DD")
 @click.option("--to", "date_to", default=None, metavar="YYYY-MM-DD")

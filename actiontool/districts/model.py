@@ -129,6 +129,12 @@ class Office:
         }
 
 
+def ordinal(number: int) -> str:
+    """Return `119th`, `121st`, `122nd` or `123rd`: how a Congress is named."""
+    suffix = "th" if 11 <= number % 100 <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
+
+
 def district_label(state: str, district: int) -> str:
     """Return `WI-3`, or `AK-AL` for district 0 (at-large and non-voting seats)."""
     return f"{state}-AL" if district == 0 else f"{state}-{district}"
@@ -169,6 +175,11 @@ class DataInfo:
     as_of: str  # YYYY-MM-DD
     congress: int
     congress_ends: str  # YYYY-MM-DD: after this date the data describes a past Congress
+
+    @property
+    def congress_name(self) -> str:
+        """Return e.g. `119th Congress`."""
+        return f"{ordinal(self.congress)} Congress"
 
     def to_json(self) -> dict[str, Any]:
         """Return the `data` object of the lookup contract."""

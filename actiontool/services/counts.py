@@ -91,14 +91,14 @@ def _upsert_adding(session: Session, table: Table, keys: tuple[str, ...], values
                    add: dict[str, int], touch: dict[str, Any] | None = None) -> None:
     """Insert a roll-up row, or add `add` to its counters when the key exists (and set `touch`)."""
     params = {**values, **add, **(touch or {})}
-    stmt = _upsert_statement(session.get_bind().dialect.name, table, tuple(keys), tuple(sorted(params)),
-                             tuple(sorted(add)), tuple(sorted(touch or {})))
+    stmt = _upsert_statement(session.get_bind().dialect.name, table, tuple(keys), tuple(sorted(add)),
+                             tuple(sorted(touch or {})))
     session.execute(stmt, params)
 
 
 @lru_cache(maxsize=512)
-def _upsert_statement(dialect: str, table: Table, keys: tuple[str, ...], columns: tuple[str, ...],
-                      add: tuple[str, ...], touch: tuple[str, ...]) -> Any:
+def _upsert_statement(dialect: str, table: Table, keys: tuple[str, ...], add: tuple[str, ...],
+                      touch: tuple[str, ...]) -> Any:
     """Build an upsert once per shape; values come as parameters, so the compiled form is reused.
 
     Building `insert(...).excluded` anew for every row cost more than the database work itself (about
@@ -135,7 +135,7 @@ def record_new_messages(session: Session, messages: Iterable[Any]) -> None:
                 for key in sorted(groups, key=lambda k: tuple(str(part) for part in k))]
         if rows:
             stmt = _upsert_statement(session.get_bind().dialect.name, rollup.table, tuple(rollup.key),
-                                     tuple(sorted(rows[0])), tuple(sorted(STATUSES)), ())
+                                     tuple(sorted(STATUSES)), ())
             session.execute(stmt, rows)
     per_campaign: dict[str, Counter[str]] = {}
     keys_seen: dict[str, set[str]] = {}
@@ -253,7 +253,8 @@ def rebuild(session: Session, campaign: str | None = None) -> None:
             session.execute(scoped(delete(table), table.c.campaign))
         message_columns = {"day": Message.created_day, "ref": func.coalesce(Message.ref, "")}
         for rollup in ROLLUPS:
-            keys = [message_columns.get(c, getattr(Message, c, None)) for c in rollup.key]
+            keys: list[Any] = [message_columns[c] if c in message_columns else getattr(Message, c)
+                               for c in rollup.key]
             rows = scoped(select(*keys, *(func.max(getattr(Message, c)) for c in rollup.extra),
                                  *(_status_sum(s) for s in STATUSES)), Message.campaign).group_by(*keys)
             session.execute(rollup.table.insert().from_select([*rollup.key, *rollup.extra, *STATUSES], rows))

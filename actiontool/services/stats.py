@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, Table, func, literal, select
+from sqlalchemy import ColumnElement, Connection, RowMapping, Select, Table, func, literal, select
 from sqlalchemy.orm import Session
 
-from actiontool.models import CHANNELS, FAILED, NEEDS_CONSTITUENT, STATUSES, Action, Message
+from actiontool.campaigns import CHANNELS
+from actiontool.districts import district_label as seat_label
+from actiontool.districts import parse_label
+from actiontool.models import FAILED, NEEDS_CONSTITUENT, STATUSES, Action, Message
 from actiontool.services.counts import (
     ACTION_COUNTS,
     MEMBER_COUNTS,
@@ -95,27 +98,15 @@ class Filters:
         return {names.get(k, k): (v.isoformat() if isinstance(v, date) else v)
                 for k, v in asdict(self).items() if v is not None}
 
-    def without(self, name: str) -> Filters:
-        """Return a copy with one filter cleared."""
-        return replace(self, **{name: None})
-
     @property
     def active(self) -> bool:
         """Return True when any filter is set."""
         return any(v is not None for v in asdict(self).values())
 
 
-def district_parts(label: str) -> tuple[str, int]:
-    """Return ("OH", 3) for OH-3 and ("AK", 0) for AK-AL."""
-    state, _, number = label.partition("-")
-    return state, 0 if number == "AL" else int(number)
-
-
 def district_label(state: str, district: int | None) -> str | None:
     """Return OH-3 / AK-AL, or None for a senator's row."""
-    if district is None:
-        return None
-    return f"{state}-AL" if district == 0 else f"{state}-{district}"
+    return None if district is None else seat_label(state, district)
 
 
 def _ref_value(ref: str) -> str:
@@ -167,7 +158,7 @@ def _message_where(campaign: str, filters: Filters, table: Table) -> list[Column
     t = table.c
     where = [t.campaign == campaign, *_day_and_state_where(filters, t.day, t.state)]
     if filters.district:
-        state, number = district_parts(filters.district)
+        state, number = parse_label(filters.district)
         where += [t.state == state, t.district == number]
     if filters.ref is not None:
         where.append(t.ref == _ref_value(filters.ref))
@@ -272,7 +263,7 @@ def _grouped(session: Session, campaign: str, dim: str, filters: Filters) -> lis
     return rows
 
 
-def _describe(dim: str, row: Mapping[str, Any]) -> dict[str, Any]:
+def _describe(dim: str, row: RowMapping) -> dict[str, Any]:
     """Return key, label, sort key and extra columns of a grouped row."""
     if dim == "day":
         return {"key": row["day"].isoformat(), "label": row["day"].isoformat(), "sort_key": row["day"]}

@@ -32,10 +32,6 @@ class SubmitError(Exception):
     """Base class of the submit use case's domain errors."""
 
 
-class CampaignClosed(SubmitError):
-    """The campaign does not accept messages."""
-
-
 class NothingToSend(SubmitError):
     """No target member holds a seat (every target seat is vacant)."""
 
