@@ -577,7 +577,7 @@ class _StatePlacer:
 
     def districts(self, place: Mapping[str, Any]) -> set[str]:
         """Return the districts of a ZIP's own state: the only seat, or those at its centre point."""
-        state = place.get("state")
+        state = str(place.get("state") or "")
         if self.single_seat(state):
             return {district_label(state, 0)}
         if self._boundaries is None:

@@ -29,7 +29,8 @@ from actiontool.services.counts import (
     campaign_totals,
 )
 
-DIMENSIONS: tuple[str, ...] = ("day", "state", "district", "member", "source", "channel", "status")
+# In the order the dashboard offers them: place first, then source, time and delivery.
+DIMENSIONS: tuple[str, ...] = ("state", "district", "member", "source", "day", "channel", "status")
 SORTS: tuple[str, ...] = ("key", "messages", *STATUSES)
 NO_REF = "(none)"  # how the absence of a ref code is written in filters and tables
 
