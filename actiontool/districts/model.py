@@ -13,6 +13,9 @@ Status = Literal["exact", "ambiguous", "approximate"]
 Title = Literal["Representative", "Senator", "Delegate", "Resident Commissioner"]
 Basis = Literal["zcta", "coordinates", "state", "point"]
 
+# congress-legislators' `end-type` of an appointee's term: it ends when a special election's winner is seated.
+SPECIAL_ELECTION = "special-election"
+
 
 class LookupError_(Exception):
     """Base class of the lookup's domain errors."""
@@ -55,14 +58,19 @@ class Member:
     contact_form: str | None
     office_address: str | None
     term_end: str | None = None  # YYYY-MM-DD as recorded upstream; not part of the JSON contract
+    # "special-election" for an appointee: the recorded end is the election's date, not the day they leave.
+    term_end_type: str | None = None
 
     def term_ended(self, today: date) -> bool:
         """Return True from the recorded end date of the member's term on (a term ends at noon that day).
 
-        Appointed senators record the special election's date, so this turns True for them although they
-        sit until the winner is sworn in; a member without a recorded end never ends here.
+        An appointee's term that ends by special election never ends here: they sit until the winner is
+        sworn in (who may be themselves), which only a newer dataset can tell; a member without a recorded
+        end never ends here either.
         """
-        return self.term_end is not None and today.isoformat() >= self.term_end
+        if self.term_end is None or self.term_end_type == SPECIAL_ELECTION:
+            return False
+        return today.isoformat() >= self.term_end
 
     @property
     def chamber(self) -> Literal["house", "senate"]:
