@@ -335,3 +335,7 @@ def public_message_count(totals: Mapping[str, Any]) -> int:
     """Return the `messages` of the public count: the written count (every message except failed ones)."""
     return count_of("written", totals)
 
+
+def shown_count(session: Session, campaign: str, show: str) -> int:
+    """Return the count a campaign's public counter shows: its written or its sent count."""
+    return count_of(show, campaign_totals(session, campaign))

@@ -15,14 +15,13 @@ from actiontool import letters
 from actiontool.campaigns import Campaign, UnknownCampaign
 from actiontool.db import get_session
 from actiontool.districts.model import District, InvalidZip, Lookup, LookupError_, Member, NotFound
-from actiontool.services import receipts
+from actiontool.services import counts, receipts
 from actiontool.services.submit import (
     ConstituentDetails,
     NothingToSend,
     OutgoingMessage,
     Submission,
     clean_ref,
-    message_count,
     submit,
 )
 from actiontool.web import bots
@@ -163,7 +162,7 @@ def index() -> ViewResult:
 
 def _campaign_page(campaign: Campaign, *, zip_value: str = "", zip_error: str | None = None,
                    status: int = 200) -> tuple[str, int]:
-    count = message_count(get_session(), campaign.slug)
+    count = counts.shown_count(get_session(), campaign.slug, campaign.counter.show)
     return render_template("pages/campaign.html", campaign=campaign, text=campaign.text(current_language()),
                            count=count, ref=_ref(), zip_value=zip_value, zip_error=zip_error), status
 
