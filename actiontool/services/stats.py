@@ -192,15 +192,33 @@ def totals(session: Session, campaign: str, filters: Filters = Filters()) -> dic
     if not filters.active:
         row = campaign_totals(session, campaign)
         return {**row, "messages": sum(row[s] for s in STATUSES), **meanings(row)}
+    return _filtered_totals(session, campaign, filters)
+
+
+def source_totals(session: Session, campaign: str, ref: str) -> dict[str, Any]:
+    """Return one source's totals as `totals` does, reading no action roll-up for a source with no messages.
+
+    Every action has at least one message with its ref, so a ref without messages has no actions; the
+    public count answers any ?ref= a stranger sends, and such a ref then costs one index lookup.
+    """
+    return _filtered_totals(session, campaign, Filters(ref=ref), actions_need_messages=True)
+
+
+def _filtered_totals(session: Session, campaign: str, filters: Filters, *,
+                     actions_need_messages: bool = False) -> dict[str, Any]:
+    """Return `totals` under active filters, from the smallest roll-up that has their columns."""
     table = rollup_for("status", filters)
     where = _message_where(campaign, filters, table)
     sums = session.execute(select(*_status_sums(filters, table)).where(*where)).one()
     result: dict[str, Any] = {s: int(v) for s, v in zip(STATUSES, sums, strict=True)}
     result["messages"] = sum(result[s] for s in STATUSES)
     result.update(meanings(result))
-    result["actions"] = int(session.execute(
-        select(func.coalesce(func.sum(ACTION_COUNTS.c.n), 0)).where(*_action_where(campaign, filters))
-    ).scalar_one())
+    if actions_need_messages and not result["messages"]:
+        result["actions"] = 0
+    else:
+        result["actions"] = int(session.execute(
+            select(func.coalesce(func.sum(ACTION_COUNTS.c.n), 0)).where(*_action_where(campaign, filters))
+        ).scalar_one())
     result["constituents"] = None
     result["updated_at"] = campaign_totals(session, campaign)["updated_at"]
     return result

@@ -65,7 +65,7 @@ def _read_totals(session: Session, slug: str, ref: str | None) -> dict[str, Any]
     """Return the campaign's totals row, or its source's totals from the roll-up by source."""
     if ref is None:
         return counts.campaign_totals(session, slug)
-    return stats.totals(session, slug, stats.Filters(ref=ref))
+    return stats.source_totals(session, slug, ref)
 
 
 def public_count(app: Flask, slug: str, goal: int, counter: PublicCounter,

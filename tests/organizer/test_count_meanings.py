@@ -123,7 +123,9 @@ def test_count_api_gives_one_sources_own_count(filled: Flask) -> None:
     body = client.get(f"/api/v1/campaigns/{SLUG}/count?ref={REF}").get_json()
     assert (body["written"], body["sent"], body["delivered"]) == (REF_WRITTEN, REF_SENT, REF_DELIVERED)
     assert body["ref"] == REF and body["messages"] == REF_WRITTEN
-    assert client.get(f"/api/v1/campaigns/{SLUG}/count?ref=nobody").get_json()["written"] == 0
+    assert body["actions"] == sum(1 for _, ref, _ in PLAN if ref == REF)
+    nobody = client.get(f"/api/v1/campaigns/{SLUG}/count?ref=nobody").get_json()
+    assert (nobody["written"], nobody["actions"], nobody["ref"]) == (0, 0, "nobody")
     bad = client.get(f"/api/v1/campaigns/{SLUG}/count?ref=%3Cscript%3E")
     assert bad.status_code == 400 and bad.get_json()["error"]["code"] == "invalid_ref"
 
