@@ -66,7 +66,8 @@ BILL_TYPES: frozenset[str] = frozenset({"hr", "s", "hjres", "sjres", "hconres", 
 
 _REQUIRED = ("slug", "title", "ask", "background", "targets", "subject", "letter", "editable", "goal",
              "status", "loc_topics", "languages")
-_OPTIONAL = ("bill", "delivery", "sources")
+_OPTIONAL = ("bill", "delivery", "sources", "counter")
+COUNTER_SHOWS: tuple[str, ...] = ("written", "sent")  # the counts a public counter may show (services.counts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +121,18 @@ class Source:
 
 
 @dataclass(frozen=True, slots=True)
+class PublicCounter:
+    """What the campaign's public counter shows: the written or the sent count, hidden below `minimum`."""
+
+    show: str = "written"
+    minimum: int = 0
+
+    def visible(self, value: int) -> bool:
+        """Return True when a count of `value` is high enough to be shown."""
+        return value >= self.minimum
+
+
+@dataclass(frozen=True, slots=True)
 class CampaignText:
     """A campaign's words in one language."""
 
@@ -146,6 +159,7 @@ class Campaign:
     bill: Bill | None = None
     sources: tuple[Source, ...] = ()
     delivery: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # raw per-chamber options
+    counter: PublicCounter = PublicCounter()
     path: str = ""
 
     @property
@@ -315,6 +329,7 @@ def _build(data: dict[str, Any], check: _Checker, source: str, expected_slug: st
     bill = _bill(data.get("bill"), check) if data.get("bill") is not None else None
     sources = _sources(data.get("sources"), check) if data.get("sources") is not None else ()
     delivery = _delivery(data.get("delivery"), check) if data.get("delivery") is not None else {}
+    counter = _counter(data["counter"], check) if "counter" in data else PublicCounter()
 
     if check.problems:
         raise CampaignError(source, check.problems)
@@ -325,7 +340,7 @@ def _build(data: dict[str, Any], check: _Checker, source: str, expected_slug: st
                                   if lang in words.letter_names}),
         texts=MappingProxyType(words.texts(languages)), bill=bill, sources=sources,
         delivery=MappingProxyType({k: MappingProxyType(dict(v)) for k, v in delivery.items()}),
-        path=source,
+        counter=counter, path=source,
     )
 
 
@@ -490,6 +505,25 @@ def _sources(raw: Any, check: _Checker) -> tuple[Source, ...]:
         else:
             check.error(("sources", i), "a source is a title, or a mapping with title and url")
     return tuple(result)
+
+
+def _counter(raw: Any, check: _Checker) -> PublicCounter:
+    if not isinstance(raw, dict):
+        check.error(("counter",), "counter must be a mapping such as {show: written, minimum: 25}")
+        return PublicCounter()
+    for key in raw:
+        if key not in ("show", "minimum"):
+            check.error(("counter", key), f"unknown counter field {key!r} (show, minimum)")
+    show = raw.get("show", "written")
+    if show not in COUNTER_SHOWS:
+        check.error(("counter", "show"),
+                    f"counter.show must be one of {', '.join(COUNTER_SHOWS)} (got {show!r})")
+        show = "written"
+    minimum = raw.get("minimum", 0)
+    if not isinstance(minimum, int) or isinstance(minimum, bool) or minimum < 0:
+        check.error(("counter", "minimum"), "counter.minimum must be a whole number of at least 0")
+        minimum = 0
+    return PublicCounter(show, minimum)
 
 
 def _delivery(raw: Any, check: _Checker) -> dict[str, dict[str, Any]]:

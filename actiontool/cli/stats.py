@@ -48,8 +48,9 @@ def stats_command(slug: str | None, by: str | None, as_csv: bool, date_from: str
             return
         if by is None:
             totals = stats.totals(session, slug, filters)
-            keys = ["actions", "messages", "delivered", "handed_off", "needs_constituent", "queued",
-                    "sending", "failed", "constituents"]
+            # written, sent and delivered as services.counts defines them, then every status.
+            keys = ["actions", "messages", "written", "sent", "delivered", "handed_off", "needs_constituent",
+                    "queued", "sending", "failed", "constituents"]
             rows = [[k, "" if totals[k] is None else totals[k]] for k in keys]
             header = ["measure", "count"]
         else:

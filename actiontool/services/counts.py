@@ -24,6 +24,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from actiontool.models import (
+    DELIVERED,
+    FAILED,
+    HANDED_OFF,
     STATUSES,
     Action,
     ActionCount,
@@ -307,7 +310,34 @@ def campaign_totals(session: Session, campaign: str) -> dict[str, Any]:
             **{s: getattr(row, s) for s in STATUSES}, "updated_at": row.updated_at}
 
 
-def public_message_count(totals: Mapping[str, Any]) -> int:
-    """Return the messages a public counter shows: every message written except those that failed."""
-    return sum(int(totals[s]) for s in STATUSES if s != "failed")
+# The three counts, one meaning each, wherever a number is shown (pages, embed, API, dashboard, CLI).
+# written:   every message a constituent wrote, whatever became of it, except those that failed;
+# sent:      the office has it by someone's word: a channel or the organization delivered it, or the
+#            constituent says they sent it themselves (handed_off);
+# delivered: a channel or an office packet delivered it (the tool's own word, not the constituent's).
+WRITTEN_STATUSES: tuple[str, ...] = tuple(s for s in STATUSES if s != FAILED)
+SENT_STATUSES: tuple[str, ...] = (DELIVERED, HANDED_OFF)
+DELIVERED_STATUSES: tuple[str, ...] = (DELIVERED,)
+MEANINGS: dict[str, tuple[str, ...]] = {
+    "written": WRITTEN_STATUSES, "sent": SENT_STATUSES, "delivered": DELIVERED_STATUSES,
+}
 
+
+def count_of(meaning: str, by_status: Mapping[str, Any]) -> int:
+    """Return the written, sent or delivered count of per-status counts (missing statuses count 0)."""
+    return sum(int(by_status.get(s) or 0) for s in MEANINGS[meaning])
+
+
+def meanings(by_status: Mapping[str, Any]) -> dict[str, int]:
+    """Return {"written", "sent", "delivered"} of per-status counts."""
+    return {meaning: count_of(meaning, by_status) for meaning in MEANINGS}
+
+
+def public_message_count(totals: Mapping[str, Any]) -> int:
+    """Return the `messages` of the public count: the written count (every message except failed ones)."""
+    return count_of("written", totals)
+
+
+def shown_count(session: Session, campaign: str, show: str) -> int:
+    """Return the count a campaign's public counter shows: its written or its sent count."""
+    return count_of(show, campaign_totals(session, campaign))

@@ -27,11 +27,12 @@ from actiontool.services.counts import (
     MESSAGE_COUNTS,
     SOURCE_COUNTS,
     campaign_totals,
+    meanings,
 )
 
 # In the order the dashboard offers them: place first, then source, time and delivery.
 DIMENSIONS: tuple[str, ...] = ("state", "district", "member", "source", "day", "channel", "status")
-SORTS: tuple[str, ...] = ("key", "messages", *STATUSES)
+SORTS: tuple[str, ...] = ("key", "messages", "written", "sent", *STATUSES)
 NO_REF = "(none)"  # how the absence of a ref code is written in filters and tables
 
 _STATE = re.compile(r"^[A-Z]{2}$")
@@ -175,22 +176,41 @@ def _status_sums(filters: Filters, table: Table) -> list[Any]:
 
 
 def totals(session: Session, campaign: str, filters: Filters = Filters()) -> dict[str, Any]:
-    """Return actions, messages (all and per status) and distinct constituents for the filters.
+    """Return actions, messages (all, per status, written, sent) and distinct constituents for the filters.
 
     Constituents are exact for the whole campaign only (a distinct count does not add up across
     roll-up rows), so with filters set `constituents` is None. Actions ignore channel and status.
     """
     if not filters.active:
         row = campaign_totals(session, campaign)
-        return {**row, "messages": sum(row[s] for s in STATUSES)}
+        return {**row, "messages": sum(row[s] for s in STATUSES), **meanings(row)}
+    return _filtered_totals(session, campaign, filters)
+
+
+def source_totals(session: Session, campaign: str, ref: str) -> dict[str, Any]:
+    """Return one source's totals as `totals` does, reading no action roll-up for a source with no messages.
+
+    Every action has at least one message with its ref, so a ref without messages has no actions; the
+    public count answers any ?ref= a stranger sends, and such a ref then costs one index lookup.
+    """
+    return _filtered_totals(session, campaign, Filters(ref=ref), actions_need_messages=True)
+
+
+def _filtered_totals(session: Session, campaign: str, filters: Filters, *,
+                     actions_need_messages: bool = False) -> dict[str, Any]:
+    """Return `totals` under active filters, from the smallest roll-up that has their columns."""
     table = rollup_for("status", filters)
     where = _message_where(campaign, filters, table)
     sums = session.execute(select(*_status_sums(filters, table)).where(*where)).one()
     result: dict[str, Any] = {s: int(v) for s, v in zip(STATUSES, sums, strict=True)}
     result["messages"] = sum(result[s] for s in STATUSES)
-    result["actions"] = int(session.execute(
-        select(func.coalesce(func.sum(ACTION_COUNTS.c.n), 0)).where(*_action_where(campaign, filters))
-    ).scalar_one())
+    result.update(meanings(result))
+    if actions_need_messages and not result["messages"]:
+        result["actions"] = 0
+    else:
+        result["actions"] = int(session.execute(
+            select(func.coalesce(func.sum(ACTION_COUNTS.c.n), 0)).where(*_action_where(campaign, filters))
+        ).scalar_one())
     result["constituents"] = None
     result["updated_at"] = campaign_totals(session, campaign)["updated_at"]
     return result
@@ -260,7 +280,7 @@ def _grouped(session: Session, campaign: str, dim: str, filters: Filters) -> lis
         total = sum(counts.values())
         if total == 0:
             continue  # a status filter leaves groups with nothing in that status
-        rows.append({**_describe(dim, row), **counts, "messages": total})
+        rows.append({**_describe(dim, row), **counts, "messages": total, **meanings(counts)})
     return rows
 
 
@@ -291,8 +311,9 @@ def _by_status(session: Session, campaign: str, filters: Filters) -> list[dict[s
     for index, status in enumerate(STATUSES):
         n = int(result[status])
         if n:
-            rows.append({"key": status, "label": status, "sort_key": index,
-                         **{s: (n if s == status else 0) for s in STATUSES}, "messages": n})
+            counts = {s: (n if s == status else 0) for s in STATUSES}
+            rows.append({"key": status, "label": status, "sort_key": index, **counts, "messages": n,
+                         **meanings(counts)})
     return rows
 
 
