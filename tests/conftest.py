@@ -2,13 +2,19 @@
 
 Tests run on SQLite always; when ACTIONTOOL_TEST_DATABASE_URL is set, tests that take the `app`
 fixture run on PostgreSQL as well (each in a schema of its own, dropped afterwards).
+
+Building the schema costs more than most tests, so SQLite tests get a copy of one file migrated once
+per session; the app finds it at the newest revision and leaves it alone. Tests of the migrations
+themselves mark themselves `empty_database` to get an empty file instead.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,7 +22,8 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import create_engine, text
 
-from actiontool import create_app
+from actiontool import create_app, migrations
+from actiontool.db import make_engine
 
 PG_URL = os.environ.get("ACTIONTOOL_TEST_DATABASE_URL")
 DATABASES = ["sqlite"] + (["postgresql"] if PG_URL else [])
@@ -28,11 +35,30 @@ def _pg_schema_url(schema: str) -> str:
     return f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Return a SQLite file at the newest migration, built once per session for tests to copy."""
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        migrations.upgrade(engine)
+    finally:
+        engine.dispose()  # the last connection to close folds the WAL into the file, so one file is all
+    return path
+
+
 @pytest.fixture(params=DATABASES)
-def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
-    """Yield a fresh, empty database URL: a SQLite file, or a PostgreSQL schema of its own."""
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Yield a fresh database URL: a copy of the migrated SQLite template, or a PostgreSQL schema of its own.
+
+    The PostgreSQL schema starts empty (the app migrates it at start), as does the SQLite file of a test
+    marked `empty_database`.
+    """
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'test.sqlite3'}"
+        path = tmp_path / "test.sqlite3"
+        if request.node.get_closest_marker("empty_database") is None:
+            shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
         return
     schema = "t_" + uuid.uuid4().hex[:12]
     admin = create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://"))  # type: ignore[union-attr]
@@ -47,7 +73,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]
 
 
 @pytest.fixture
-def app_config(database_url: str, tmp_path: Any) -> dict[str, Any]:
+def app_config(database_url: str, tmp_path: Path) -> dict[str, Any]:
     """Return the test configuration; tests may change it before asking for `app`."""
     return {
         "TESTING": True,
@@ -62,7 +88,7 @@ def app_config(database_url: str, tmp_path: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def app(app_config: dict[str, Any], tmp_path: Any) -> Iterator[Flask]:
+def app(app_config: dict[str, Any], tmp_path: Path) -> Iterator[Flask]:
     """Return an app on a fresh database."""
     application = create_app(app_config)
     application.instance_path = str(tmp_path / "instance")
