@@ -9,7 +9,6 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask import Flask
-from organizer_helpers import MEMBERS
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -19,6 +18,7 @@ from actiontool.services import counts, stats
 from actiontool.services.outbox import set_status
 from actiontool.services.seed import seed
 from actiontool.services.stats import NO_REF, Filters
+from tests.factories import MEMBERS
 
 CAMPAIGN = "c1"
 DAY0 = date(2026, 3, 1)

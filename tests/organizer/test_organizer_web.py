@@ -13,13 +13,14 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from organizer_helpers import MEMBERS, PASSWORD
 from sqlalchemy import func, select
 
 from actiontool import db
 from actiontool.models import AuditEvent, Message
 from actiontool.services import organizers, stats
 from actiontool.web.organizer import PUBLIC_ENDPOINTS, neutralise
+from tests.factories import MEMBERS
+from tests.organizer.organizer_helpers import PASSWORD
 
 SLUG = "detect-and-defeat"
 DAY = date(2026, 3, 2)

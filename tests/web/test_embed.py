@@ -11,7 +11,7 @@ from sqlalchemy import select
 from actiontool import db
 from actiontool.models import FAILED, NEEDS_CONSTITUENT, SENDING, Message
 from actiontool.services.outbox import set_status
-from tests.organizer.organizer_helpers import MEMBERS, write_submission
+from tests.factories import MEMBERS, write_submission
 
 SLUG = "detect-and-defeat"
 OHIO_HOUSE = [m for m in MEMBERS if m.state == "OH" and m.chamber == "house"]
