@@ -29,24 +29,17 @@ from actiontool.services.purge import (
     parse_duration,
     purge_personal_data,
 )
-from actiontool.services.submit import ConstituentDetails, OutgoingMessage, Submission, submit
+from actiontool.services.submit import Submission, submit
+from tests.factories import outgoing, submission
 
 CAMPAIGN = "purge-test"
 
 
 def _submission(email: str, *, ref: str | None = "partner", wants_receipt: bool = False) -> Submission:
-    members = [("S000001", "senate", None), ("H000001", "house", 3)]
-    return Submission(
-        campaign=CAMPAIGN, lang="en", ref=ref, state="WI", district_label="WI-3",
-        constituent=ConstituentDetails(email=email, first_name="Ada", last_name="Lovelace",
-                                       address1="1 Main St", city="Madison", zip="53703",
-                                       prefix="Ms.", phone="608-555-0100"),
-        constituent_text="My own words.", wants_receipt_email=wants_receipt,
-        messages=[OutgoingMessage(bioguide=b, member_name="Member " + b, member_title="Senator",
-                                  chamber=c, state="WI", district=d, channel="smtp", subject="Pass it",
-                                  suggested_text="Dear Member, I am Ada from Madison.", edited=False)
-                  for b, c, d in members],
-    )
+    letters = [outgoing("S000001"), outgoing("H000001", chamber="house", district=3, title="Representative")]
+    return submission(letters, email=email, campaign=CAMPAIGN, ref=ref, district_label="WI-3",
+                      personal="My own words.", wants_receipt_email=wants_receipt, first_name="Ada",
+                      last_name="Lovelace", prefix="Ms.", phone="608-555-0100")
 
 
 def _counts(session: Any) -> dict[str, Any]:
