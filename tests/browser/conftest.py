@@ -17,8 +17,7 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from actiontool import create_app
-
-from .support import CHROMIUM_ARGS, chromium_path
+from tests.browser.support import CHROMIUM_ARGS, chromium_path
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -8,8 +8,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from .fake_districts import install
-from .flow_helpers import GOOD, SLUG, compose, form_fields, page, rows, text_of
+from tests.web.fake_districts import install
+from tests.web.flow_helpers import GOOD, SLUG, compose, form_fields, page, rows, text_of
 
 
 @pytest.fixture(autouse=True)
