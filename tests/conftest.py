@@ -2,21 +2,32 @@
 
 Tests run on SQLite always; when ACTIONTOOL_TEST_DATABASE_URL is set, tests that take the `app`
 fixture run on PostgreSQL as well (each in a schema of its own, dropped afterwards).
+
+Building the schema costs more than most tests, so each test's database starts at the newest revision
+and the app leaves it alone at start: SQLite tests get a copy of one file migrated once per session,
+PostgreSQL tests a schema built by one SQL script made once. Tests of the migrations themselves mark
+themselves `empty_database` to start from an empty database instead.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, create_mock_engine, text
+from sqlalchemy.dialects import postgresql
 
-from actiontool import create_app
+from actiontool import create_app, migrations
+from actiontool.db import make_engine
+from actiontool.models import Base
 
 PG_URL = os.environ.get("ACTIONTOOL_TEST_DATABASE_URL")
 DATABASES = ["sqlite"] + (["postgresql"] if PG_URL else [])
@@ -28,26 +39,84 @@ def _pg_schema_url(schema: str) -> str:
     return f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
 
 
-@pytest.fixture(params=DATABASES)
-def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
-    """Yield a fresh, empty database URL: a SQLite file, or a PostgreSQL schema of its own."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'test.sqlite3'}"
-        return
-    schema = "t_" + uuid.uuid4().hex[:12]
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Return a SQLite file at the newest migration, built once per session for tests to copy."""
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        migrations.upgrade(engine)
+    finally:
+        engine.dispose()  # the last connection to close folds the WAL into the file, so one file is all
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_admin() -> Iterator[Engine]:
+    """Yield an engine on the PostgreSQL test database that creates and drops the tests' schemas."""
     admin = create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://"))  # type: ignore[union-attr]
+    yield admin
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_schema_script(pg_admin: Engine) -> str:
+    """Return SQL that builds the newest schema in the search_path, checked once against the models.
+
+    One round trip instead of the dozens that creating the tables and stamping them at start costs.
+    """
+    statements: list[str] = []
+    dialect = postgresql.dialect()
+    recorder = create_mock_engine("postgresql+psycopg://",
+                                  lambda sql, *_a, **_k: statements.append(str(sql.compile(dialect=dialect))))
+    Base.metadata.create_all(recorder, checkfirst=False)
+    script = ";\n".join(s.strip() for s in statements) + (
+        ";\nCREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL,"
+        " CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num));\n"
+        f"INSERT INTO alembic_version (version_num) VALUES ('{migrations.head_revision()}');"
+    )
+    with _pg_schema(pg_admin, script) as url:
+        engine = make_engine(url)
+        try:
+            assert migrations.is_current(engine) and migrations.schema_differences(engine) == []
+        finally:
+            engine.dispose()
+    return script
+
+
+@contextmanager
+def _pg_schema(admin: Engine, script: str | None) -> Iterator[str]:
+    """Create a schema of its own (running `script` in it), yield its URL, then drop it."""
+    schema = "t_" + uuid.uuid4().hex[:12]
     with admin.begin() as conn:
         conn.execute(text(f"CREATE SCHEMA {schema}"))
+        if script is not None:
+            conn.exec_driver_sql(f"SET LOCAL search_path TO {schema};\n{script}")
     try:
         yield _pg_schema_url(schema)
     finally:
         with admin.begin() as conn:
             conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+
+
+@pytest.fixture(params=DATABASES)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Yield a fresh database URL at the newest migration: a copy of the SQLite template, or a PostgreSQL
+    schema of its own built by one script. A test marked `empty_database` gets an empty one instead."""
+    empty = request.node.get_closest_marker("empty_database") is not None
+    if request.param == "sqlite":
+        path = tmp_path / "test.sqlite3"
+        if not empty:
+            shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    script = None if empty else request.getfixturevalue("pg_schema_script")
+    with _pg_schema(request.getfixturevalue("pg_admin"), script) as url:
+        yield url
 
 
 @pytest.fixture
-def app_config(database_url: str, tmp_path: Any) -> dict[str, Any]:
+def app_config(database_url: str, tmp_path: Path) -> dict[str, Any]:
     """Return the test configuration; tests may change it before asking for `app`."""
     return {
         "TESTING": True,
@@ -62,7 +131,7 @@ def app_config(database_url: str, tmp_path: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def app(app_config: dict[str, Any], tmp_path: Any) -> Iterator[Flask]:
+def app(app_config: dict[str, Any], tmp_path: Path) -> Iterator[Flask]:
     """Return an app on a fresh database."""
     application = create_app(app_config)
     application.instance_path = str(tmp_path / "instance")

@@ -11,7 +11,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from districts.tiny import build_tiny_data
 from jinja2.sandbox import SandboxedEnvironment
 
 from actiontool import compose as compose_module
@@ -32,6 +31,7 @@ from actiontool.compose import (
 from actiontool.districts import Dataset, load
 from actiontool.letters import Constituent, make_environment
 from actiontool.resources import data_dir, templates_dir
+from tests.districts.tiny import build_tiny_data
 
 SLUG = "detect-and-defeat"
 DETAILS = FormValues(first_name="Ana", last_name="Díaz", email="ana@example.com", address1="1 Main St",

@@ -16,6 +16,9 @@ from actiontool.cli import main
 from actiontool.db import make_engine
 from actiontool.models import Base
 
+# These tests watch the migrations build a schema, so they start from empty databases.
+pytestmark = pytest.mark.empty_database
+
 
 def test_migrations_build_exactly_the_models_schema(database_url: str) -> None:
     engine = make_engine(database_url)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -11,7 +11,17 @@ from sqlalchemy import func, select
 
 from actiontool import db
 from actiontool.cli import main
-from actiontool.models import DELIVERED, FAILED, HANDED_OFF, Action, Message, utcnow
+from actiontool.models import (
+    DELIVERED,
+    FAILED,
+    HANDED_OFF,
+    NEEDS_CONSTITUENT,
+    QUEUED,
+    SENDING,
+    Action,
+    Message,
+    utcnow,
+)
 from actiontool.services import outbox, stats
 from actiontool.services.purge import (
     PERSONAL_ACTION_FIELDS,
@@ -19,24 +29,17 @@ from actiontool.services.purge import (
     parse_duration,
     purge_personal_data,
 )
-from actiontool.services.submit import ConstituentDetails, OutgoingMessage, Submission, submit
+from actiontool.services.submit import Submission, submit
+from tests.factories import outgoing, submission
 
 CAMPAIGN = "purge-test"
 
 
 def _submission(email: str, *, ref: str | None = "partner", wants_receipt: bool = False) -> Submission:
-    members = [("S000001", "senate", None), ("H000001", "house", 3)]
-    return Submission(
-        campaign=CAMPAIGN, lang="en", ref=ref, state="WI", district_label="WI-3",
-        constituent=ConstituentDetails(email=email, first_name="Ada", last_name="Lovelace",
-                                       address1="1 Main St", city="Madison", zip="53703",
-                                       prefix="Ms.", phone="608-555-0100"),
-        constituent_text="My own words.", wants_receipt_email=wants_receipt,
-        messages=[OutgoingMessage(bioguide=b, member_name="Member " + b, member_title="Senator",
-                                  chamber=c, state="WI", district=d, channel="smtp", subject="Pass it",
-                                  suggested_text="Dear Member, I am Ada from Madison.", edited=False)
-                  for b, c, d in members],
-    )
+    letters = [outgoing("S000001"), outgoing("H000001", chamber="house", district=3, title="Representative")]
+    return submission(letters, email=email, campaign=CAMPAIGN, ref=ref, district_label="WI-3",
+                      personal="My own words.", wants_receipt_email=wants_receipt, first_name="Ada",
+                      last_name="Lovelace", prefix="Ms.", phone="608-555-0100")
 
 
 def _counts(session: Any) -> dict[str, Any]:
@@ -116,6 +119,63 @@ def test_a_second_purge_finds_nothing_more(app: Flask, seeded: dict[str, str]) -
     with app.app_context(), db.session_scope() as session:
         purge_personal_data(session, timedelta(days=30))
         assert purge_personal_data(session, timedelta(days=30)).actions == 0
+
+
+def _old_action(app: Flask, email: str, statuses: tuple[str, str], *, created_at: datetime,
+                receipt_attempts: int | None = None) -> str:
+    """Submit one constituent's two letters at `created_at`, move them to `statuses`; return the token."""
+    with app.app_context(), db.session_scope() as session:
+        token = submit(session, _submission(email, wants_receipt=receipt_attempts is not None),
+                       now=created_at).receipt_token
+        action = _action(session, token)
+        for message, status in zip(action.messages, statuses, strict=True):
+            outbox.set_status(session, message, status)
+        if receipt_attempts is not None:
+            action.receipt_email_attempts = receipt_attempts
+        session.commit()
+    return token
+
+
+def _is_purged(app: Flask, token: str) -> bool:
+    """Return True when the action lost its personal data; check its letters went (or stayed) with it."""
+    with app.app_context(), db.session_scope() as session:
+        action = _action(session, token)
+        letters = [(m.constituent_text, m.suggested_text) for m in action.messages]
+        if action.purged_at is None:
+            assert action.email is not None and all(None not in pair for pair in letters)
+            return False
+        assert letters == [(None, None)] * len(letters)
+        return True
+
+
+@pytest.mark.parametrize("unfinished", [QUEUED, SENDING, NEEDS_CONSTITUENT])
+def test_purge_leaves_an_action_whose_messages_are_not_all_final(app: Flask, unfinished: str) -> None:
+    now = utcnow()
+    token = _old_action(app, "open@example.org", (DELIVERED, unfinished), created_at=now - timedelta(days=40))
+    with app.app_context(), db.session_scope() as session:
+        assert purge_personal_data(session, timedelta(days=30), now=now).actions == 0
+    assert not _is_purged(app, token)
+
+
+def test_purge_takes_actions_older_than_the_cutoff_only(app: Flask) -> None:
+    now = utcnow()
+    at_cutoff = _old_action(app, "edge@example.org", (DELIVERED, FAILED), created_at=now - timedelta(days=30))
+    just_older = _old_action(app, "older@example.org", (DELIVERED, FAILED),
+                             created_at=now - timedelta(days=30, seconds=1))
+    with app.app_context(), db.session_scope() as session:
+        assert purge_personal_data(session, timedelta(days=30), now=now).actions == 1
+    assert (_is_purged(app, at_cutoff), _is_purged(app, just_older)) == (False, True)
+
+
+@pytest.mark.parametrize("attempts,purged", [(0, False), (7, False), (8, True), (9, True)])
+def test_purge_waits_for_an_unsent_receipt_until_its_attempts_run_out(app: Flask, attempts: int,
+                                                                      purged: bool) -> None:
+    now = utcnow()
+    token = _old_action(app, "receipt@example.org", (DELIVERED, DELIVERED),
+                        created_at=now - timedelta(days=40), receipt_attempts=attempts)
+    with app.app_context(), db.session_scope() as session:
+        purge_personal_data(session, timedelta(days=30), now=now, max_receipt_attempts=8)
+    assert _is_purged(app, token) is purged
 
 
 @pytest.mark.parametrize("text,expected", [

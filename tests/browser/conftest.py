@@ -13,13 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from districts.tiny import build_tiny_data
 from flask import Flask
 from werkzeug.serving import make_server
 
 from actiontool import create_app
-
-from .support import CHROMIUM_ARGS, chromium_path
+from tests.browser.support import CHROMIUM_ARGS, chromium_path
+from tests.districts.tiny import build_tiny_data
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -10,8 +10,7 @@ from typing import Any
 import pytest
 
 from actiontool.resources import data_dir
-
-from .test_flow_browser import PHONE, SLUG, assert_accessible
+from tests.browser.test_flow_browser import PHONE, SLUG, assert_accessible
 
 
 @pytest.fixture

@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 
 from actiontool.resources import data_dir
-
-from .test_flow_browser import PHONE, SLUG, assert_accessible, assert_fits
+from tests.browser.test_flow_browser import PHONE, SLUG, assert_accessible, assert_fits
 
 
 @pytest.fixture

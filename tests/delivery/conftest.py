@@ -1,5 +1,5 @@
-"""Delivery fixtures: a real SMTP server (aiosmtpd) and a CWC stand-in on loopback, a test campaign,
-and helpers that write messages to the outbox through the submit service."""
+"""Delivery fixtures: a real SMTP server (aiosmtpd) and a CWC stand-in on loopback, a test campaign
+(tests.factories.write_campaign), and helpers that write messages to the outbox through the submit service."""
 
 from __future__ import annotations
 
@@ -17,40 +17,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from flask import Flask
 
-from actiontool.services.submit import ConstituentDetails, OutgoingMessage, Submission, submit
+from actiontool.services.submit import OutgoingMessage, Submission, submit
 from tests.delivery.cwc_standin import CwcStandIn
-
-CAMPAIGN = """\
-slug: {slug}
-status: live
-targets: both
-editable: true
-goal: 100
-languages: [en]
-loc_topics: [Crime and Law Enforcement, Health]
-title: Test campaign
-ask: Ask them to act.
-subject: Please act
-background: [A fact.]
-letter: detect-and-defeat.en.txt.j2
-{bill}delivery:
-  house: {{channel: {house}}}
-  senate:
-    channel: {senate}
-{senate_to}"""
-
-
-def write_campaign(directory: Path, slug: str = "test-delivery", *, house: str = "cwc", senate: str = "smtp",
-                   bill: bool = True) -> Path:
-    """Write a campaign file that delivers House letters by `house` and Senate letters by `senate`."""
-    directory.mkdir(parents=True, exist_ok=True)
-    senate_to = ("    to:\n      default: senate-desk@example.org\n"
-                 "      by_bioguide: {S000001: senator-one@example.org}\n") if senate == "smtp" else ""
-    text = CAMPAIGN.format(slug=slug, house=house, senate=senate, senate_to=senate_to,
-                           bill="bill: {congress: 119, type: hr, number: 1234}\n" if bill else "")
-    path = directory / f"{slug}.yaml"
-    path.write_text(text, encoding="utf-8")
-    return path
+from tests.factories import submission, write_campaign
 
 
 def free_port() -> int:
@@ -160,15 +129,11 @@ def make_submission(email: str = "jane@example.org", *, members: tuple[dict[str,
                     campaign: str = "test-delivery", lang: str = "en") -> Submission:
     """Return a submission to `members` with the given channel per chamber."""
     channels = channels or {"house": "cwc", "senate": "smtp"}
-    return Submission(
-        campaign=campaign, lang=lang, ref=None, state="CA", district_label="CA-13",
-        constituent=ConstituentDetails(email=email, first_name=first_name, last_name="Doe",
-                                       address1="1 Main St", city="Oakland", zip="94612", prefix=prefix,
-                                       phone="(510) 555-0123"),
-        constituent_text=personal, wants_receipt_email=wants_receipt_email,
-        messages=[OutgoingMessage(channel=channels[m["chamber"]], subject=subject, edited=False,
-                                  suggested_text=_letter(m), **m) for m in members],
-    )
+    letters = [OutgoingMessage(channel=channels[m["chamber"]], subject=subject, edited=False,
+                               suggested_text=_letter(m), **m) for m in members]
+    return submission(letters, email=email, campaign=campaign, lang=lang, state="CA", district_label="CA-13",
+                      personal=personal, wants_receipt_email=wants_receipt_email, first_name=first_name,
+                      city="Oakland", zip="94612", prefix=prefix, phone="(510) 555-0123")
 
 
 def add_messages(app: Flask, count: int = 1, **kwargs: Any) -> list[str]:

@@ -208,7 +208,7 @@ def test_campaign_delivery_problems_are_reported_by_name(app: Flask) -> None:
 def test_check_campaign_rejects_bad_smtp_options(tmp_path: Path) -> None:
     from actiontool.campaigns import parse_campaign
     from actiontool.delivery.campaign_info import check_campaign
-    from tests.delivery.conftest import write_campaign
+    from tests.factories import write_campaign
 
     text = write_campaign(tmp_path).read_text().replace("senate-desk@example.org", "not-an-address")
     errors, _ = check_campaign(parse_campaign(text))

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tiny import CONTACT_FORMS, build_tiny, write_inputs
 
 from actiontool.districts import Dataset, load
+from tests.districts.tiny import CONTACT_FORMS, build_tiny, write_inputs
 
 
 @pytest.fixture(scope="session")

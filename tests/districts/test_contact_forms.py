@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from tiny import CONTACT_FORMS, build_tiny, legislators, write_contact_forms, write_inputs
 
 from actiontool.districts import Dataset, load
 from actiontool.districts.build import BuildError, read_contact_forms
 from actiontool.districts.contact_forms import files_in_archive, first_visit, folder_digest, http_url
+from tests.districts.tiny import CONTACT_FORMS, build_tiny, legislators, write_contact_forms, write_inputs
 
 # -- reading one member file ---------------------------------------------------------------------
 

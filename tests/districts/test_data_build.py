@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from tiny import ZCCD, build_tiny, legislators, write_inputs
 
 from actiontool.districts.build import BuildError, read_input
+from tests.districts.tiny import ZCCD, build_tiny, legislators, write_inputs
 
 
 def test_the_same_inputs_give_byte_identical_files(tmp_path: Path) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from click.testing import CliRunner
-from tiny import write_inputs
 
 from actiontool.cli import main
+from tests.districts.tiny import write_inputs
 
 
 def test_data_check_prints_the_as_of_date_and_passes_on_the_bundled_data() -> None:

@@ -7,9 +7,9 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from tiny import CONTACT_FORMS, build_tiny, legislators, write_inputs
 
 from actiontool.districts import Dataset, load
+from tests.districts.tiny import CONTACT_FORMS, build_tiny, legislators, write_inputs
 
 
 def test_every_member_carries_form_site_phone_and_term_end(tiny: Dataset) -> None:

@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from organizer_helpers import PASSWORD, write_submission
 
 from actiontool import db
 from actiontool.services import organizers
+from tests.factories import write_submission
+from tests.organizer.organizer_helpers import PASSWORD
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from organizer_helpers import MEMBERS, PASSWORD
 from sqlalchemy import func, select
 
 from actiontool import create_app, db
@@ -26,6 +25,8 @@ from actiontool.resources import data_dir
 from actiontool.services import counts, organizers, stats
 from actiontool.services.outbox import set_status
 from actiontool.services.stats import Filters
+from tests.factories import MEMBERS
+from tests.organizer.organizer_helpers import PASSWORD
 
 SLUG = "detect-and-defeat"
 DAY = date(2026, 3, 2)

@@ -13,11 +13,12 @@ from typing import Any
 import pytest
 from browser.support import CHROMIUM_ARGS, chromium_path
 from flask import Flask
-from organizer_helpers import MEMBERS, PASSWORD, write_submission
 from werkzeug.serving import make_server
 
 from actiontool import create_app, db
 from actiontool.services import organizers
+from tests.factories import MEMBERS, write_submission
+from tests.organizer.organizer_helpers import PASSWORD
 
 pytestmark = pytest.mark.browser
 

@@ -9,13 +9,14 @@ from datetime import date
 
 from flask import Flask
 from flask.testing import FlaskCliRunner
-from organizer_helpers import MEMBERS, PASSWORD
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
 
 from actiontool import db
 from actiontool.cli import main
 from actiontool.models import Message, Organizer
+from tests.factories import MEMBERS
+from tests.organizer.organizer_helpers import PASSWORD
 
 SLUG = "detect-and-defeat"
 

@@ -9,7 +9,6 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask import Flask
-from organizer_helpers import MEMBERS
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -21,6 +20,7 @@ from actiontool.services import counts, stats
 from actiontool.services.outbox import set_status
 from actiontool.services.seed import seed
 from actiontool.services.stats import NO_REF, Filters
+from tests.factories import MEMBERS
 
 CAMPAIGN = "c1"
 DAY0 = date(2026, 3, 1)
@@ -274,20 +274,15 @@ def test_counts_match_after_concurrent_real_submits(app: Flask) -> None:
     """services.submit itself, from threads, with repeated e-mails that de-duplication must drop."""
     from datetime import UTC, datetime, time
 
-    from actiontool.services.submit import ConstituentDetails, OutgoingMessage, Submission, submit
+    from actiontool.services.submit import Submission, submit
+    from tests.factories import outgoing_to, with_senators
+    from tests.factories import submission as make_submission
 
     def submission(email: str, house: Any, ref: str | None) -> Submission:
-        targets = [house] + [m for m in MEMBERS if m.chamber == "senate" and m.state == house.state]
-        label = stats.district_label(house.state, house.district)
-        return Submission(
-            campaign=CAMPAIGN, lang="en", ref=ref, state=house.state, district_label=label,
-            constituent=ConstituentDetails(email=email, first_name="A", last_name="B", address1="1 Main St",
-                                           city="Town", zip="00000"),
-            constituent_text=None, wants_receipt_email=False,
-            messages=[OutgoingMessage(bioguide=m.bioguide, member_name=m.name, member_title=m.title,
-                                      chamber=m.chamber, state=m.state, district=m.district,
-                                      channel="smtp" if m.chamber == "senate" else "cwc", subject="s",
-                                      suggested_text="t", edited=False) for m in targets])
+        letters = [outgoing_to(m, channel="smtp" if m.chamber == "senate" else "cwc")
+                   for m in with_senators(house)]
+        return make_submission(letters, email=email, campaign=CAMPAIGN, ref=ref, state=house.state,
+                               district_label=stats.district_label(house.state, house.district))
 
     errors: list[BaseException] = []
 

@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from organizer_helpers import MEMBERS, PASSWORD
 from sqlalchemy import func, select
 
 from actiontool import db
@@ -21,6 +20,8 @@ from actiontool.csvexport import neutralise
 from actiontool.models import AuditEvent, Message
 from actiontool.services import organizers, stats
 from actiontool.web.organizer import PUBLIC_ENDPOINTS
+from tests.factories import MEMBERS
+from tests.organizer.organizer_helpers import PASSWORD
 
 SLUG = "detect-and-defeat"
 DAY = date(2026, 3, 2)
@@ -258,6 +259,29 @@ def test_retry_queues_a_failed_message_and_is_audited(signed_in: FlaskClient, ap
     # A second retry of the now-queued message is refused, not repeated.
     signed_in.post(f"/organizer/c/{SLUG}/messages/{message_id}/retry")
     assert audit_kinds(app).count("retry") == 1
+
+
+def test_a_retried_message_gets_fresh_attempts_instead_of_failing_again_at_once(
+        signed_in: FlaskClient, app: Flask, writer: Callable[..., int]) -> None:
+    from actiontool.db import session_factory
+    from actiontool.delivery.settings import from_config
+    from actiontool.delivery.worker import AppCampaigns, claim_messages
+    from actiontool.services.outbox import set_status
+
+    fill(app, writer)
+    settings = from_config(app.config).worker
+    with db.session_scope(app) as s:
+        message = s.execute(select(Message).order_by(Message.id)).scalars().first()
+        assert message is not None
+        set_status(s, message, "failed", attempts=settings.max_attempts, last_error="gave up")
+        s.commit()
+        message_id = message.id
+    assert signed_in.post(f"/organizer/c/{SLUG}/messages/{message_id}/retry").status_code == 302
+    with session_factory(app)() as s:
+        claims = claim_messages(s, AppCampaigns(app), settings, limit=100)
+    assert [c.attempt for c in claims if c.message_id == message_id] == [1]
+    with db.session_scope(app) as s:
+        assert s.get(Message, message_id).status == "sending"  # type: ignore[union-attr]
 
 
 def test_audit_log_page_lists_events(signed_in: FlaskClient) -> None:

@@ -15,7 +15,8 @@ import pytest
 import requests
 from aiosmtpd.controller import Controller
 
-from tests.delivery.conftest import SmtpSink, write_campaign
+from tests.delivery.conftest import SmtpSink
+from tests.factories import write_campaign
 from tests.scale import servers
 from tests.web.flow_helpers import GOOD, form_fields
 

@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from districts.tiny import build_tiny_data
+
+from tests.districts.tiny import build_tiny_data
 
 
 @pytest.fixture(scope="session")

@@ -13,8 +13,7 @@ from actiontool import db
 from actiontool.models import Action, BotSubmission, Message
 from actiontool.services.bots import bot_counts, bot_total
 from actiontool.web import bots
-
-from .flow_helpers import GOOD, SLUG, compose, count, page
+from tests.web.flow_helpers import GOOD, SLUG, compose, count, page
 
 
 @pytest.fixture

@@ -13,8 +13,18 @@ from flask.testing import FlaskClient
 from actiontool.models import HANDED_OFF, NEEDS_CONSTITUENT, QUEUED, Action, Message
 from actiontool.resources import data_dir
 from actiontool.services.submit import constituent_key
-
-from .flow_helpers import GOOD, SLUG, campaign_variant, compose, count, form_fields, page, rows, send, text_of
+from tests.web.flow_helpers import (
+    GOOD,
+    SLUG,
+    campaign_variant,
+    compose,
+    count,
+    form_fields,
+    page,
+    rows,
+    send,
+    text_of,
+)
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from flask.testing import FlaskClient
 
-from .flow_helpers import GOOD, SLUG, compose, form_fields, page, rows, text_of
+from tests.web.flow_helpers import GOOD, SLUG, compose, form_fields, page, rows, text_of
 
 
 def test_english_is_the_default(client: FlaskClient) -> None:

@@ -10,32 +10,15 @@ from sqlalchemy import func, select
 
 from actiontool import db
 from actiontool.models import Action, Message
-from actiontool.services.submit import (
-    ConstituentDetails,
-    NothingToSend,
-    OutgoingMessage,
-    Submission,
-    clean_ref,
-    constituent_key,
-    submit,
-)
+from actiontool.services.submit import NothingToSend, Submission, clean_ref, constituent_key, submit
+from tests import factories
 
 NOW = datetime(2026, 7, 1, 23, 59, tzinfo=UTC)
 
 
-def outgoing(bioguide: str, chamber: str = "senate", channel: str = "handoff") -> OutgoingMessage:
-    return OutgoingMessage(bioguide=bioguide, member_name="M " + bioguide, member_title="Senator",
-                           chamber=chamber, state="WI", district=None if chamber == "senate" else 2,
-                           channel=channel, subject="S", suggested_text="Dear Senator M,\n\nText.",
-                           edited=False)
-
-
 def submission(*bioguides: str, email: str = "a@example.com") -> Submission:
-    return Submission(campaign="c", lang="en", ref=None, state="WI", district_label="WI-2",
-                      constituent=ConstituentDetails(email=email, first_name="A", last_name="B", address1="1",
-                                                     city="Madison", zip="53703"),
-                      constituent_text=None, wants_receipt_email=False,
-                      messages=[outgoing(b) for b in bioguides])
+    """Return one constituent's handoff letters to the senators `bioguides`."""
+    return factories.submission([factories.outgoing(b, channel="handoff") for b in bioguides], email=email)
 
 
 def counts(app: Flask) -> tuple[int, int]:
