@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from sqlalchemy.dialects import postgresql
 from actiontool import create_app, migrations
 from actiontool.db import make_engine
 from actiontool.models import Base
+from tests.factories import PASSWORD, write_submission
 
 PG_URL = os.environ.get("ACTIONTOOL_TEST_DATABASE_URL")
 DATABASES = ["sqlite"] + (["postgresql"] if PG_URL else [])
@@ -152,3 +153,37 @@ def client(app: Flask) -> FlaskClient:
 def runner(app: Flask) -> FlaskCliRunner:
     """Return a CLI runner bound to the app."""
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def session(app: Flask) -> Iterator[Any]:
+    """Yield a session on the app's database."""
+    from actiontool import db
+
+    with db.session_scope(app) as s:
+        yield s
+
+
+@pytest.fixture
+def writer() -> Callable[..., int]:
+    """Return write_submission, the direct row writer of the count tests."""
+    return write_submission
+
+
+@pytest.fixture
+def organizer(app: Flask) -> str:
+    """Create an active organizer and return their e-mail."""
+    from actiontool import db
+    from actiontool.services import organizers
+
+    with db.session_scope(app) as s:
+        organizers.create(s, "org@example.org", PASSWORD)
+    return "org@example.org"
+
+
+@pytest.fixture
+def signed_in(client: FlaskClient, organizer: str) -> FlaskClient:
+    """Return a test client signed in as the organizer."""
+    response = client.post("/organizer/login", data={"email": organizer, "password": PASSWORD})
+    assert response.status_code == 302, response.data
+    return client

@@ -24,6 +24,9 @@ from actiontool.services import counts, stats
 from actiontool.services.seed import SeedMember
 from actiontool.services.submit import ConstituentDetails, OutgoingMessage, Submission
 
+# The organizer account's password in every test that signs in.
+PASSWORD = "correct horse battery staple"
+
 # Campaigns -------------------------------------------------------------------------------------------------
 
 CAMPAIGN_FILE = """\

@@ -17,6 +17,9 @@ def tiny_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def app_config(app_config: dict[str, Any], tiny_data_dir: Path) -> dict[str, Any]:
-    """Point the app at the tiny dataset (DATA_DIR) instead of the bundled one."""
+def app_config(app_config: dict[str, Any], tiny_data_dir: Path,
+               request: pytest.FixtureRequest) -> dict[str, Any]:
+    """Point the app at the tiny dataset (DATA_DIR) instead of the bundled one, unless marked bundled_data."""
+    if request.node.get_closest_marker("bundled_data"):
+        return app_config
     return {**app_config, "DATA_DIR": str(tiny_data_dir)}

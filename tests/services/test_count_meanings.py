@@ -25,8 +25,7 @@ from actiontool.resources import data_dir
 from actiontool.services import counts, organizers, stats
 from actiontool.services.outbox import set_status
 from actiontool.services.stats import Filters
-from tests.factories import MEMBERS
-from tests.organizer.organizer_helpers import PASSWORD
+from tests.factories import MEMBERS, PASSWORD
 
 SLUG = "detect-and-defeat"
 DAY = date(2026, 3, 2)

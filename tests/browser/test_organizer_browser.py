@@ -11,14 +11,13 @@ from datetime import date
 from typing import Any
 
 import pytest
-from browser.support import CHROMIUM_ARGS, chromium_path
 from flask import Flask
 from werkzeug.serving import make_server
 
 from actiontool import create_app, db
 from actiontool.services import organizers
-from tests.factories import MEMBERS, write_submission
-from tests.organizer.organizer_helpers import PASSWORD
+from browser.support import CHROMIUM_ARGS, chromium_path
+from tests.factories import MEMBERS, PASSWORD, write_submission
 
 pytestmark = pytest.mark.browser
 

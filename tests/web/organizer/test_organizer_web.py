@@ -20,8 +20,7 @@ from actiontool.csvexport import neutralise
 from actiontool.models import AuditEvent, Message
 from actiontool.services import organizers, stats
 from actiontool.web.organizer import PUBLIC_ENDPOINTS
-from tests.factories import MEMBERS
-from tests.organizer.organizer_helpers import PASSWORD
+from tests.factories import MEMBERS, PASSWORD
 
 SLUG = "detect-and-defeat"
 DAY = date(2026, 3, 2)

@@ -5,6 +5,9 @@ from __future__ import annotations
 import pytest
 from flask.testing import FlaskClient
 
+# These tests hold the API to the shipped data, not to the web tests' tiny dataset.
+pytestmark = pytest.mark.bundled_data
+
 MEMBER_KEYS = {"bioguide", "name", "first_name", "last_name", "title", "party", "state", "district", "phone",
                "url", "contact_form", "office_address"}
 

@@ -18,6 +18,9 @@ from schemathesis.checks import (
 
 from actiontool.web.openapi import SPEC
 
+# These tests hold the API to the shipped data, not to the web tests' tiny dataset.
+pytestmark = pytest.mark.bundled_data
+
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 

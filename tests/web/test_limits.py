@@ -13,6 +13,9 @@ from flask.testing import FlaskClient
 
 from actiontool import create_app
 
+# These tests hold the API to the shipped data, not to the web tests' tiny dataset.
+pytestmark = pytest.mark.bundled_data
+
 REDIS_URL = os.environ.get("ACTIONTOOL_TEST_REDIS_URL")
 SLUG = "detect-and-defeat"
 

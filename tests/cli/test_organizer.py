@@ -15,8 +15,7 @@ from werkzeug.security import check_password_hash
 from actiontool import db
 from actiontool.cli import main
 from actiontool.models import Message, Organizer
-from tests.factories import MEMBERS
-from tests.organizer.organizer_helpers import PASSWORD
+from tests.factories import MEMBERS, PASSWORD
 
 SLUG = "detect-and-defeat"
 

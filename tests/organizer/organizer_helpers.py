@@ -1,3 +1,0 @@
-"""Helpers for the organizer tests (the members and the row writer they use live in tests/factories.py)."""
-
-PASSWORD = "correct horse battery staple"
