@@ -4,7 +4,7 @@ render, turning the domain errors into messages."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -14,14 +14,19 @@ from actiontool.compose import (
     Draft,
     FormValues,
     NoDistrict,
+    Route,
     ZipOutsideState,
     ZipProblem,
+    all_delivered_for_them,
     choose,
     compose,
+    routes,
     shown_body,
     zip_problem,
 )
 from actiontool.db import get_session
+from actiontool.delivery.campaign_info import server_delivers
+from actiontool.delivery.settings import DeliverySettings, from_config
 from actiontool.districts.model import InvalidZip, Lookup, LookupError_, NotFound
 from actiontool.registry import dataset, get_campaign, letter_environment, live_campaigns
 from actiontool.services import receipts
@@ -48,6 +53,22 @@ def _public_campaign(slug: str) -> Campaign:
 
 def _ref() -> str | None:
     return clean_ref(request.values.get("ref"))
+
+
+def _delivery_settings() -> DeliverySettings:
+    """Return what this server is configured to deliver (read per request: tests change the config)."""
+    return from_config(current_app.config)
+
+
+def _can_email() -> bool:
+    """Return True when this server can send e-mail (the receipt e-mail, the receipt link)."""
+    return _delivery_settings().smtp.configured
+
+
+def _routes(draft: Draft) -> tuple[Route, ...]:
+    """Return how each of the draft's letters will travel, as this server is configured now."""
+    delivers = server_delivers(draft.campaign, _delivery_settings())
+    return routes(draft.campaign, draft.members, lambda channel, m: delivers(channel, m.chamber, m.bioguide))
 
 
 # -- pages --------------------------------------------------------------------------------------------
@@ -126,8 +147,13 @@ def _compose_page(draft: Draft, form: ComposeForm, *, lookup_zip: str, status: i
     """Return the members step: the members, the letters as they would be sent, and the form."""
     campaign, district = draft.campaign, draft.district
     personal = form.personal_message.data or None
+    found = _routes(draft)
+    can_email = _can_email()
+    if not can_email:
+        del form.wants_receipt  # nothing could send it: do not offer it
     return render_template(
         "pages/members.html", campaign=campaign, text=campaign.text(current_language()), choice=draft.choice,
+        routes=found, all_delivered=all_delivered_for_them(found), can_email=can_email,
         form=form, previews=[(letter, letter.text(personal)) for letter in draft.letters],
         lookup_zip=lookup_zip, ref=form.ref.data or None, errors=form.error_list(), letter_lang=draft.lang,
         switch_base=url_for("public.members", slug=campaign.slug, zip=lookup_zip,
