@@ -1,11 +1,10 @@
 """A hand-off that finishes: each card leads from the letter to the office (form, site, official page,
-phone, switchboard), progress counts what was sent, and "I sent it" can be taken back (issue 10, section 2)."""
+phone, switchboard), progress counts what was sent, and "I sent it" can be taken back (issue 10, sec. 2)."""
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -103,7 +102,8 @@ def test_member_with_no_phone_site_or_form_is_never_a_dead_end(client: FlaskClie
     text = card_text(receipt, "Gus Island")
     assert gus.xpath(f".//a[@href='{HOUSE_FIND}']")
     assert gus.xpath(".//a[@href='tel:202-224-3121']")
-    assert "Call the Capitol switchboard at 202-224-3121 and ask for the office of Delegate Gus Island." in text
+    assert ("Call the Capitol switchboard at 202-224-3121 and ask for the office of Delegate Gus Island."
+            in text)
     assert "I live in Hagatna, GU" in text
     assert "Next steps" not in text_of(receipt)  # no heading with nothing under it
     assert gus.xpath(".//button[normalize-space()='I sent it']")
@@ -234,14 +234,15 @@ def test_repeat_without_email_configured_does_not_claim_letters_are_on_their_way
     assert "You already wrote to these members" in text
     assert "on their way" not in text
     assert not page(response).xpath("//form[contains(@action, '/receipt-link')]")
-    assert app.test_client().post(f"/c/{SLUG}/receipt-link", data={"email": "ana@example.com"}).status_code == 404
+    refused = app.test_client().post(f"/c/{SLUG}/receipt-link", data={"email": "ana@example.com"})
+    assert refused.status_code == 404
 
 
 class TestReceiptLinkAgain:
     @pytest.fixture
-    def app_config(self, app_config: dict[str, Any], tmp_path: Path, smtp_server: SmtpSink) -> dict[str, Any]:  # noqa: F811
-        return {**app_config, "SMTP_HOST": smtp_server.host, "SMTP_PORT": smtp_server.port, "SMTP_TLS": "none",
-                "MAIL_FROM": "letters@act.example.org", "BASE_URL": "https://act.example.org"}
+    def app_config(self, app_config: dict[str, Any], smtp_server: SmtpSink) -> dict[str, Any]:  # noqa: F811
+        return {**app_config, "SMTP_HOST": smtp_server.host, "SMTP_PORT": smtp_server.port,
+                "SMTP_TLS": "none", "MAIL_FROM": "letters@act.example.org", "BASE_URL": "https://act.example.org"}
 
     def test_repeat_offers_the_receipt_link_by_email_to_that_address_only(
             self, app: Flask, client: FlaskClient, smtp_server: SmtpSink) -> None:  # noqa: F811
@@ -269,7 +270,8 @@ class TestReceiptLinkLimited:
     @pytest.fixture
     def app_config(self, app_config: dict[str, Any]) -> dict[str, Any]:
         return {**app_config, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": 2525, "MAIL_FROM": "x@example.org",
-                "RATELIMIT_ENABLED": True, "RATELIMIT_SUBMIT": "50/minute", "RATELIMIT_SUBMIT_EMAIL": "2/hour"}
+                "RATELIMIT_ENABLED": True, "RATELIMIT_SUBMIT": "50/minute",
+                "RATELIMIT_SUBMIT_EMAIL": "2/hour"}
 
     def test_receipt_link_requests_are_rate_limited_per_address(self, app: Flask) -> None:
         client = app.test_client()

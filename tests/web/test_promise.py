@@ -21,7 +21,8 @@ HANDOFF_HOUSE = "house: {channel: handoff}"
 SMTP_SENATE = "senate: {channel: smtp, to: senate-letters@example.org}"
 SMTP_ONE_SENATOR = "senate: {channel: smtp, to: {by_bioguide: {S000001: senior@example.org}}}"
 # Never contacted: no worker runs in these tests. They only make this server "able" to send.
-SMTP_ON = {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": 2525, "SMTP_TLS": "none", "MAIL_FROM": "letters@example.org"}
+SMTP_ON = {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": 2525, "SMTP_TLS": "none",
+           "MAIL_FROM": "letters@example.org"}
 CWC_ON = cwc_settings("http://127.0.0.1:9", "test-key")
 
 
@@ -33,7 +34,8 @@ def campaigns_dir(tmp_path: Path, app_config: dict[str, Any]) -> Path:
     shutil.copy(data_dir() / "campaigns" / f"{SLUG}.yaml", folder)
     campaign_variant(folder, "mailed", **{HANDOFF_SENATE: SMTP_SENATE})
     campaign_variant(folder, "one-mailed", **{HANDOFF_SENATE: SMTP_ONE_SENATOR})
-    campaign_variant(folder, "official", **{HANDOFF_SENATE: SMTP_SENATE, HANDOFF_HOUSE: "house: {channel: cwc}"})
+    campaign_variant(folder, "official",
+                     **{HANDOFF_SENATE: SMTP_SENATE, HANDOFF_HOUSE: "house: {channel: cwc}"})
     app_config["CAMPAIGNS_DIR"] = str(folder)
     return folder
 
@@ -126,7 +128,8 @@ class TestWithEmailAndCwc:
         assert preview_heading(response) == "Preview: what each office receives"
         assert "Next: we deliver your letters to the offices." in text_of(response)
 
-    def test_the_default_campaign_still_leaves_the_letters_to_the_constituent(self, client: FlaskClient) -> None:
+    def test_the_default_campaign_still_leaves_the_letters_to_the_constituent(
+            self, client: FlaskClient) -> None:
         assert send_button(members_step(client)) == "Write my letters"  # hand-off: the server never sends
 
 
@@ -149,8 +152,8 @@ def test_bot_answer_does_not_claim_letters_are_on_their_way(app: Flask, client: 
     from actiontool.web import bots
 
     doc = page(members_step(client))
-    fields = {el.get("name"): el.get("value") or "" for el in doc.xpath("//form[contains(@action,'/send')]//input")
-              if el.get("name")}
+    inputs = doc.xpath("//form[contains(@action,'/send')]//input")
+    fields = {el.get("name"): el.get("value") or "" for el in inputs if el.get("name")}
     response = client.post(f"/c/{SLUG}/send", data={**fields, bots.HONEYPOT_FIELD: "https://spam.example"})
     assert response.status_code == 200
     assert "Thank you" in text_of(response)
