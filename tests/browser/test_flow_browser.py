@@ -52,8 +52,9 @@ def actions(app: Flask) -> list[Action]:
         return list(db.get_session().execute(select(Action)).scalars())
 
 
-# The receipt e-mail is offered only when this server can send e-mail; no worker runs here, so nothing is sent.
-EMAIL_ON = {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": 2525, "SMTP_TLS": "none", "MAIL_FROM": "letters@example.org"}
+# The receipt e-mail is offered only when this server can send e-mail; no worker runs here: nothing is sent.
+EMAIL_ON = {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": 2525, "SMTP_TLS": "none",
+            "MAIL_FROM": "letters@example.org"}
 
 
 @pytest.mark.parametrize("live_config", [EMAIL_ON])

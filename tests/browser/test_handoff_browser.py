@@ -27,10 +27,12 @@ from .test_flow_browser import assert_accessible, assert_fits, fill_details
 SLUG = "detect-and-defeat"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
-EMAIL_ON = {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": 2525, "SMTP_TLS": "none", "MAIL_FROM": "letters@example.org"}
+EMAIL_ON = {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": 2525, "SMTP_TLS": "none",
+            "MAIL_FROM": "letters@example.org"}
 HOUSE_FIND = "https://www.house.gov/representatives/find-your-representative"
 WORDS = {
-    "en": {"write": "Write my letters", "send": "Send my letters", "you": "You send it:", "we": "We deliver it",
+    "en": {"write": "Write my letters", "send": "Send my letters", "you": "You send it:",
+           "we": "We deliver it",
            "sent_it": "I sent it", "undo": "Undo: I have not sent it", "copy": "Copy the letter",
            "form": "Open the office’s form", "progress": "{n} of 3 letters sent",
            "done": "All your letters have reached their offices.", "switchboard": "202-224-3121",
