@@ -35,12 +35,12 @@ WORDS = {
            "we": "We deliver it",
            "sent_it": "I sent it", "undo": "Undo: I have not sent it", "copy": "Copy the letter",
            "form": "Open the office’s form", "progress": "{n} of 3 letters sent",
-           "done": "All your letters have reached their offices.", "switchboard": "202-224-3121",
+           "done": "All your letters are sent.", "switchboard": "202-224-3121",
            "copied": "Letter copied."},
     "es": {"write": "Escribir mis cartas", "send": "Enviar mis cartas", "you": "Usted la envía:",
            "we": "Nosotros la entregamos", "sent_it": "Ya la envié", "undo": "Deshacer: todavía no la envié",
            "copy": "Copiar la carta", "form": "Abrir el formulario de la oficina",
-           "progress": "{n} de 3 cartas enviadas", "done": "Todas sus cartas llegaron a sus oficinas.",
+           "progress": "{n} de 3 cartas enviadas", "done": "Todas sus cartas están enviadas.",
            "switchboard": "202-224-3121", "copied": "Carta copiada."},
 }
 

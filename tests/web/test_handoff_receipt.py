@@ -123,7 +123,7 @@ def test_progress_counts_sent_letters_and_ends_in_a_done_state(app: Flask, clien
     receipt = client.get(answer.headers["Location"])
     text = text_of(receipt)
     assert "3 of 3 letters sent" in text
-    assert "All your letters have reached their offices. Thank you for speaking up!" in text
+    assert "All your letters are sent. Thank you for speaking up!" in text
     assert "Not sent yet" not in text and "One more step" not in text
     doc = page(receipt)
     assert doc.xpath("//div[@id='progress']/following-sibling::section[contains(@class, 'share')]")
