@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from actiontool.resources import data_dir
 from tests.delivery.conftest import cwc_settings
 
-from .flow_helpers import SLUG, campaign_variant, page, text_of
+from .flow_helpers import GOOD, SLUG, campaign_variant, form_fields, page, text_of
 
 HANDOFF_SENATE = "senate: {channel: handoff}"
 HANDOFF_HOUSE = "house: {channel: handoff}"
@@ -158,3 +158,23 @@ def test_bot_answer_does_not_claim_letters_are_on_their_way(app: Flask, client: 
     assert response.status_code == 200
     assert "Thank you" in text_of(response)
     assert "on their way" not in text_of(response)
+
+
+class TestDeliveredForThem:
+    @pytest.fixture
+    def app_config(self, app_config: dict[str, Any]) -> dict[str, Any]:
+        return {**app_config, **SMTP_ON, **CWC_ON}
+
+    def test_receipt_of_letters_we_deliver_asks_nothing_more_of_the_constituent(
+            self, campaigns_dir: Path, client: FlaskClient) -> None:
+        response = members_step(client, "official")
+        fields = form_fields(page(response))
+        sent = client.post("/c/official/send", data={**fields, **GOOD, "prefix": "Ms.", "send": "1"})
+        assert sent.status_code == 303
+        receipt = client.get(sent.headers["Location"])
+        text = text_of(receipt)
+        assert "0 of 3 letters sent" in text  # queued is not sent yet
+        assert "Nothing more for you to do: we deliver your letters" in text
+        assert "Not sent yet" not in text and "I sent it" not in text
+        assert text.count("Queued for delivery") == 3
+        assert not page(receipt).xpath("//a[@href='https://x.example']")  # no form to fill for them
