@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Create the app: defaults, then ACTIONTOOL_* environment variables, then `config` (for tests)."""
+    # Flask is imported here, not at the top: the pure core (`actiontool.districts`, ...) lives in this
+    # package, and importing it must not load the web framework (`actiontool lookup` starts without it).
+    from flask import Flask
+
     from actiontool import config as settings
     from actiontool.resources import templates_dir
 

@@ -17,6 +17,7 @@ from typing import Any, Literal
 import yaml
 
 from actiontool import letters
+from actiontool.districts.model import ordinal
 
 Status = Literal["draft", "live", "closed"]
 Targets = Literal["house", "senate", "both"]
@@ -65,7 +66,8 @@ BILL_TYPES: frozenset[str] = frozenset({"hr", "s", "hjres", "sjres", "hconres", 
 
 _REQUIRED = ("slug", "title", "ask", "background", "targets", "subject", "letter", "editable", "goal",
              "status", "loc_topics", "languages")
-_OPTIONAL = ("bill", "delivery", "sources")
+_OPTIONAL = ("bill", "delivery", "sources", "counter")
+COUNTER_SHOWS: tuple[str, ...] = ("written", "sent")  # the counts a public counter may show (services.counts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +109,7 @@ class Bill:
         """Return e.g. "H.R. 1234 (119th Congress)"."""
         names = {"hr": "H.R.", "s": "S.", "hjres": "H.J.Res.", "sjres": "S.J.Res.", "hconres": "H.Con.Res.",
                  "sconres": "S.Con.Res.", "hres": "H.Res.", "sres": "S.Res."}
-        return f"{names[self.type]} {self.number} ({self.congress}th Congress)"
+        return f"{names[self.type]} {self.number} ({ordinal(self.congress)} Congress)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +118,18 @@ class Source:
 
     title: str
     url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PublicCounter:
+    """What the campaign's public counter shows: the written or the sent count, hidden below `minimum`."""
+
+    show: str = "written"
+    minimum: int = 0
+
+    def visible(self, value: int) -> bool:
+        """Return True when a count of `value` is high enough to be shown."""
+        return value >= self.minimum
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +159,7 @@ class Campaign:
     bill: Bill | None = None
     sources: tuple[Source, ...] = ()
     delivery: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # raw per-chamber options
+    counter: PublicCounter = PublicCounter()
     path: str = ""
 
     @property
@@ -292,7 +307,7 @@ def parse_campaign(text: str, source: str = "<campaign>", *, expected_slug: str 
         raise CampaignError(source, [Problem(line, f"not valid YAML: {exc.problem}")]) from exc
     except yaml.YAMLError as exc:
         raise CampaignError(source, [Problem(0, f"not valid YAML: {exc}")]) from exc
-    if not isinstance(data, dict):
+    if node is None or not isinstance(data, dict):
         raise CampaignError(source, [Problem(1, "a campaign file must be a mapping of fields")])
     duplicates: list[Problem] = []
     check = _Checker(_line_map(node, duplicates=duplicates))
@@ -301,6 +316,36 @@ def parse_campaign(text: str, source: str = "<campaign>", *, expected_slug: str 
 
 
 def _build(data: dict[str, Any], check: _Checker, source: str, expected_slug: str | None) -> Campaign:
+    """Check every field of a campaign file (collecting all problems), then return the Campaign."""
+    _check_field_names(data, check)
+    slug = _slug(data, check, expected_slug)
+    languages = _languages(data, check)
+    status = _one_of(data, check, "status", STATUSES)
+    targets = _one_of(data, check, "targets", TARGETS)
+    editable = _editable(data, check)
+    goal = _goal(data, check)
+    words = _words(data, check, languages)
+    topics = _loc_topics(data, check)
+    bill = _bill(data.get("bill"), check) if data.get("bill") is not None else None
+    sources = _sources(data.get("sources"), check) if data.get("sources") is not None else ()
+    delivery = _delivery(data.get("delivery"), check) if data.get("delivery") is not None else {}
+    counter = _counter(data["counter"], check) if "counter" in data else PublicCounter()
+
+    if check.problems:
+        raise CampaignError(source, check.problems)
+    return Campaign(
+        slug=slug, status=status, targets=targets, editable=editable, goal=goal,  # type: ignore[arg-type]
+        loc_topics=topics, languages=languages,
+        letters=MappingProxyType({lang: words.letter_names[lang] for lang in languages
+                                  if lang in words.letter_names}),
+        texts=MappingProxyType(words.texts(languages)), bill=bill, sources=sources,
+        delivery=MappingProxyType({k: MappingProxyType(dict(v)) for k, v in delivery.items()}),
+        counter=counter, path=source,
+    )
+
+
+def _check_field_names(data: dict[str, Any], check: _Checker) -> None:
+    """Report unknown fields and missing required ones."""
     for key in data:
         if key not in _REQUIRED and key not in _OPTIONAL:
             check.error((key,), f"unknown field {key!r}")
@@ -308,93 +353,115 @@ def _build(data: dict[str, Any], check: _Checker, source: str, expected_slug: st
         if key not in data:
             check.error((), f"missing required field {key!r}")
 
+
+def _slug(data: dict[str, Any], check: _Checker, expected_slug: str | None) -> str | None:
+    """Return the slug; report one that is malformed or differs from the file name."""
     slug = check.string(data.get("slug"), ("slug",), "slug") if "slug" in data else None
     if slug is not None and not SLUG_RE.match(slug):
         check.error(("slug",), "slug must be lowercase letters, digits and hyphens (at most 64)")
     if slug is not None and expected_slug is not None and slug != expected_slug:
         check.error(("slug",), f"slug {slug!r} does not match the file name {expected_slug!r}")
+    return slug
 
-    languages: tuple[str, ...] = ("en",)
-    if "languages" in data:
-        raw = data["languages"]
-        if not isinstance(raw, list) or not raw or not all(isinstance(x, str) for x in raw):
-            check.error(("languages",), "languages must be a non-empty list such as [en, es]")
-        else:
-            unknown = [x for x in raw if x not in letters.LANGUAGES]
-            if unknown:
-                check.error(("languages",), f"unsupported language(s) {unknown}; supported: "
-                                            f"{list(letters.LANGUAGES)}")
-            languages = tuple(dict.fromkeys(x for x in raw if x in letters.LANGUAGES)) or ("en",)
 
-    def enum(key: str, allowed: tuple[str, ...]) -> Any:
-        value = data.get(key)
-        if key in data and value not in allowed:
-            check.error((key,), f"{key} must be one of {', '.join(allowed)} (got {value!r})")
-            return None
-        return value
+def _languages(data: dict[str, Any], check: _Checker) -> tuple[str, ...]:
+    """Return the campaign's languages, the default first (English when none are given)."""
+    if "languages" not in data:
+        return ("en",)
+    raw = data["languages"]
+    if not isinstance(raw, list) or not raw or not all(isinstance(x, str) for x in raw):
+        check.error(("languages",), "languages must be a non-empty list such as [en, es]")
+        return ("en",)
+    unknown = [x for x in raw if x not in letters.LANGUAGES]
+    if unknown:
+        check.error(("languages",), f"unsupported language(s) {unknown}; supported: "
+                                    f"{list(letters.LANGUAGES)}")
+    return tuple(dict.fromkeys(x for x in raw if x in letters.LANGUAGES)) or ("en",)
 
-    status = enum("status", STATUSES)
-    targets = enum("targets", TARGETS)
 
+def _one_of(data: dict[str, Any], check: _Checker, key: str, allowed: tuple[str, ...]) -> Any:
+    """Return the field's value when it is one of `allowed` (or absent); report and return None if not."""
+    value = data.get(key)
+    if key in data and value not in allowed:
+        check.error((key,), f"{key} must be one of {', '.join(allowed)} (got {value!r})")
+        return None
+    return value
+
+
+def _editable(data: dict[str, Any], check: _Checker) -> Any:
+    """Return the `editable` flag as given; report one that is not true or false."""
     editable = data.get("editable")
     if "editable" in data and not isinstance(editable, bool):
         check.error(("editable",), "editable must be true or false")
+    return editable
+
+
+def _goal(data: dict[str, Any], check: _Checker) -> Any:
+    """Return the `goal` as given; report one that is not a whole number of at least 1."""
     goal = data.get("goal")
     if "goal" in data and (not isinstance(goal, int) or isinstance(goal, bool) or goal < 1):
         check.error(("goal",), "goal must be a whole number of at least 1")
+    return goal
 
-    titles = check.localized(data.get("title"), ("title",), "title", languages, check.string) \
-        if "title" in data else {}
-    asks = check.localized(data.get("ask"), ("ask",), "ask", languages, check.string) if "ask" in data else {}
-    subjects = check.localized(data.get("subject"), ("subject",), "subject", languages, check.string) \
-        if "subject" in data else {}
+
+@dataclass(frozen=True)
+class _Words:
+    """A campaign's localised fields, each {lang: value}."""
+
+    titles: dict[str, str]
+    asks: dict[str, str]
+    subjects: dict[str, str]
+    backgrounds: dict[str, tuple[str, ...]]
+    letter_names: dict[str, str]
+
+    def texts(self, languages: tuple[str, ...]) -> dict[str, CampaignText]:
+        """Return each language's words, falling back to the default language's."""
+        default = languages[0]
+        return {
+            lang: CampaignText(
+                lang=lang,
+                title=self.titles.get(lang, self.titles[default]),
+                ask=self.asks.get(lang, self.asks[default]),
+                background=self.backgrounds.get(lang, self.backgrounds[default]),
+                subject=self.subjects.get(lang, self.subjects[default]),
+            )
+            for lang in languages
+        }
+
+
+def _words(data: dict[str, Any], check: _Checker, languages: tuple[str, ...]) -> _Words:
+    """Return the localised fields; report over-long subjects and listed languages without a letter."""
+
+    def localized(key: str, convert: Any) -> dict[str, Any]:
+        return check.localized(data.get(key), (key,), key, languages, convert) if key in data else {}
+
+    titles = localized("title", check.string)
+    asks = localized("ask", check.string)
+    subjects = localized("subject", check.string)
     for lang, subject in subjects.items():
         if len(subject) > 300:
             check.error(("subject", lang), "subject must be at most 300 characters")
-    backgrounds = check.localized(data.get("background"), ("background",), "background", languages,
-                                  check.paragraphs) if "background" in data else {}
-    letter_names = check.localized(data.get("letter"), ("letter",), "letter", languages, check.string) \
-        if "letter" in data else {}
+    backgrounds = localized("background", check.paragraphs)
+    letter_names = localized("letter", check.string)
     for lang in languages:
         if "letter" in data and lang not in letter_names and lang != languages[0]:
             check.error(("letter",), f"letter has no template for language {lang!r} listed in languages")
+    return _Words(titles, asks, subjects, backgrounds, letter_names)
 
-    topics: tuple[str, ...] = ()
-    if "loc_topics" in data:
-        raw_topics = data["loc_topics"]
-        if not isinstance(raw_topics, list) or not raw_topics:
-            check.error(("loc_topics",), "loc_topics must be a non-empty list of Library of Congress "
-                                         "policy areas")
-        else:
-            for i, topic in enumerate(raw_topics):
-                if topic not in LOC_POLICY_AREAS:
-                    check.error(("loc_topics", i), f"{topic!r} is not a Library of Congress policy area")
-            topics = tuple(t for t in raw_topics if t in LOC_POLICY_AREAS)
 
-    bill = _bill(data.get("bill"), check) if data.get("bill") is not None else None
-    sources = _sources(data.get("sources"), check) if data.get("sources") is not None else ()
-    delivery = _delivery(data.get("delivery"), check) if data.get("delivery") is not None else {}
-
-    if check.problems:
-        raise CampaignError(source, check.problems)
-    texts = {
-        lang: CampaignText(
-            lang=lang,
-            title=titles.get(lang, titles[languages[0]]),
-            ask=asks.get(lang, asks[languages[0]]),
-            background=backgrounds.get(lang, backgrounds[languages[0]]),
-            subject=subjects.get(lang, subjects[languages[0]]),
-        )
-        for lang in languages
-    }
-    return Campaign(
-        slug=slug, status=status, targets=targets, editable=editable, goal=goal,  # type: ignore[arg-type]
-        loc_topics=topics, languages=languages,
-        letters=MappingProxyType({lang: letter_names[lang] for lang in languages if lang in letter_names}),
-        texts=MappingProxyType(texts), bill=bill, sources=sources,
-        delivery=MappingProxyType({k: MappingProxyType(dict(v)) for k, v in delivery.items()}),
-        path=source,
-    )
+def _loc_topics(data: dict[str, Any], check: _Checker) -> tuple[str, ...]:
+    """Return the Library of Congress policy areas; report a value that is not one."""
+    if "loc_topics" not in data:
+        return ()
+    raw_topics = data["loc_topics"]
+    if not isinstance(raw_topics, list) or not raw_topics:
+        check.error(("loc_topics",), "loc_topics must be a non-empty list of Library of Congress "
+                                     "policy areas")
+        return ()
+    for i, topic in enumerate(raw_topics):
+        if topic not in LOC_POLICY_AREAS:
+            check.error(("loc_topics", i), f"{topic!r} is not a Library of Congress policy area")
+    return tuple(t for t in raw_topics if t in LOC_POLICY_AREAS)
 
 
 def _bill(raw: Any, check: _Checker) -> Bill | None:
@@ -416,7 +483,9 @@ def _bill(raw: Any, check: _Checker) -> Bill | None:
     if not isinstance(number, int) or isinstance(number, bool) or number < 1:
         check.error(("bill", "number"), "bill.number must be a positive whole number")
         ok = False
-    return Bill(congress, kind.lower().replace(".", ""), number) if ok else None  # type: ignore[union-attr]
+    if not (ok and isinstance(congress, int) and isinstance(kind, str) and isinstance(number, int)):
+        return None  # (the isinstance checks repeat the ones above for the type checker)
+    return Bill(congress, kind.lower().replace(".", ""), number)
 
 
 def _sources(raw: Any, check: _Checker) -> tuple[Source, ...]:
@@ -436,6 +505,25 @@ def _sources(raw: Any, check: _Checker) -> tuple[Source, ...]:
         else:
             check.error(("sources", i), "a source is a title, or a mapping with title and url")
     return tuple(result)
+
+
+def _counter(raw: Any, check: _Checker) -> PublicCounter:
+    if not isinstance(raw, dict):
+        check.error(("counter",), "counter must be a mapping such as {show: written, minimum: 25}")
+        return PublicCounter()
+    for key in raw:
+        if key not in ("show", "minimum"):
+            check.error(("counter", key), f"unknown counter field {key!r} (show, minimum)")
+    show = raw.get("show", "written")
+    if show not in COUNTER_SHOWS:
+        check.error(("counter", "show"),
+                    f"counter.show must be one of {', '.join(COUNTER_SHOWS)} (got {show!r})")
+        show = "written"
+    minimum = raw.get("minimum", 0)
+    if not isinstance(minimum, int) or isinstance(minimum, bool) or minimum < 0:
+        check.error(("counter", "minimum"), "counter.minimum must be a whole number of at least 0")
+        minimum = 0
+    return PublicCounter(show, minimum)
 
 
 def _delivery(raw: Any, check: _Checker) -> dict[str, dict[str, Any]]:

@@ -8,7 +8,8 @@ from typing import Any
 
 DEFAULT_SECRET_KEY = "dev-only-insecure-secret-key"
 
-# Every setting the app reads, with its default. Each can be set as ACTIONTOOL_<NAME>.
+# Every setting the app reads, with its default. Each can be set as ACTIONTOOL_<NAME>, read as the
+# type of its default: a bool, an int or a float default makes the variable one (None: text).
 # The README's configuration table documents these; keep them in step.
 DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": None,  # None: a SQLite file in the instance folder
@@ -50,13 +51,6 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 64 * 1024,
 }
 
-_INT_KEYS = {"SMTP_PORT", "DELIVERY_MAX_ATTEMPTS", "DELIVERY_LEASE_SECONDS", "MAX_CONTENT_LENGTH",
-             "DELIVERY_BATCH"}
-_FLOAT_KEYS = {"SMTP_TIMEOUT", "CWC_TIMEOUT", "DELIVERY_BACKOFF_SECONDS", "DELIVERY_BACKOFF_MAX_SECONDS",
-               "DELIVERY_POLL_SECONDS"}
-_INT_KEYS |= {"TRUSTED_PROXIES"}
-_FLOAT_KEYS |= {"BOT_MIN_FILL_SECONDS"}
-_BOOL_KEYS = {"RATELIMIT_ENABLED", "AUTO_MIGRATE"}
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
@@ -66,16 +60,15 @@ class ConfigError(ValueError):
 
 
 def _coerce(name: str, raw: str) -> Any:
-    """Turn an environment string into the setting's type, or raise ConfigError naming the variable."""
-    if name in _BOOL_KEYS:
+    """Turn an environment string into the type of the setting's default, or raise ConfigError naming it."""
+    kind = type(DEFAULTS[name])
+    if kind is bool:  # before int: a bool is an int too
         if raw.strip().lower() not in _TRUE | _FALSE:
             raise ConfigError(f"ACTIONTOOL_{name}={raw!r} is not one of 1/0, true/false, yes/no, on/off")
         return raw.strip().lower() in _TRUE
     try:
-        if name in _INT_KEYS:
-            return int(raw)
-        if name in _FLOAT_KEYS:
-            return float(raw)
+        if kind in (int, float):
+            return kind(raw)
     except ValueError as exc:
         raise ConfigError(f"ACTIONTOOL_{name}={raw!r} is not a number") from exc
     return raw

@@ -38,8 +38,9 @@ def csv_stream(header: Iterable[str], rows: Iterable[Iterable[Any]]) -> Iterator
 def aggregate_table(rows: list[dict[str, Any]], dim: str) -> tuple[list[str], list[list[Any]]]:
     """Return the header and rows of an aggregate export (or `actiontool stats --csv`)."""
     extra = {"district": ["member_name"], "member": ["chamber", "seat"]}.get(dim, [])
-    header = [dim, *extra, "messages", *STATUSES]
-    body = [[r["label"], *(r.get(e) for e in extra), r["messages"], *(r[s] for s in STATUSES)] for r in rows]
+    header = [dim, *extra, "messages", "written", "sent", *STATUSES]  # written, sent: see services.counts
+    body = [[r["label"], *(r.get(e) for e in extra), r["messages"], r["written"], r["sent"],
+             *(r[s] for s in STATUSES)] for r in rows]
     if dim == "member":
         header.insert(0, "bioguide")
         body = [[r["key"], *line] for r, line in zip(rows, body, strict=True)]

@@ -40,7 +40,10 @@ _SALUTATIONS: dict[str, dict[str, str]] = {
     },
 }
 _CLOSINGS: dict[str, str] = {"en": "Sincerely,", "es": "Atentamente,"}
-LANGUAGES: tuple[str, ...] = tuple(_SALUTATIONS)
+# The languages of the tool (letters, pages and receipt e-mails), each named in itself. A new one needs
+# salutations and a closing above and a catalogue in actiontool/translations/.
+LANGUAGE_NAMES: dict[str, str] = {"en": "English", "es": "Español"}
+LANGUAGES: tuple[str, ...] = tuple(LANGUAGE_NAMES)
 
 
 class LetterError(ValueError):
@@ -160,7 +163,8 @@ def render_body(env: SandboxedEnvironment, template_name: str, *, member: Member
     try:
         return normalize_text(env.get_template(template_name).render(context))
     except TemplateError as exc:  # includes SecurityError, UndefinedError, TemplateNotFound, syntax
-        where = f" (line {exc.lineno})" if getattr(exc, "lineno", None) else ""
+        lineno = getattr(exc, "lineno", None)  # only syntax errors carry a line
+        where = f" (line {lineno})" if lineno else ""
         raise LetterError(f"{template_name}{where}: {exc.__class__.__name__}: {exc}") from exc
 
 

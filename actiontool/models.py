@@ -36,7 +36,6 @@ FAILED = "failed"
 STATUSES: tuple[str, ...] = (QUEUED, SENDING, DELIVERED, NEEDS_CONSTITUENT, HANDED_OFF, FAILED)
 FINAL_STATUSES: frozenset[str] = frozenset({DELIVERED, HANDED_OFF, FAILED})
 
-CHANNELS: tuple[str, ...] = ("handoff", "smtp", "cwc")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",

@@ -139,7 +139,7 @@ def breaks(values: Sequence[int], classes: int = len(PALETTE)) -> list[int]:
     positive = sorted(v for v in values if v > 0)
     if not positive:
         return []
-    bounds = []
+    bounds: list[int] = []
     for i in range(1, classes + 1):
         bound = positive[min(len(positive) - 1, math.ceil(i * len(positive) / classes) - 1)]
         if not bounds or bound > bounds[-1]:

@@ -3,9 +3,9 @@
 Seeds ACTIONTOOL_BENCH_MESSAGES messages (default 1,000,000) with `actiontool dev seed`'s service into a
 fresh SQLite file, and into a PostgreSQL schema of its own when ACTIONTOOL_TEST_DATABASE_URL is set
 (dropped afterwards). Then times, as medians: each dashboard query over the roll-ups (limit 150 ms), the
-whole signed-in dashboard page, and the public count endpoint (limit 5 ms median). The baseline of the
-same run is the brute-force GROUP BY over the messages table that the roll-ups replace; the ratio says
-how much of it each query costs.
+whole signed-in dashboard page, and the public count endpoint (limit 5 ms median), also for one source.
+The baseline of the same run is the brute-force GROUP BY over the messages table that the roll-ups
+replace; the ratio says how much of it each query costs.
 """
 
 from __future__ import annotations
@@ -115,9 +115,15 @@ def measure(url: str, n: int) -> dict[str, Any]:
             result["pages"][name] = _median_ms(lambda path=path: _ok(client.get(path)), repeats=repeats)
         public = app.test_client()
         count_url = f"/api/v1/campaigns/{SLUG}/count"
+        ref_url = f"{count_url}?ref=ohio-parents"  # one source's own count (the biggest named source)
+        unknown_url = f"{count_url}?ref=no-such-source"
         result["count_ms"] = _median_ms(lambda: _ok(public.get(count_url)), repeats=501)
+        result["count_ref_ms"] = _median_ms(lambda: _ok(public.get(ref_url)), repeats=501)
         app.config["COUNT_CACHE_SECONDS"] = 0  # every call reads the database
         result["count_uncached_ms"] = _median_ms(lambda: _ok(public.get(count_url)), repeats=201)
+        result["count_ref_uncached_ms"] = _median_ms(lambda: _ok(public.get(ref_url)), repeats=51)
+        result["count_unknown_ref_uncached_ms"] = _median_ms(lambda: _ok(public.get(unknown_url)),
+                                                             repeats=201)
         with app.app_context():
             db.engine().dispose()
         return result
@@ -161,6 +167,9 @@ def _section(name: str, r: dict[str, Any]) -> list[str]:
         f"- Public count endpoint, median: {r['count_ms']:.2f} ms (limit {COUNT_LIMIT_MS:.0f} ms: "
         f"{'met' if r['count_ms'] < COUNT_LIMIT_MS else 'NOT met'}); with the cache off "
         f"{r['count_uncached_ms']:.2f} ms.",
+        f"- One source's count (`?ref=ohio-parents`), median: {r['count_ref_ms']:.2f} ms; with the cache off "
+        f"{r['count_ref_uncached_ms']:.1f} ms, and {r['count_unknown_ref_uncached_ms']:.2f} ms for a ref "
+        "without messages.",
         "",
         "| query | median ms | × baseline |",
         "|---|---:|---:|",

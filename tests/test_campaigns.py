@@ -129,6 +129,30 @@ def test_delivery_keeps_raw_options_and_cwc_needs_a_prefix() -> None:
     assert campaign.bill is not None and campaign.bill.label == "H.R. 12 (119th Congress)"
 
 
+def test_counter_defaults_to_the_written_count_always_shown() -> None:
+    counter = parse_campaign(VALID, "demo.yaml", expected_slug="demo").counter
+    assert (counter.show, counter.minimum) == ("written", 0)
+    assert counter.visible(0)
+
+
+def test_counter_may_show_the_sent_count_above_a_minimum() -> None:
+    text = VALID + "counter:\n  show: sent\n  minimum: 25\n"
+    counter = parse_campaign(text, "demo.yaml", expected_slug="demo").counter
+    assert (counter.show, counter.minimum) == ("sent", 25)
+    assert not counter.visible(24) and counter.visible(25)
+
+
+@pytest.mark.parametrize("counter,expected", [
+    ("counter: 25", [(15, "counter must be a mapping such as {show: written, minimum: 25}")]),
+    ("counter:\n  show: delivered", [(16, "counter.show must be one of written, sent (got 'delivered')")]),
+    ("counter:\n  minimum: -1", [(16, "counter.minimum must be a whole number of at least 0")]),
+    ("counter:\n  minimum: true", [(16, "counter.minimum must be a whole number of at least 0")]),
+    ("counter:\n  show: sent\n  hide: yes", [(17, "unknown counter field 'hide' (show, minimum)")]),
+])
+def test_counter_errors_are_reported_on_their_line(counter: str, expected: list[tuple[int, str]]) -> None:
+    assert problems_of(VALID + counter + "\n") == expected
+
+
 def test_template_that_does_not_render_fails_at_load(tmp_path: Path, messages: Path) -> None:
     (messages / "demo.en.txt.j2").write_text("Hello {{ constituent.middle_name }}")
     with pytest.raises(CampaignError, match="does not render.*middle_name"):

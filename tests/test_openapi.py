@@ -57,6 +57,8 @@ def test_the_description_covers_lookup_count_and_itself(client: Any) -> None:
     ("/api/v1/lookup?zip=not-a-zip", 400, "Error"),
     ("/api/v1/lookup?zip=00000", 404, "Error"),
     ("/api/v1/campaigns/detect-and-defeat/count", 200, "Count"),
+    ("/api/v1/campaigns/detect-and-defeat/count?ref=ohio-parents", 200, "Count"),
+    ("/api/v1/campaigns/detect-and-defeat/count?ref=not%20a%20ref", 400, "Error"),
     ("/api/v1/campaigns/no-such-campaign/count", 404, "Error"),
 ])
 def test_known_answers_match_their_documented_schema(client: Any, url: str, status: int,

@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 
-def _parse_day(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
+def _parse_day(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
     if value is None:
         return None
     try:
@@ -79,7 +79,7 @@ def build_command(
     if from_dir is not None:
         inputs = Inputs.from_dir(from_dir, **overrides)
     else:
-        inputs = Inputs(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+        inputs = Inputs(**{k: v for k, v in overrides.items() if v is not None})
     if no_offices:
         inputs = replace(inputs, offices=None)
     if no_contact_forms:
@@ -141,19 +141,19 @@ def check_command(data_dir: Path | None, today: date | None) -> None:
         sys.exit(1)
     info = dataset.info
     today = today or date.today()
-    click.echo(f"data: {info.congress}th Congress, members as of {info.as_of}")
+    click.echo(f"data: {info.congress_name}, members as of {info.as_of}")
     seats = dataset.house_seats()
     senators = sum(len(s) for s in dataset.senate().values())
     click.echo(f"{len(seats)} House seats ({len(dataset.vacancies())} vacant), {senators} senators, "
                f"{len(list(dataset.zip_codes()))} ZIPs")
     if report.congress_ended:
-        click.echo(f"WARNING: the {info.congress}th Congress ended on {info.congress_ends}. "
+        click.echo(f"WARNING: the {info.congress_name} ended on {info.congress_ends}. "
                    "The members shown are out of date: rebuild with `actiontool data build`.")
     else:
         left = (date.fromisoformat(info.congress_ends) - today).days
-        click.echo(f"the {info.congress}th Congress ends on {info.congress_ends} ({left} days from {today})")
+        click.echo(f"the {info.congress_name} ends on {info.congress_ends} ({left} days from {today})")
     for warning in report.warnings:
-        if not warning.startswith(f"the {info.congress}th Congress ended"):
+        if not warning.startswith(f"the {info.congress_name} ended"):
             click.echo(f"warning: {warning}")
     for error in report.errors:
         click.echo(f"error: {error}", err=True)

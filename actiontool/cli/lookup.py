@@ -86,7 +86,7 @@ def format_table(result: Any) -> str:
         lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
     lines.append("")
     info = result.data
-    lines.append(f"Data: {info.congress}th Congress, members as of {info.as_of}.")
+    lines.append(f"Data: {info.congress_name}, members as of {info.as_of}.")
     return "\n".join(lines)
 
 

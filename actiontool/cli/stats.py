@@ -8,12 +8,12 @@ import sys
 import click
 from flask.cli import with_appcontext
 
-BY = ("day", "state", "district", "member", "source", "channel", "status")
+from actiontool.services.stats import DIMENSIONS
 
 
 @click.command("stats")
 @click.argument("slug", required=False)
-@click.option("--by", "by", type=click.Choice(BY), default=None, help="Group the counts by this.")
+@click.option("--by", "by", type=click.Choice(DIMENSIONS), default=None, help="Group the counts by this.")
 @click.option("--csv", "as_csv", is_flag=True, help="Write CSV (cells neutralised for spreadsheets).")
 @click.option("--from", "date_from", default=None, metavar="YYYY-MM-DD")
 @click.option("--to", "date_to", default=None, metavar="YYYY-MM-DD")
@@ -48,8 +48,9 @@ def stats_command(slug: str | None, by: str | None, as_csv: bool, date_from: str
             return
         if by is None:
             totals = stats.totals(session, slug, filters)
-            keys = ["actions", "messages", "delivered", "handed_off", "needs_constituent", "queued",
-                    "sending", "failed", "constituents"]
+            # written, sent and delivered as services.counts defines them, then every status.
+            keys = ["actions", "messages", "written", "sent", "delivered", "handed_off", "needs_constituent",
+                    "queued", "sending", "failed", "constituents"]
             rows = [[k, "" if totals[k] is None else totals[k]] for k in keys]
             header = ["measure", "count"]
         else:

@@ -13,9 +13,9 @@ def retry_delay(attempt: int, base: float, cap: float, *, retry_after: float | N
     ("equal jitter"): never less than half the nominal delay, never in step with other workers.
     A server's Retry-After is honoured when it asks for longer.
     """
-    rng = rng or random
+    uniform = rng.uniform if rng is not None else random.uniform
     nominal = min(cap, base * (2 ** max(0, attempt - 1)))
-    delay = nominal / 2 + rng.uniform(0, nominal / 2)
+    delay = nominal / 2 + uniform(0, nominal / 2)
     if retry_after is not None and retry_after > delay:
         delay = min(retry_after, max(cap, delay))
     return delay

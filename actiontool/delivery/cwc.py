@@ -15,7 +15,7 @@ import requests
 from lxml import etree
 
 from actiontool.delivery.errors import NotConfigured, PermanentFailure, TransientFailure
-from actiontool.delivery.job import DeliveryJob
+from actiontool.delivery.job import DeliveryJob, Sender
 from actiontool.delivery.settings import CwcSettings
 from actiontool.models import utcnow
 
@@ -105,21 +105,33 @@ def _required(value: str | None, what: str) -> str:
 
 def build_document(job: DeliveryJob, settings: CwcSettings, today: date) -> bytes:
     """Return the CWC 2.0 XML for `job` (UTF-8 bytes), or raise PermanentFailure if a field is missing."""
+    prefix = _checked_prefix(job)
+    root = etree.Element("CWC")
+    _sub(root, "CWCVersion", "2.0")
+    _add_delivery(root, job, settings, today)
+    _add_recipient(root, job)
+    _add_constituent(root, job.sender, prefix)
+    _add_message(root, job)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def _checked_prefix(job: DeliveryJob) -> str:
+    """Return the sender's prefix as CWC spells it, after checking what every document needs."""
     if not _DELIVERY_ID.match(job.message_id):
         raise PermanentFailure("the message id is not 32 letters or digits, so it cannot be a DeliveryId")
-    sender = job.sender
-    prefix = cwc_prefix(sender.prefix)
+    prefix = cwc_prefix(job.sender.prefix)
     if prefix is None:
         raise PermanentFailure(f"CWC accepts only the prefixes {', '.join(CWC_PREFIXES)}; "
-                               f"the constituent gave {sender.prefix!r}")
-    topics = job.campaign.topics
-    if not topics:
+                               f"the constituent gave {job.sender.prefix!r}")
+    if not job.campaign.topics:
         raise PermanentFailure(f"campaign {job.campaign.slug} has no Library of Congress topic")
     if not (job.suggested_text or job.constituent_text):
         raise PermanentFailure("the message has no text")
+    return prefix
 
-    root = etree.Element("CWC")
-    _sub(root, "CWCVersion", "2.0")
+
+def _add_delivery(root: etree._Element, job: DeliveryJob, settings: CwcSettings, today: date) -> None:
+    """Add the Delivery block: who delivers the message, when, for which campaign."""
     delivery = _sub(root, "Delivery")
     _sub(delivery, "DeliveryId", job.message_id)
     _sub(delivery, "DeliveryDate", today.strftime("%Y%m%d"))
@@ -131,10 +143,16 @@ def build_document(job: DeliveryJob, settings: CwcSettings, today: date) -> byte
     _sub(contact, "DeliveryAgentContactPhone", settings.contact_phone)
     _sub(delivery, "CampaignId", job.campaign.slug)
 
+
+def _add_recipient(root: etree._Element, job: DeliveryJob) -> None:
+    """Add the Recipient block: the House office code, or a senator's bioguide id."""
     recipient = _sub(root, "Recipient")
     office = job.bioguide if job.chamber == "senate" else member_office(job.state, job.district)
     _sub(recipient, "MemberOffice", office)
 
+
+def _add_constituent(root: etree._Element, sender: Sender, prefix: str) -> None:
+    """Add the Constituent block; raise PermanentFailure for a missing required field."""
     constituent = _sub(root, "Constituent")
     _sub(constituent, "Prefix", prefix)
     _sub(constituent, "FirstName", _required(sender.first_name, "first name"))
@@ -148,10 +166,13 @@ def build_document(job: DeliveryJob, settings: CwcSettings, today: date) -> byte
         _sub(constituent, "Phone", phone)
     _sub(constituent, "Email", _required(sender.email, "e-mail address"))
 
+
+def _add_message(root: etree._Element, job: DeliveryJob) -> None:
+    """Add the Message block: subject, topics, the bill (when there is one) and the texts."""
     message = _sub(root, "Message")
     _sub(message, "Subject", job.subject)
     topic_list = _sub(message, "LibraryOfCongressTopics")
-    for topic in topics:
+    for topic in job.campaign.topics:
         _sub(topic_list, "LibraryOfCongressTopic", topic)
     bill = job.campaign.bill
     if bill is not None:
@@ -166,7 +187,6 @@ def build_document(job: DeliveryJob, settings: CwcSettings, today: date) -> byte
         _sub(message, "OrganizationStatement", organization_statement)
     if constituent_message:
         _sub(message, "ConstituentMessage", constituent_message)
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
 def message_texts(job: DeliveryJob) -> tuple[str | None, str | None]:
@@ -194,7 +214,7 @@ def error_texts(body: bytes) -> list[str]:
     found = [root] if etree.QName(root).localname == "Error" else []
     found += [el for el in root.iter() if el is not root and isinstance(el.tag, str)
               and etree.QName(el).localname == "Error"]
-    return [" ".join("".join(el.itertext()).split()) or "error" for el in found]
+    return [" ".join("".join(map(str, el.itertext())).split()) or "error" for el in found]
 
 
 def _retry_after(value: str | None) -> float | None:

@@ -19,10 +19,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from actiontool.campaigns import CHANNELS
 from actiontool.delivery.errors import DeliveryOptionsError
 
 CHAMBERS = ("house", "senate")
-CHANNELS = ("handoff", "smtp", "cwc")
 # Deliberately simple: one @, no whitespace, no header-breaking characters, a dot in the domain.
 _ADDRESS = re.compile(r"^[^@\s<>,;\"\x00]+@[^@\s<>,;\"\x00]+\.[^@\s<>,;\"\x00]+$")
 _BIOGUIDE = re.compile(r"^[A-Z]\d{6}$")
@@ -47,10 +47,6 @@ class DeliveryPlan:
 
     house: ChannelOptions = ChannelOptions()
     senate: ChannelOptions = ChannelOptions()
-
-    def for_chamber(self, chamber: str) -> ChannelOptions:
-        """Return the options for `chamber` ("house" or "senate")."""
-        return self.senate if chamber == "senate" else self.house
 
 
 def _addresses(where: str, raw: Any) -> tuple[str, ...]:

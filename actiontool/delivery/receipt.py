@@ -14,20 +14,20 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from actiontool.delivery.backoff import retry_delay
 from actiontool.delivery.errors import DeliveryFailure, PermanentFailure
 from actiontool.delivery.settings import DeliverySettings
 from actiontool.delivery.smtp import build_email, send_email
+from actiontool.letters import LANGUAGES
 from actiontool.models import Action, utcnow
 from actiontool.services.transaction import transaction
 
 log = logging.getLogger(__name__)
 
 RECEIPT_PATH = "/r/"
-LANGUAGES = ("en", "es")
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ def receipt_link(base_url: str, token: str) -> str:
     return base_url.rstrip("/") + RECEIPT_PATH + token
 
 
-def _due(now: datetime, max_attempts: int) -> object:
+def _due(now: datetime, max_attempts: int) -> ColumnElement[bool]:
     return and_(
         Action.wants_receipt_email.is_(True),
         Action.receipt_email_sent_at.is_(None),

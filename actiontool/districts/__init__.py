@@ -22,6 +22,7 @@ from actiontool.districts.model import (
     NotFound,
     Office,
     district_label,
+    ordinal,
 )
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "lookup",
     "lookup_point",
     "normalize_zip",
+    "ordinal",
     "parse_label",
     "parse_point",
 ]

@@ -43,7 +43,7 @@ from actiontool.districts.dataset import (
     DataError,
     load,
 )
-from actiontool.districts.model import district_label
+from actiontool.districts.model import SPECIAL_ELECTION, district_label
 from actiontool.districts.states import ISLAND_AREAS, NON_VOTING, STATES, congress_end, house_title
 
 FETCH_TIMEOUT = (10.0, 120.0)  # seconds: connect, read
@@ -230,6 +230,8 @@ def parse_members(raw: bytes, problems: list[str]) -> list[dict[str, Any]]:
             "contact_form": term.get("contact_form"),
             "office_address": term.get("address"),
             "term_end": term.get("end"),
+            # Only an appointee's term ends "by special election": they sit until the winner is sworn in.
+            **({"term_end_type": term["end-type"]} if term.get("end-type") == SPECIAL_ELECTION else {}),
         })
     return members
 
@@ -577,7 +579,7 @@ class _StatePlacer:
 
     def districts(self, place: Mapping[str, Any]) -> set[str]:
         """Return the districts of a ZIP's own state: the only seat, or those at its centre point."""
-        state = place.get("state")
+        state = str(place.get("state") or "")
         if self.single_seat(state):
             return {district_label(state, 0)}
         if self._boundaries is None:

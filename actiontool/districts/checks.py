@@ -119,6 +119,6 @@ def _check_currency(dataset: Dataset, today: date, report: Report) -> None:
     if dataset.info.has_ended(today):
         report.congress_ended = True
         report.warnings.append(
-            f"the {dataset.info.congress}th Congress ended on {dataset.info.congress_ends}: this data "
+            f"the {dataset.info.congress_name} ended on {dataset.info.congress_ends}: this data "
             "describes a past Congress; rebuild it with `actiontool data build`"
         )

@@ -35,6 +35,7 @@ from actiontool.districts.model import (
     Member,
     NotFound,
     Office,
+    Status,
     district_label,
 )
 
@@ -43,7 +44,6 @@ MEMBERS_FILE = "members.json"
 ZIPS_FILE = "zips.json"
 BOUNDARIES_FILE = "boundaries.json"
 OFFICES_FILE = "offices.json"  # optional: older or minimal data folders may lack it
-DATA_FILES = (MEMBERS_FILE, ZIPS_FILE, BOUNDARIES_FILE)
 
 NEAR_BOUNDARY_KM = 2.0  # the 1:20,000,000 boundaries can be off by about this much
 COAST_KM = 5.0  # a point just off a generalised coastline still belongs to the district beside it
@@ -123,6 +123,7 @@ def _member(bioguide: str, raw: dict[str, Any]) -> Member:
         contact_form=raw.get("contact_form"),
         office_address=raw.get("office_address"),
         term_end=raw.get("term_end"),
+        term_end_type=raw.get("term_end_type"),
     )
 
 
@@ -237,6 +238,7 @@ class Dataset:
         city, state, _lat, _lon, _kind, basis_code, labels = raw.split("|")
         districts, states, senators = self._group(labels)
         basis = _BASES[basis_code]
+        status: Status
         if basis != "zcta":
             status = "approximate"
         else:

@@ -13,6 +13,9 @@ Status = Literal["exact", "ambiguous", "approximate"]
 Title = Literal["Representative", "Senator", "Delegate", "Resident Commissioner"]
 Basis = Literal["zcta", "coordinates", "state", "point"]
 
+# congress-legislators' `end-type` of an appointee's term: it ends when a special election's winner is seated.
+SPECIAL_ELECTION = "special-election"
+
 
 class LookupError_(Exception):
     """Base class of the lookup's domain errors."""
@@ -55,14 +58,19 @@ class Member:
     contact_form: str | None
     office_address: str | None
     term_end: str | None = None  # YYYY-MM-DD as recorded upstream; not part of the JSON contract
+    # "special-election" for an appointee: the recorded end is the election's date, not the day they leave.
+    term_end_type: str | None = None
 
     def term_ended(self, today: date) -> bool:
         """Return True from the recorded end date of the member's term on (a term ends at noon that day).
 
-        Appointed senators record the special election's date, so this turns True for them although they
-        sit until the winner is sworn in; a member without a recorded end never ends here.
+        An appointee's term that ends by special election never ends here: they sit until the winner is
+        sworn in (who may be themselves), which only a newer dataset can tell; a member without a recorded
+        end never ends here either.
         """
-        return self.term_end is not None and today.isoformat() >= self.term_end
+        if self.term_end is None or self.term_end_type == SPECIAL_ELECTION:
+            return False
+        return today.isoformat() >= self.term_end
 
     @property
     def chamber(self) -> Literal["house", "senate"]:
@@ -129,6 +137,12 @@ class Office:
         }
 
 
+def ordinal(number: int) -> str:
+    """Return `119th`, `121st`, `122nd` or `123rd`: how a Congress is named."""
+    suffix = "th" if 11 <= number % 100 <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
+
+
 def district_label(state: str, district: int) -> str:
     """Return `WI-3`, or `AK-AL` for district 0 (at-large and non-voting seats)."""
     return f"{state}-AL" if district == 0 else f"{state}-{district}"
@@ -169,6 +183,11 @@ class DataInfo:
     as_of: str  # YYYY-MM-DD
     congress: int
     congress_ends: str  # YYYY-MM-DD: after this date the data describes a past Congress
+
+    @property
+    def congress_name(self) -> str:
+        """Return e.g. `119th Congress`."""
+        return f"{ordinal(self.congress)} Congress"
 
     def to_json(self) -> dict[str, Any]:
         """Return the `data` object of the lookup contract."""

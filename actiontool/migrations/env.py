@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from alembic import context
 from sqlalchemy.types import TypeDecorator
@@ -15,7 +15,7 @@ if connection is None:
     raise RuntimeError("run migrations through actiontool.migrations (e.g. `actiontool db upgrade`)")
 
 
-def render_item(kind: str, obj: Any, _autogen_context: Any) -> str | bool:
+def render_item(kind: str, obj: Any, _autogen_context: Any) -> str | Literal[False]:
     """Write our column types as their plain SQLAlchemy types so revisions never import the models."""
     if kind == "type" and isinstance(obj, TypeDecorator):
         return f"sa.{obj.impl!r}"

@@ -24,6 +24,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from actiontool.models import (
+    DELIVERED,
+    FAILED,
+    HANDED_OFF,
     STATUSES,
     Action,
     ActionCount,
@@ -91,14 +94,14 @@ def _upsert_adding(session: Session, table: Table, keys: tuple[str, ...], values
                    add: dict[str, int], touch: dict[str, Any] | None = None) -> None:
     """Insert a roll-up row, or add `add` to its counters when the key exists (and set `touch`)."""
     params = {**values, **add, **(touch or {})}
-    stmt = _upsert_statement(session.get_bind().dialect.name, table, tuple(keys), tuple(sorted(params)),
-                             tuple(sorted(add)), tuple(sorted(touch or {})))
+    stmt = _upsert_statement(session.get_bind().dialect.name, table, tuple(keys), tuple(sorted(add)),
+                             tuple(sorted(touch or {})))
     session.execute(stmt, params)
 
 
 @lru_cache(maxsize=512)
-def _upsert_statement(dialect: str, table: Table, keys: tuple[str, ...], columns: tuple[str, ...],
-                      add: tuple[str, ...], touch: tuple[str, ...]) -> Any:
+def _upsert_statement(dialect: str, table: Table, keys: tuple[str, ...], add: tuple[str, ...],
+                      touch: tuple[str, ...]) -> Any:
     """Build an upsert once per shape; values come as parameters, so the compiled form is reused.
 
     Building `insert(...).excluded` anew for every row cost more than the database work itself (about
@@ -135,7 +138,7 @@ def record_new_messages(session: Session, messages: Iterable[Any]) -> None:
                 for key in sorted(groups, key=lambda k: tuple(str(part) for part in k))]
         if rows:
             stmt = _upsert_statement(session.get_bind().dialect.name, rollup.table, tuple(rollup.key),
-                                     tuple(sorted(rows[0])), tuple(sorted(STATUSES)), ())
+                                     tuple(sorted(STATUSES)), ())
             session.execute(stmt, rows)
     per_campaign: dict[str, Counter[str]] = {}
     keys_seen: dict[str, set[str]] = {}
@@ -253,7 +256,8 @@ def rebuild(session: Session, campaign: str | None = None) -> None:
             session.execute(scoped(delete(table), table.c.campaign))
         message_columns = {"day": Message.created_day, "ref": func.coalesce(Message.ref, "")}
         for rollup in ROLLUPS:
-            keys = [message_columns.get(c, getattr(Message, c, None)) for c in rollup.key]
+            keys: list[Any] = [message_columns[c] if c in message_columns else getattr(Message, c)
+                               for c in rollup.key]
             rows = scoped(select(*keys, *(func.max(getattr(Message, c)) for c in rollup.extra),
                                  *(_status_sum(s) for s in STATUSES)), Message.campaign).group_by(*keys)
             session.execute(rollup.table.insert().from_select([*rollup.key, *rollup.extra, *STATUSES], rows))
@@ -306,7 +310,34 @@ def campaign_totals(session: Session, campaign: str) -> dict[str, Any]:
             **{s: getattr(row, s) for s in STATUSES}, "updated_at": row.updated_at}
 
 
-def public_message_count(totals: Mapping[str, Any]) -> int:
-    """Return the messages a public counter shows: every message written except those that failed."""
-    return sum(int(totals[s]) for s in STATUSES if s != "failed")
+# The three counts, one meaning each, wherever a number is shown (pages, embed, API, dashboard, CLI).
+# written:   every message a constituent wrote, whatever became of it, except those that failed;
+# sent:      the office has it by someone's word: a channel or the organization delivered it, or the
+#            constituent says they sent it themselves (handed_off);
+# delivered: a channel or an office packet delivered it (the tool's own word, not the constituent's).
+WRITTEN_STATUSES: tuple[str, ...] = tuple(s for s in STATUSES if s != FAILED)
+SENT_STATUSES: tuple[str, ...] = (DELIVERED, HANDED_OFF)
+DELIVERED_STATUSES: tuple[str, ...] = (DELIVERED,)
+MEANINGS: dict[str, tuple[str, ...]] = {
+    "written": WRITTEN_STATUSES, "sent": SENT_STATUSES, "delivered": DELIVERED_STATUSES,
+}
 
+
+def count_of(meaning: str, by_status: Mapping[str, Any]) -> int:
+    """Return the written, sent or delivered count of per-status counts (missing statuses count 0)."""
+    return sum(int(by_status.get(s) or 0) for s in MEANINGS[meaning])
+
+
+def meanings(by_status: Mapping[str, Any]) -> dict[str, int]:
+    """Return {"written", "sent", "delivered"} of per-status counts."""
+    return {meaning: count_of(meaning, by_status) for meaning in MEANINGS}
+
+
+def public_message_count(totals: Mapping[str, Any]) -> int:
+    """Return the `messages` of the public count: the written count (every message except failed ones)."""
+    return count_of("written", totals)
+
+
+def shown_count(session: Session, campaign: str, show: str) -> int:
+    """Return the count a campaign's public counter shows: its written or its sent count."""
+    return count_of(show, campaign_totals(session, campaign))

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, not_, or_, select, update
+from sqlalchemy import ColumnElement, and_, exists, not_, or_, select, update
 from sqlalchemy.orm import Session
 
 from actiontool.models import FINAL_STATUSES, Action, AuditEvent, Message, utcnow
@@ -51,7 +51,7 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
 
 
-def purgeable(cutoff: datetime, max_receipt_attempts: int) -> object:
+def purgeable(cutoff: datetime, max_receipt_attempts: int) -> ColumnElement[bool]:
     """Return the condition for actions whose personal data may go."""
     unfinished = exists().where(Message.action_id == Action.id, Message.status.not_in(FINAL_STATUSES))
     receipt_pending = and_(

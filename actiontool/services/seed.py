@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Table, func, select, text
 from sqlalchemy.orm import Session
 
+from actiontool.districts import district_label
 from actiontool.models import Action, Message
 from actiontool.services import counts
 from actiontool.services.transaction import transaction
@@ -121,7 +122,7 @@ def seed(session: Session, campaign: str, n_messages: int, members: Sequence[See
             action_id = next_id + i
             at = datetime.combine(day, time(rng.randrange(24), rng.randrange(60)), UTC)
             key = hashlib.sha256(f"{tag}-{i}".encode()).hexdigest()
-            label = f"{rep.state}-AL" if rep.district == 0 else f"{rep.state}-{rep.district}"
+            label = district_label(rep.state, rep.district or 0)
             actions.append({"id": action_id, "receipt_token": key[:40], "campaign": campaign,
                             "created_at": at, "created_day": day, "ref": ref,
                             "lang": "es" if rng.random() < 0.08 else "en", "district_label": label,

@@ -10,24 +10,29 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, Table, func, literal, select
+from sqlalchemy import ColumnElement, Connection, RowMapping, Select, Table, func, literal, select
 from sqlalchemy.orm import Session
 
-from actiontool.models import CHANNELS, FAILED, NEEDS_CONSTITUENT, STATUSES, Action, Message
+from actiontool.campaigns import CHANNELS
+from actiontool.districts import district_label as seat_label
+from actiontool.districts import parse_label
+from actiontool.models import FAILED, NEEDS_CONSTITUENT, STATUSES, Action, Message
 from actiontool.services.counts import (
     ACTION_COUNTS,
     MEMBER_COUNTS,
     MESSAGE_COUNTS,
     SOURCE_COUNTS,
     campaign_totals,
+    meanings,
 )
 
-DIMENSIONS: tuple[str, ...] = ("day", "state", "district", "member", "source", "channel", "status")
-SORTS: tuple[str, ...] = ("key", "messages", *STATUSES)
+# In the order the dashboard offers them: place first, then source, time and delivery.
+DIMENSIONS: tuple[str, ...] = ("state", "district", "member", "source", "day", "channel", "status")
+SORTS: tuple[str, ...] = ("key", "messages", "written", "sent", *STATUSES)
 NO_REF = "(none)"  # how the absence of a ref code is written in filters and tables
 
 _STATE = re.compile(r"^[A-Z]{2}$")
@@ -95,27 +100,15 @@ class Filters:
         return {names.get(k, k): (v.isoformat() if isinstance(v, date) else v)
                 for k, v in asdict(self).items() if v is not None}
 
-    def without(self, name: str) -> Filters:
-        """Return a copy with one filter cleared."""
-        return replace(self, **{name: None})
-
     @property
     def active(self) -> bool:
         """Return True when any filter is set."""
         return any(v is not None for v in asdict(self).values())
 
 
-def district_parts(label: str) -> tuple[str, int]:
-    """Return ("OH", 3) for OH-3 and ("AK", 0) for AK-AL."""
-    state, _, number = label.partition("-")
-    return state, 0 if number == "AL" else int(number)
-
-
 def district_label(state: str, district: int | None) -> str | None:
     """Return OH-3 / AK-AL, or None for a senator's row."""
-    if district is None:
-        return None
-    return f"{state}-AL" if district == 0 else f"{state}-{district}"
+    return None if district is None else seat_label(state, district)
 
 
 def _ref_value(ref: str) -> str:
@@ -167,7 +160,7 @@ def _message_where(campaign: str, filters: Filters, table: Table) -> list[Column
     t = table.c
     where = [t.campaign == campaign, *_day_and_state_where(filters, t.day, t.state)]
     if filters.district:
-        state, number = district_parts(filters.district)
+        state, number = parse_label(filters.district)
         where += [t.state == state, t.district == number]
     if filters.ref is not None:
         where.append(t.ref == _ref_value(filters.ref))
@@ -183,22 +176,41 @@ def _status_sums(filters: Filters, table: Table) -> list[Any]:
 
 
 def totals(session: Session, campaign: str, filters: Filters = Filters()) -> dict[str, Any]:
-    """Return actions, messages (all and per status) and distinct constituents for the filters.
+    """Return actions, messages (all, per status, written, sent) and distinct constituents for the filters.
 
     Constituents are exact for the whole campaign only (a distinct count does not add up across
     roll-up rows), so with filters set `constituents` is None. Actions ignore channel and status.
     """
     if not filters.active:
         row = campaign_totals(session, campaign)
-        return {**row, "messages": sum(row[s] for s in STATUSES)}
+        return {**row, "messages": sum(row[s] for s in STATUSES), **meanings(row)}
+    return _filtered_totals(session, campaign, filters)
+
+
+def source_totals(session: Session, campaign: str, ref: str) -> dict[str, Any]:
+    """Return one source's totals as `totals` does, reading no action roll-up for a source with no messages.
+
+    Every action has at least one message with its ref, so a ref without messages has no actions; the
+    public count answers any ?ref= a stranger sends, and such a ref then costs one index lookup.
+    """
+    return _filtered_totals(session, campaign, Filters(ref=ref), actions_need_messages=True)
+
+
+def _filtered_totals(session: Session, campaign: str, filters: Filters, *,
+                     actions_need_messages: bool = False) -> dict[str, Any]:
+    """Return `totals` under active filters, from the smallest roll-up that has their columns."""
     table = rollup_for("status", filters)
     where = _message_where(campaign, filters, table)
     sums = session.execute(select(*_status_sums(filters, table)).where(*where)).one()
     result: dict[str, Any] = {s: int(v) for s, v in zip(STATUSES, sums, strict=True)}
     result["messages"] = sum(result[s] for s in STATUSES)
-    result["actions"] = int(session.execute(
-        select(func.coalesce(func.sum(ACTION_COUNTS.c.n), 0)).where(*_action_where(campaign, filters))
-    ).scalar_one())
+    result.update(meanings(result))
+    if actions_need_messages and not result["messages"]:
+        result["actions"] = 0
+    else:
+        result["actions"] = int(session.execute(
+            select(func.coalesce(func.sum(ACTION_COUNTS.c.n), 0)).where(*_action_where(campaign, filters))
+        ).scalar_one())
     result["constituents"] = None
     result["updated_at"] = campaign_totals(session, campaign)["updated_at"]
     return result
@@ -268,11 +280,11 @@ def _grouped(session: Session, campaign: str, dim: str, filters: Filters) -> lis
         total = sum(counts.values())
         if total == 0:
             continue  # a status filter leaves groups with nothing in that status
-        rows.append({**_describe(dim, row), **counts, "messages": total})
+        rows.append({**_describe(dim, row), **counts, "messages": total, **meanings(counts)})
     return rows
 
 
-def _describe(dim: str, row: Mapping[str, Any]) -> dict[str, Any]:
+def _describe(dim: str, row: RowMapping) -> dict[str, Any]:
     """Return key, label, sort key and extra columns of a grouped row."""
     if dim == "day":
         return {"key": row["day"].isoformat(), "label": row["day"].isoformat(), "sort_key": row["day"]}
@@ -299,8 +311,9 @@ def _by_status(session: Session, campaign: str, filters: Filters) -> list[dict[s
     for index, status in enumerate(STATUSES):
         n = int(result[status])
         if n:
-            rows.append({"key": status, "label": status, "sort_key": index,
-                         **{s: (n if s == status else 0) for s in STATUSES}, "messages": n})
+            counts = {s: (n if s == status else 0) for s in STATUSES}
+            rows.append({"key": status, "label": status, "sort_key": index, **counts, "messages": n,
+                         **meanings(counts)})
     return rows
 
 

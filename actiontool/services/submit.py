@@ -32,10 +32,6 @@ class SubmitError(Exception):
     """Base class of the submit use case's domain errors."""
 
 
-class CampaignClosed(SubmitError):
-    """The campaign does not accept messages."""
-
-
 class NothingToSend(SubmitError):
     """No target member holds a seat (every target seat is vacant)."""
 
@@ -167,14 +163,3 @@ def existing_receipt(session: Session, campaign: str, key: str, bioguides: Seque
         .limit(1)
     ).scalar_one()
     return token
-
-
-def message_count(session: Session, campaign: str) -> int:
-    """Return how many messages the campaign's public counter shows: all written except failed ones.
-
-    Read from the roll-up kept in step by `_after_insert` and `outbox.set_status`: one primary-key row,
-    however many messages there are.
-    """
-    from actiontool.services import counts
-
-    return counts.public_message_count(counts.campaign_totals(session, campaign))

@@ -43,11 +43,13 @@
       fetch(counter.getAttribute("data-count-url"), { headers: { "Accept": "application/json" } })
         .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
         .then(function (data) {
-          if (typeof data.messages !== "number") { return; }
+          // The count the campaign shows: "messages" (written) or "sent", named by the page.
+          var value = data[counter.getAttribute("data-count-field") || "messages"];
+          if (typeof value !== "number") { return; }
           var number = counter.querySelector(".count");
           var bar = counter.querySelector("progress");
-          number.textContent = data.messages.toLocaleString(document.documentElement.lang || "en");
-          if (bar) { bar.value = Math.min(data.messages, Number(bar.max)); }
+          number.textContent = value.toLocaleString(document.documentElement.lang || "en");
+          if (bar) { bar.value = Math.min(value, Number(bar.max)); }
         })
         .catch(function () { /* keep the number the server rendered */ });
       if (polls < 20) { window.setTimeout(refresh, 30000); }

@@ -1,7 +1,8 @@
 """Public counts: GET /api/v1/campaigns/<slug>/count (cached) and the frameable /embed/<slug> counter.
 
-The count comes from the campaign's one-row totals (services.counts), and is cached in the process for a
-few seconds on top, so a partner page with heavy traffic costs the database almost nothing. The embed
+The count comes from the campaign's one-row totals (services.counts), or with ?ref= from the roll-up by
+source, and is cached in the process for a few seconds on top, so a partner page with heavy traffic costs
+the database almost nothing. Each number is written, sent or delivered as services.counts defines. The embed
 blueprint is named "embed": the security headers let partner sites frame exactly those endpoints.
 """
 
@@ -9,13 +10,15 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Blueprint, Flask, Response, abort, current_app, jsonify, render_template, request
 from sqlalchemy.orm import Session
 
 from actiontool import db
-from actiontool.services import counts
+from actiontool.campaigns import PublicCounter
+from actiontool.services import counts, stats
 
 bp = Blueprint("embed", __name__, url_prefix="/embed")
 CACHE_SECONDS = 5.0
@@ -37,29 +40,69 @@ def _public_campaign(slug: str) -> Any:
     return campaign
 
 
-def public_count(app: Flask, slug: str, goal: int) -> dict[str, Any]:
-    """Return {"messages", "actions", "goal", "updated_at"}, from a per-process cache of a few seconds."""
-    cache: dict[str, tuple[float, dict[str, Any]]] = app.extensions.setdefault(_EXTENSION, {})
+_CACHE_MAX = 2000  # cached answers per process; ?ref= is free text, so the cache must not grow without end
+
+
+def count_payload(totals: Mapping[str, Any], goal: int, counter: PublicCounter,
+                  ref: str | None = None) -> dict[str, Any]:
+    """Return the public count of per-status totals: the three counts, `messages`, and the counter's choice.
+
+    `messages` is the written count under the name existing embeds read. `counter` says which count the
+    campaign's counter shows and whether it is at or above the campaign's minimum.
+    """
+    updated = totals["updated_at"]
+    shown = counts.count_of(counter.show, totals)
+    payload = {"messages": counts.public_message_count(totals), **counts.meanings(totals),
+               "actions": int(totals["actions"]), "goal": goal,
+               "counter": {"show": counter.show, "value": shown, "visible": counter.visible(shown)},
+               "updated_at": updated.isoformat().replace("+00:00", "Z") if updated else None}
+    if ref is not None:
+        payload["ref"] = ref
+    return payload
+
+
+def _read_totals(session: Session, slug: str, ref: str | None) -> dict[str, Any]:
+    """Return the campaign's totals row, or its source's totals from the roll-up by source."""
+    if ref is None:
+        return counts.campaign_totals(session, slug)
+    return stats.source_totals(session, slug, ref)
+
+
+def public_count(app: Flask, slug: str, goal: int, counter: PublicCounter,
+                 ref: str | None = None) -> dict[str, Any]:
+    """Return the public count of a campaign (or of one source of it) from a per-process cache of seconds."""
+    cache: dict[tuple[str, str | None], tuple[float, dict[str, Any]]]
+    cache = app.extensions.setdefault(_EXTENSION, {})
     now = time.monotonic()
-    hit = cache.get(slug)
+    hit = cache.get((slug, ref))
     if hit is not None and hit[0] > now:
         return hit[1]
     # A read-only connection: on SQLite it reads a snapshot instead of queueing for the write lock.
     with db.engine().connect().execution_options(read_only=True) as conn:
-        totals = counts.campaign_totals(Session(bind=conn), slug)
-    updated = totals["updated_at"]
-    payload = {"messages": counts.public_message_count(totals), "actions": int(totals["actions"]),
-               "goal": goal, "updated_at": updated.isoformat().replace("+00:00", "Z") if updated else None}
+        totals = _read_totals(Session(bind=conn), slug, ref)
+    payload = count_payload(totals, goal, counter, ref)
     with _lock:
-        cache[slug] = (now + float(app.config.get("COUNT_CACHE_SECONDS", CACHE_SECONDS)), payload)
+        if len(cache) >= _CACHE_MAX:
+            for key in [k for k, (expires, _) in cache.items() if expires <= now]:
+                del cache[key]
+            if len(cache) >= _CACHE_MAX:
+                cache.clear()
+        cache[(slug, ref)] = (now + float(app.config.get("COUNT_CACHE_SECONDS", CACHE_SECONDS)), payload)
     return payload
 
 
-def count_view(slug: str) -> Response:
-    """Return the campaign's public count as JSON, cacheable for a few seconds."""
+def count_view(slug: str) -> Response | tuple[Response, int]:
+    """Return the campaign's public count (or one source's, with ?ref=) as JSON, cacheable for seconds."""
+    from actiontool.services.submit import clean_ref
+    from actiontool.web.errors import json_error
+
     campaign = _public_campaign(slug)
+    raw_ref = request.args.get("ref")
+    ref = clean_ref(raw_ref)
+    if raw_ref is not None and ref is None:
+        return json_error("invalid_ref", "ref: 1 to 64 letters, digits, dashes or underscores", 400)
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    response = jsonify(public_count(app, slug, int(campaign.goal)))
+    response = jsonify(public_count(app, slug, int(campaign.goal), campaign.counter, ref))
     seconds = int(app.config.get("COUNT_CACHE_SECONDS", CACHE_SECONDS))
     response.headers["Cache-Control"] = f"public, max-age={seconds}"
     response.headers["Access-Control-Allow-Origin"] = "*"  # partner sites read it from their own pages
@@ -68,18 +111,28 @@ def count_view(slug: str) -> Response:
 
 @bp.get("/<slug>")
 def embed_counter(slug: str) -> Any:
-    """Render the small counter and button a partner site puts in an iframe (carrying its ?ref=)."""
+    """Render the small counter and button a partner site puts in an iframe (carrying its ?ref=).
+
+    With `count=ref` and a ref, the counter shows that source's own count instead of the campaign's.
+    """
+    from flask_babel import force_locale
+
     from actiontool.services.submit import clean_ref
 
     campaign = _public_campaign(slug)
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    count = public_count(app, slug, int(campaign.goal))
     ref = clean_ref(request.args.get("ref"))
+    own = ref is not None and request.args.get("count") == "ref"
+    count = public_count(app, slug, int(campaign.goal), campaign.counter, ref if own else None)
     asked = request.args.get("lang")
     lang = asked if asked in campaign.languages else campaign.default_lang
     text = campaign.text(lang)
-    response = current_app.make_response(render_template(
-        "pages/embed.html", campaign=campaign, text=text, count=count, ref=ref, lang=lang,
-        progress=min(100, round(100 * count["messages"] / campaign.goal)) if campaign.goal else None))
+    shown = count["counter"]["value"]
+    # A source's count is a share of the campaign's goal, not progress toward it: no bar for it.
+    progress = min(100, round(100 * shown / campaign.goal)) if campaign.goal and not own else None
+    with force_locale(lang):  # the campaign's language, not the visitor's cookie: the partner chose it
+        html = render_template("pages/embed.html", campaign=campaign, text=text, count=count, ref=ref,
+                               lang=lang, own=own, shown=shown, progress=progress)
+    response = current_app.make_response(html)
     response.headers["Cache-Control"] = f"public, max-age={int(CACHE_SECONDS)}"
     return response

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, Response, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 
@@ -20,7 +21,7 @@ def init_app(app: Flask) -> None:
     """Register the HTTP error handlers."""
 
     @app.errorhandler(HTTPException)
-    def handle_http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
+    def handle_http_error(exc: HTTPException) -> ResponseReturnValue:
         status = exc.code or 500
         if wants_json():
             code = (exc.name or "error").lower().replace(" ", "_")

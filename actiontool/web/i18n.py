@@ -10,7 +10,9 @@ from urllib.parse import urlencode
 from flask import Flask, Response, request
 from flask_babel import Babel, get_locale
 
-LANGUAGES: dict[str, str] = {"en": "English", "es": "Español"}
+from actiontool.letters import LANGUAGE_NAMES
+
+LANGUAGES: dict[str, str] = LANGUAGE_NAMES
 DEFAULT_LANGUAGE = "en"
 COOKIE = "lang"
 COOKIE_MAX_AGE = 365 * 24 * 3600

@@ -13,12 +13,16 @@ import hashlib
 import math
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
 
 from flask import Flask, Response, current_app, render_template, request
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
 from actiontool.web.errors import json_error, wants_json
+
+if TYPE_CHECKING:
+    from flask.typing import RouteCallable
 
 _EXTENSION = "actiontool.limiter"
 
@@ -90,10 +94,12 @@ def _attach(app: Flask, instance: Limiter) -> None:
         if view is None or not value:
             continue
         exempt = _is_preview if "POST" in rule.methods else None
-        app.view_functions[rule.endpoint] = instance.limit(
+        limited = instance.limit(
             value, key_func=key_funcs[rule.per], methods=list(rule.methods), exempt_when=exempt,
             scope=f"{rule.endpoint}:{rule.per}",
         )(view)
+        # Flask-Limiter types its wrapper as "sync or async" for any view; ours are sync, so it is one.
+        app.view_functions[rule.endpoint] = cast("RouteCallable", limited)
 
 
 def too_many_requests(exc: RateLimitExceeded) -> tuple[Response | str, int]:

@@ -81,18 +81,39 @@ _LOOKUP = {
         },
     },
 }
+_COUNT_MEANINGS = {
+    "written": "Letters written: every message except failed ones, whatever became of it since.",
+    "sent": "Letters sent to offices: delivered by a channel or the organization, or handed off (the "
+            "constituent says they sent it themselves).",
+    "delivered": "Letters delivered: a channel (e-mail, CWC) or an office packet delivered it.",
+}
 _COUNT = {
     "type": "object",
-    "required": ["messages", "actions", "goal", "updated_at"],
+    "required": ["messages", "written", "sent", "delivered", "actions", "goal", "counter", "updated_at"],
     "properties": {
-        "messages": {"type": "integer", "minimum": 0},
-        "actions": {"type": "integer", "minimum": 0},
+        "messages": {"type": "integer", "minimum": 0,
+                     "description": "The written count, under the name existing embeds read"},
+        **{name: {"type": "integer", "minimum": 0, "description": text}
+           for name, text in _COUNT_MEANINGS.items()},
+        "actions": {"type": "integer", "minimum": 0,
+                    "description": "Submissions: one constituent's letters to their members are one action"},
         "goal": {"anyOf": [{"type": "integer", "minimum": 0}, {"type": "null"}]},
+        "counter": {
+            "type": "object",
+            "description": "What the campaign's own counter shows, as its campaign file chooses",
+            "required": ["show", "value", "visible"],
+            "properties": {
+                "show": {"enum": ["written", "sent"]},
+                "value": {"type": "integer", "minimum": 0, "description": "The chosen count"},
+                "visible": {"type": "boolean",
+                            "description": "false while the count is below the campaign's minimum: "
+                                           "the campaign page and the embed then show no counter"},
+            },
+        },
+        "ref": {"type": "string", "description": "The source asked for with ?ref=; the counts are its own"},
         "updated_at": _nullable({"type": "string", "format": "date-time"}),
     },
 }
-
-
 def _json(schema_name: str, description: str) -> dict[str, Any]:
     return {"description": description,
             "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema_name}"}}}}
@@ -136,11 +157,17 @@ SPEC: dict[str, Any] = {
         "/api/v1/campaigns/{slug}/count": {
             "get": {
                 "operationId": "campaignCount",
-                "summary": "A campaign's public counter",
+                "summary": "A campaign's public counter, or one source's",
+                "description": "Counts have one meaning each: written (all but failed), sent (delivered or "
+                               "handed off), delivered. With `ref`, the counts are those of that source.",
                 "parameters": [{"name": "slug", "in": "path", "required": True,
-                                "schema": {"type": "string", "examples": ["detect-and-defeat"]}}],
+                                "schema": {"type": "string", "examples": ["detect-and-defeat"]}},
+                               {"name": "ref", "in": "query", "required": False,
+                                "schema": {"type": "string", "examples": ["ohio-parents"]}}],
                 "responses": {
-                    "200": _json("Count", "Messages and actions so far, and the goal"),
+                    "200": _json("Count", "Letters written, sent and delivered, actions, and the goal"),
+                    "400": _error("A ref that is not 1 to 64 letters, digits, dashes or underscores "
+                                  "(code invalid_ref)"),
                     "404": _error("No public campaign has this slug"),
                     "429": _LIMITED,
                 },

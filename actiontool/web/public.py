@@ -39,8 +39,8 @@ from actiontool.delivery.campaign_info import server_delivers
 from actiontool.delivery.settings import DeliverySettings, from_config
 from actiontool.districts.model import InvalidZip, Lookup, LookupError_, NotFound
 from actiontool.registry import dataset, get_campaign, letter_environment, live_campaigns
-from actiontool.services import receipts
-from actiontool.services.submit import NothingToSend, clean_ref, message_count, submit
+from actiontool.services import counts, receipts
+from actiontool.services.submit import NothingToSend, clean_ref, submit
 from actiontool.web import bots
 from actiontool.web.forms import ComposeForm, HandedOffForm, ReceiptLinkForm
 from actiontool.web.i18n import current_language
@@ -94,7 +94,7 @@ def index() -> ViewResult:
 
 def _campaign_page(campaign: Campaign, *, zip_value: str = "", zip_error: str | None = None,
                    status: int = 200) -> tuple[str, int]:
-    count = message_count(get_session(), campaign.slug)
+    count = counts.shown_count(get_session(), campaign.slug, campaign.counter.show)
     return render_template("pages/campaign.html", campaign=campaign, text=campaign.text(current_language()),
                            count=count, ref=_ref(), zip_value=zip_value, zip_error=zip_error), status
 

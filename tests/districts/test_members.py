@@ -61,3 +61,31 @@ def test_the_term_end_is_in_the_members_file_but_not_the_lookup_json(tiny_dir: P
     raw = json.loads((tiny_dir / "members.json").read_text())["members"]
     assert raw["S000004"]["term_end"] == "2026-11-03"
     assert "term_end" not in tiny.member("S000004").to_json()
+
+
+def test_an_appointee_whose_term_ends_by_special_election_still_sits() -> None:
+    from datetime import date
+
+    from actiontool.districts.model import SPECIAL_ELECTION, Member
+
+    appointee = Member("S000009", "Ann Pointed", "Ann", "Pointed", "Senator", "Republican", "OH", None,
+                       None, None, None, None, term_end="2026-11-03", term_end_type=SPECIAL_ELECTION)
+    assert not appointee.term_ended(date(2026, 11, 30))
+    assert Member(**{**_fields(appointee), "term_end_type": None}).term_ended(date(2026, 11, 30))
+
+
+def test_the_bundled_appointees_have_not_left_office_after_their_special_election() -> None:
+    from datetime import date
+
+    from actiontool.districts import bundled
+
+    data = bundled()
+    appointees = [m for m in data.members() if m.term_end_type]
+    assert {m.last_name for m in appointees} == {"Husted", "Moody"}
+    assert not any(data.left_office(m.bioguide, date(2026, 11, 30)) for m in appointees)
+
+
+def _fields(member: object) -> dict[str, object]:
+    from dataclasses import fields
+
+    return {f.name: getattr(member, f.name) for f in fields(member)}  # type: ignore[arg-type]

@@ -14,7 +14,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from actiontool import db
-from actiontool.models import CHANNELS, STATUSES, Action, Message
+from actiontool.campaigns import CHANNELS
+from actiontool.districts import parse_label
+from actiontool.models import STATUSES, Action, Message
 from actiontool.services import counts, stats
 from actiontool.services.outbox import set_status
 from actiontool.services.seed import seed
@@ -42,7 +44,7 @@ def brute_by(session: Session, dim: str, f: Filters) -> dict[str, int]:
     if f.state:
         where.append(Message.state == f.state)
     if f.district:
-        state, number = stats.district_parts(f.district)
+        state, number = parse_label(f.district)
         where += [Message.state == state, Message.district == number]
     if f.ref is not None:
         where.append(Message.ref.is_(None) if f.ref == NO_REF else Message.ref == f.ref)

@@ -58,7 +58,8 @@ def organizer_helpers() -> dict[str, Any]:
                 args.pop(key, None)
             else:
                 args[key] = value
-        return url_for(request.endpoint or "organizer.index", **(request.view_args or {}), **args)
+        # One merged mapping: a query parameter named like a route argument replaces it instead of raising.
+        return url_for(request.endpoint or "organizer.index", **{**(request.view_args or {}), **args})
 
     return {"filter_url": filter_url, "logout_form": PostForm, "data_currency": data_currency}
 

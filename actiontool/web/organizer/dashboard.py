@@ -12,6 +12,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from actiontool import db, svg
+from actiontool.campaigns import CHANNELS
 from actiontool.models import STATUSES
 from actiontool.services import bots, organizers, stats
 from actiontool.services.stats import Filters
@@ -30,7 +31,7 @@ from actiontool.web.organizer.common import (
     parse_sort,
 )
 
-TABLES: tuple[str, ...] = ("state", "district", "member", "source", "day", "channel", "status")
+TABLES: tuple[str, ...] = stats.DIMENSIONS
 STATUS_LABELS: dict[str, str] = {
     "delivered": "Delivered", "handed_off": "Handed off", "needs_constituent": "Needs constituent",
     "queued": "Queued", "sending": "Sending", "failed": "Failed",
@@ -112,7 +113,7 @@ def dashboard(slug: str) -> Any:
         "map": _map_svg(slug, filters, districts), "table": table, "tables": TABLES, "rows": rows,
         "sort": sort, "descending": descending, "statuses": STATUSES, "status_labels": STATUS_LABELS,
         "states": stats.states_with_messages(session, slug), "refs": stats.refs_with_messages(session, slug),
-        "channels": ("handoff", "smtp", "cwc"), "first": first, "last": last,
+        "channels": CHANNELS, "first": first, "last": last,
         "args": filters.to_args(),
         # Submissions that looked automated never became actions; organizers see how many were kept out.
         "bots": bots.bot_counts(session, slug),
