@@ -145,6 +145,62 @@ def zip_problem(zip_code: str, district: District, find: Callable[[str], Lookup]
     return None
 
 
+# -- how each letter travels ---------------------------------------------------------------------------
+
+# Who carries a letter to the office. The members step promises this before the constituent sends, so
+# it must match what delivery really does (see delivery/worker.py: a channel this server has not
+# configured hands the letter back to the constituent).
+SERVER = "server"  # this server delivers it: by e-mail (smtp) or Congress's system for messages (cwc)
+ORGANIZATION = "organization"  # the organization takes it to the office with the others (office packets)
+CONSTITUENT = "constituent"  # the constituent sends it, with the office's form and phone (handoff)
+
+SERVER_CHANNELS: frozenset[str] = frozenset({"smtp", "cwc"})
+ORGANIZATION_CHANNELS: frozenset[str] = frozenset({"packet"})
+
+
+def carrier(channel: str, server_can_deliver: bool) -> str:
+    """Return who carries a letter sent through `channel`: SERVER, ORGANIZATION or CONSTITUENT.
+
+    `server_can_deliver` says whether this server is configured to deliver the channel to that member;
+    it matters only for the server's own channels. Anything unknown is the constituent's to send: the
+    honest answer when no one else will.
+    """
+    if channel in ORGANIZATION_CHANNELS:
+        return ORGANIZATION
+    if channel in SERVER_CHANNELS and server_can_deliver:
+        return SERVER
+    return CONSTITUENT
+
+
+@dataclass(frozen=True)
+class Route:
+    """How one member's letter travels: the campaign's channel and who carries it."""
+
+    member: Member
+    channel: str
+    carrier: str
+
+    @property
+    def delivered_for_them(self) -> bool:
+        """Return True when someone other than the constituent takes the letter to the office."""
+        return self.carrier != CONSTITUENT
+
+
+def routes(campaign: Campaign, members: Sequence[Member],
+           server_can_deliver: Callable[[str, Member], bool]) -> tuple[Route, ...]:
+    """Return how each member's letter travels, from the campaign's channels and the server's abilities."""
+    found = []
+    for member in members:
+        channel = campaign.channel_for(member.chamber)
+        found.append(Route(member, channel, carrier(channel, server_can_deliver(channel, member))))
+    return tuple(found)
+
+
+def all_delivered_for_them(found: Sequence[Route]) -> bool:
+    """Return True when every letter reaches its office without the constituent carrying it."""
+    return bool(found) and all(route.delivered_for_them for route in found)
+
+
 # -- placeholders ------------------------------------------------------------------------------------
 
 @cache

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from actiontool.campaigns import Campaign
@@ -47,3 +47,22 @@ def check_campaign(campaign: Campaign, settings: DeliverySettings | None = None
             warnings.append(f"delivery.{chamber}.channel is {channel}, which this server has not configured: "
                             f"those letters go back to the constituent (hand-off)")
     return [], warnings
+
+
+def server_delivers(campaign: Campaign, settings: DeliverySettings) -> Callable[[str, str, str], bool]:
+    """Return a test of (channel, chamber, bioguide): will this server itself deliver that letter?
+
+    True only when the channel is configured here and, for e-mail, the campaign gives an address for that
+    member: otherwise the worker hands the letter back to the constituent or fails it.
+    """
+    try:
+        info = campaign_info(campaign)
+    except DeliveryOptionsError:
+        return lambda channel, chamber, bioguide: False
+
+    def delivers(channel: str, chamber: str, bioguide: str) -> bool:
+        if not settings.channel_available(channel, chamber):
+            return False
+        return channel != "smtp" or bool(info.options(chamber).recipients(bioguide))
+
+    return delivers

@@ -42,6 +42,7 @@ class ReceiptJob:
     campaign: str
     link: str
     members: tuple[str, ...]
+    statuses: tuple[str, ...] = ()  # each member's message status when the e-mail was written
 
 
 def receipt_link(base_url: str, token: str) -> str:
@@ -86,6 +87,7 @@ def claim_receipts(session: Session, settings: DeliverySettings, *, now: datetim
                 first_name=action.first_name or "", lang=action.lang if action.lang in LANGUAGES else "en",
                 campaign=action.campaign, link=receipt_link(base, action.receipt_token),
                 members=tuple(f"{m.member_title} {m.member_name}" for m in action.messages),
+                statuses=tuple(m.status for m in action.messages),
             ))
     return jobs
 
@@ -93,8 +95,10 @@ def claim_receipts(session: Session, settings: DeliverySettings, *, now: datetim
 def render(app: Flask, job: ReceiptJob, campaign_title: str) -> tuple[str, str]:
     """Return (subject, body) of the receipt e-mail from templates/email/receipt.<lang>.txt."""
     template = app.jinja_env.get_template(f"email/receipt.{job.lang}.txt")
+    statuses = job.statuses or ("",) * len(job.members)
     context = {"first_name": job.first_name, "campaign_title": campaign_title, "link": job.link,
-               "members": job.members}
+               "members": job.members, "letters": list(zip(job.members, statuses, strict=True)),
+               "waiting": statuses.count("needs_constituent")}
     body = template.render(**context)
     subject = str(getattr(template.make_module(context), "subject", "")).strip()
     return subject or campaign_title, body

@@ -11,6 +11,13 @@
   var summary = document.getElementById("error-summary");
   if (summary) { summary.focus(); }
 
+  // After "I sent it" or "Undo" the receipt comes back at #m-<id>: keep keyboard focus on that letter's card
+  // (browsers focus a fragment's focusable target, but not all of them, and not after every reload).
+  if (window.location.hash.indexOf("#m-") === 0) {
+    var card = document.getElementById(window.location.hash.slice(1));
+    if (card) { card.focus(); }
+  }
+
   // Copy buttons: copy a textarea or input's text; the field itself stays as the fallback.
   Array.prototype.forEach.call(document.querySelectorAll("[data-copy]"), function (button) {
     var target = document.getElementById(button.getAttribute("data-copy"));

@@ -151,3 +151,10 @@ _WTFORMS_TRANSLATIONS = _WTFormsTranslations()
 
 class HandedOffForm(FlaskForm):
     """The "I sent it" button of a hand-off message: only the CSRF token."""
+
+
+class ReceiptLinkForm(FlaskForm):
+    """"E-mail me my receipt link" after a repeat from another browser: the address that wrote."""
+
+    email = HiddenField(validators=[DataRequired(), Length(max=MAX_EMAIL),
+                                    Email(check_deliverability=False)])

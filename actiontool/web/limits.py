@@ -42,6 +42,9 @@ ROUTE_LIMITS: tuple[RouteLimit, ...] = (
     RouteLimit("public.members", "RATELIMIT_LOOKUP", "ip"),
     RouteLimit("public.send", "RATELIMIT_SUBMIT", "ip", ("POST",)),
     RouteLimit("public.send", "RATELIMIT_SUBMIT_EMAIL", "email", ("POST",)),
+    # Each request may send an e-mail: limited like a submit, per IP and per address.
+    RouteLimit("public.receipt_link", "RATELIMIT_SUBMIT", "ip", ("POST",)),
+    RouteLimit("public.receipt_link", "RATELIMIT_SUBMIT_EMAIL", "email", ("POST",)),
 )
 
 

@@ -4,7 +4,17 @@ render, turning the domain errors into messages."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -14,20 +24,25 @@ from actiontool.compose import (
     Draft,
     FormValues,
     NoDistrict,
+    Route,
     ZipOutsideState,
     ZipProblem,
+    all_delivered_for_them,
     choose,
     compose,
+    routes,
     shown_body,
     zip_problem,
 )
 from actiontool.db import get_session
+from actiontool.delivery.campaign_info import server_delivers
+from actiontool.delivery.settings import DeliverySettings, from_config
 from actiontool.districts.model import InvalidZip, Lookup, LookupError_, NotFound
 from actiontool.registry import dataset, get_campaign, letter_environment, live_campaigns
 from actiontool.services import counts, receipts
 from actiontool.services.submit import NothingToSend, clean_ref, submit
 from actiontool.web import bots
-from actiontool.web.forms import ComposeForm, HandedOffForm
+from actiontool.web.forms import ComposeForm, HandedOffForm, ReceiptLinkForm
 from actiontool.web.i18n import current_language
 
 bp = Blueprint("public", __name__)
@@ -48,6 +63,22 @@ def _public_campaign(slug: str) -> Campaign:
 
 def _ref() -> str | None:
     return clean_ref(request.values.get("ref"))
+
+
+def _delivery_settings() -> DeliverySettings:
+    """Return what this server is configured to deliver (read per request: tests change the config)."""
+    return from_config(current_app.config)
+
+
+def _can_email() -> bool:
+    """Return True when this server can send e-mail (the receipt e-mail, the receipt link)."""
+    return _delivery_settings().smtp.configured
+
+
+def _routes(draft: Draft) -> tuple[Route, ...]:
+    """Return how each of the draft's letters will travel, as this server is configured now."""
+    delivers = server_delivers(draft.campaign, _delivery_settings())
+    return routes(draft.campaign, draft.members, lambda channel, m: delivers(channel, m.chamber, m.bioguide))
 
 
 # -- pages --------------------------------------------------------------------------------------------
@@ -126,8 +157,13 @@ def _compose_page(draft: Draft, form: ComposeForm, *, lookup_zip: str, status: i
     """Return the members step: the members, the letters as they would be sent, and the form."""
     campaign, district = draft.campaign, draft.district
     personal = form.personal_message.data or None
+    found = _routes(draft)
+    can_email = _can_email()
+    if not can_email:
+        del form.wants_receipt  # nothing could send it: do not offer it
     return render_template(
         "pages/members.html", campaign=campaign, text=campaign.text(current_language()), choice=draft.choice,
+        routes=found, all_delivered=all_delivered_for_them(found), can_email=can_email,
         form=form, previews=[(letter, letter.text(personal)) for letter in draft.letters],
         lookup_zip=lookup_zip, ref=form.ref.data or None, errors=form.error_list(), letter_lang=draft.lang,
         switch_base=url_for("public.members", slug=campaign.slug, zip=lookup_zip,
@@ -208,9 +244,31 @@ def send(slug: str) -> ViewResult:
     elif result.receipt_token not in session.get(_RECEIPTS_KEY, []):
         # A repeat from another browser: the earlier receipt holds that person's name and address, and
         # knowing an e-mail address must not be enough to open it.
-        return render_template("pages/already_sent.html", campaign=campaign,
-                               text=campaign.text(current_language()))
+        return _already_sent(campaign, draft.values.email)
     return redirect(url_for("public.receipt", token=result.receipt_token), code=303)
+
+
+def _already_sent(campaign: Campaign, email: str, *, link_sent: bool = False) -> str:
+    """Return the page for a repeat from another browser, offering the receipt link by e-mail."""
+    form = ReceiptLinkForm(formdata=None)
+    form.email.data = email
+    return render_template("pages/already_sent.html", campaign=campaign, form=form, link_sent=link_sent,
+                           text=campaign.text(current_language()), can_email=_can_email())
+
+
+@bp.post("/c/<slug>/receipt-link")
+def receipt_link(slug: str) -> ViewResult:
+    """E-mail the receipt link again, only to the address that wrote (rate-limited in web/limits.py)."""
+    campaign = _public_campaign(slug)
+    form = ReceiptLinkForm()
+    if not _can_email():
+        abort(404)
+    if not form.validate():
+        abort(400, description=_("Your session expired. Reload the page and try again."))
+    email = form.email.data or ""
+    # The same answer whether or not the address wrote: the page must not tell who took part.
+    receipts.send_link_again(get_session(), campaign.slug, email, request.url_root.rstrip("/"))
+    return _already_sent(campaign, email, link_sent=True)
 
 
 _RECEIPTS_KEY = "receipts"
@@ -248,7 +306,8 @@ def receipt(token: str) -> ViewResult:
     share = url_for("public.campaign", slug=action.campaign, ref=action.ref, _external=True)
     return render_template("pages/receipt.html", action=action, campaign=campaign, rows=rows, share_url=share,
                            text=campaign.text(current_language()) if campaign else None,
-                           form=HandedOffForm(), sent=request.args.get("sent"))
+                           progress=receipts.progress(action.messages), form=HandedOffForm(),
+                           sent=request.args.get("sent"), undone=request.args.get("undone"))
 
 
 @bp.post("/r/<token>/sent/<message_id>")
@@ -264,3 +323,18 @@ def handed_off(token: str, message_id: str) -> ViewResult:
     except receipts.NotHandOff:
         pass  # nothing to record: the receipt shows the message's real status
     return redirect(url_for("public.receipt", token=token, sent=message_id) + f"#m-{message_id}", code=303)
+
+
+@bp.post("/r/<token>/unsent/<message_id>")
+def undo_handed_off(token: str, message_id: str) -> ViewResult:
+    """Take back an "I sent it": the letter waits for the constituent again."""
+    form = HandedOffForm()
+    if not form.validate():
+        abort(400, description=_("Your session expired. Reload the page and try again."))
+    try:
+        receipts.undo_handed_off(get_session(), token, message_id)
+    except receipts.ReceiptNotFound:
+        abort(404)
+    except receipts.NotHandOff:
+        pass  # nothing to take back: the receipt shows the message's real status
+    return redirect(url_for("public.receipt", token=token, undone=message_id) + f"#m-{message_id}", code=303)
