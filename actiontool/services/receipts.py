@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -50,14 +51,7 @@ def mark_handed_off(session: Session, token: str, message_id: str) -> Message:
 
     Saying so twice is harmless: a message already handed off is returned as it is.
     """
-    message = _message_of(session, token, message_id)
-    if message.status == HANDED_OFF:
-        return message
-    if message.status != NEEDS_CONSTITUENT:
-        raise NotHandOff(message.status)
-    with transaction(session):
-        set_status(session, message, HANDED_OFF)
-    return message
+    return _move_hand_off(session, token, message_id, NEEDS_CONSTITUENT, HANDED_OFF)
 
 
 def undo_handed_off(session: Session, token: str, message_id: str) -> Message:
@@ -65,13 +59,19 @@ def undo_handed_off(session: Session, token: str, message_id: str) -> Message:
 
     Only a hand-off the constituent recorded can be taken back; undoing twice is harmless.
     """
+    return _move_hand_off(session, token, message_id, HANDED_OFF, NEEDS_CONSTITUENT, handed_off_at=None)
+
+
+def _move_hand_off(session: Session, token: str, message_id: str, source: str, target: str,
+                   **fields: Any) -> Message:
+    """Move a receipt's message from `source` to `target` and commit; already at `target` is a no-op."""
     message = _message_of(session, token, message_id)
-    if message.status == NEEDS_CONSTITUENT:
+    if message.status == target:
         return message
-    if message.status != HANDED_OFF:
+    if message.status != source:
         raise NotHandOff(message.status)
     with transaction(session):
-        set_status(session, message, NEEDS_CONSTITUENT, handed_off_at=None)
+        set_status(session, message, target, **fields)
     return message
 
 
