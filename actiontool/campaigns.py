@@ -22,7 +22,7 @@ Status = Literal["draft", "live", "closed"]
 Targets = Literal["house", "senate", "both"]
 STATUSES: tuple[str, ...] = ("draft", "live", "closed")
 TARGETS: tuple[str, ...] = ("house", "senate", "both")
-CHANNELS: tuple[str, ...] = ("handoff", "smtp", "cwc")
+CHANNELS: tuple[str, ...] = ("handoff", "smtp", "cwc", "packet")
 DEFAULT_CHANNEL = "handoff"
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 

@@ -36,7 +36,15 @@ FAILED = "failed"
 STATUSES: tuple[str, ...] = (QUEUED, SENDING, DELIVERED, NEEDS_CONSTITUENT, HANDED_OFF, FAILED)
 FINAL_STATUSES: frozenset[str] = frozenset({DELIVERED, HANDED_OFF, FAILED})
 
-CHANNELS: tuple[str, ...] = ("handoff", "smtp", "cwc")
+# `packet`: the organization carries a member's letters to the office in bulk (services.packets). Its
+# messages stay `queued` (the worker never claims them) until a packet holding them is marked delivered.
+PACKET = "packet"
+CHANNELS: tuple[str, ...] = ("handoff", "smtp", "cwc", PACKET)
+# The last_error of a message that ended `failed` because its member is no longer in office: stable, so
+# receipts, the delivery page and counts can tell it from delivery failures.
+LEFT_OFFICE = "member left office"
+# How an organizer delivered a packet.
+DELIVERED_HOW: tuple[str, ...] = ("emailed", "hand_delivered", "mailed")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -126,7 +134,9 @@ class Message(Base):
     __table_args__ = (
         # At most one message per campaign, constituent and member: a repeat submission cannot insert.
         UniqueConstraint("campaign", "constituent_key", "bioguide", name="uq_messages_once"),
-        Index("ix_messages_due", "status", "next_attempt_at"),
+        # The worker's claim: due messages of the channels it delivers (packet letters wait in `queued`
+        # for the organization, possibly a million of them, and must not be scanned on every poll).
+        Index("ix_messages_due", "status", "channel", "next_attempt_at"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_message_id)
@@ -156,6 +166,8 @@ class Message(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     handed_off_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The office packet holding this letter (packet channel only); set once, never moved to another.
+    packet_id: Mapped[int | None] = mapped_column(ForeignKey("packets.id"), index=True)
 
     action: Mapped[Action] = relationship(back_populates="messages")
 
@@ -308,6 +320,37 @@ class CampaignConstituent(Base):
 
 # The delivery view lists a campaign's failed and waiting messages, newest first.
 Index("ix_messages_campaign_status", Message.campaign, Message.status, Message.updated_at)
+# "Deliver to offices": the letters waiting per member of a campaign (channel packet, queued, in no packet)
+# are one range of this index, already grouped by member.
+Index("ix_messages_packet_waiting", Message.campaign, Message.channel, Message.status, Message.packet_id,
+      Message.bioguide)
+
+
+class Packet(Base):
+    """One member's waiting letters, frozen for the organization to deliver to the office in bulk.
+
+    `letters` is a JSON snapshot of what each letter said and who wrote it, taken when the packet was made:
+    its downloads never change, even after `actiontool purge` clears the messages' personal data.
+    """
+
+    __tablename__ = "packets"
+    __table_args__ = (Index("ix_packets_campaign", "campaign", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign: Mapped[str] = mapped_column(String(64))
+    bioguide: Mapped[str] = mapped_column(String(10))
+    member_name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(320))
+    letter_count: Mapped[int] = mapped_column(Integer)
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    letters: Mapped[str] = mapped_column(Text)  # JSON list, one object per letter (services.packets)
+    delivered_on: Mapped[date | None] = mapped_column(Date)  # the day the organizer says it reached the office
+    delivered_how: Mapped[str | None] = mapped_column(String(20))  # one of DELIVERED_HOW
+    delivered_note: Mapped[str | None] = mapped_column(Text)
+    delivered_by: Mapped[str | None] = mapped_column(String(320))
+    delivered_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class BotSubmission(Base):

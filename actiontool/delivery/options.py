@@ -8,7 +8,8 @@
           default: senate-letters@example.org
           by_bioguide: {S000148: schumer-letters@example.org}
 
-A chamber that is not mentioned uses `handoff`, which needs no configuration. `to` may also be a single
+A chamber that is not mentioned uses `handoff`, which needs no configuration; `packet` needs none either
+(the organization delivers the letters to each office in bulk, see actiontool.services.packets). `to` may also be a single
 address or a list. Errors name the key that is wrong.
 """
 
@@ -22,7 +23,7 @@ from typing import Any
 from actiontool.delivery.errors import DeliveryOptionsError
 
 CHAMBERS = ("house", "senate")
-CHANNELS = ("handoff", "smtp", "cwc")
+CHANNELS = ("handoff", "smtp", "cwc", "packet")
 # Deliberately simple: one @, no whitespace, no header-breaking characters, a dot in the domain.
 _ADDRESS = re.compile(r"^[^@\s<>,;\"\x00]+@[^@\s<>,;\"\x00]+\.[^@\s<>,;\"\x00]+$")
 _BIOGUIDE = re.compile(r"^[A-Z]\d{6}$")
