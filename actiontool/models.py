@@ -346,7 +346,7 @@ class Packet(Base):
     first_day: Mapped[date] = mapped_column(Date)
     last_day: Mapped[date] = mapped_column(Date)
     letters: Mapped[str] = mapped_column(Text)  # JSON list, one object per letter (services.packets)
-    delivered_on: Mapped[date | None] = mapped_column(Date)  # the day the organizer says it reached the office
+    delivered_on: Mapped[date | None] = mapped_column(Date)  # the day it reached the office
     delivered_how: Mapped[str | None] = mapped_column(String(20))  # one of DELIVERED_HOW
     delivered_note: Mapped[str | None] = mapped_column(Text)
     delivered_by: Mapped[str | None] = mapped_column(String(320))
