@@ -365,3 +365,32 @@ class BotSubmission(Base):
     day: Mapped[date] = mapped_column(Date)  # UTC day
     reason: Mapped[str] = mapped_column(String(20))  # honeypot | too_fast | no_timestamp
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# Roll-ups of the packet letters waiting for the organization (channel packet, queued, in no packet), kept
+# exact by actiontool.services.packet_counts, so "Deliver to offices" never scans the waiting letters.
+class PacketWaitingDay(Base):
+    """Waiting packet letters per campaign × member × day."""
+
+    __tablename__ = "packet_waiting_days"
+
+    campaign: Mapped[str] = mapped_column(String(64), primary_key=True)
+    bioguide: Mapped[str] = mapped_column(String(10), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    member_name: Mapped[str] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(2))
+    district: Mapped[int | None] = mapped_column(Integer)
+    chamber: Mapped[str] = mapped_column(String(6))
+    n: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PacketWaitingPlace(Base):
+    """Waiting packet letters per campaign × member × ZIP × city (as the constituents wrote them)."""
+
+    __tablename__ = "packet_waiting_places"
+
+    campaign: Mapped[str] = mapped_column(String(64), primary_key=True)
+    bioguide: Mapped[str] = mapped_column(String(10), primary_key=True)
+    zip: Mapped[str] = mapped_column(String(10), primary_key=True)  # "" when unknown
+    city: Mapped[str] = mapped_column(String(100), primary_key=True)  # "" when unknown
+    n: Mapped[int] = mapped_column(Integer, default=0)

@@ -19,7 +19,7 @@ from sqlalchemy import Table, func, select, text
 from sqlalchemy.orm import Session
 
 from actiontool.models import Action, Message
-from actiontool.services import counts
+from actiontool.services import counts, packet_counts
 
 ACTIONS: Table = Action.__table__  # type: ignore[assignment]
 MESSAGES: Table = Message.__table__  # type: ignore[assignment]
@@ -143,6 +143,7 @@ def seed(session: Session, campaign: str, n_messages: int, members: Sequence[See
         progress(inserted)
     session.commit()
     counts.rebuild(session, campaign)
+    packet_counts.rebuild(session, campaign)
     # Fresh planner statistics after a bulk load, as autovacuum (or SQLite's optimize) would gather later.
     session.execute(text("ANALYZE"))
     session.commit()
