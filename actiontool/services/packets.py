@@ -1,0 +1,365 @@
+"""Office packets: the organization carries a member's letters to the office in bulk and marks them delivered.
+
+Statuses. A letter of the `packet` channel is written `queued` and stays `queued` while it waits (in no
+packet) and while it sits in a packet not yet delivered; the delivery worker never claims it. "Mark
+delivered" moves every letter of the packet to `delivered` through `outbox.set_status` (so the roll-up
+counts stay exact); a letter whose member has left office ends `failed` with `models.LEFT_OFFICE` instead
+of going into a packet. A packet's letters are frozen at making: `Packet.letters` is a JSON snapshot, so
+downloading it again gives the same document even after `actiontool purge` cleared the messages.
+
+A message is in at most one packet: `make_packet` claims letters with one `UPDATE ... WHERE packet_id IS
+NULL`. On PostgreSQL a second organizer's concurrent UPDATE waits for the first to commit, re-checks the
+condition and skips the rows already taken; on SQLite every write transaction begins IMMEDIATE (see
+actiontool.db), which serialises the two outright.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from actiontool.districts.tenure import Roster
+from actiontool.models import (
+    DELIVERED,
+    DELIVERED_HOW,
+    FAILED,
+    LEFT_OFFICE,
+    PACKET,
+    QUEUED,
+    STATUSES,
+    Action,
+    Message,
+    Packet,
+    PacketWaitingDay,
+    PacketWaitingPlace,
+    utcnow,
+)
+from actiontool.services import counts, packet_counts
+from actiontool.services.organizers import audit
+from actiontool.services.outbox import set_status
+
+MAKE_PACKET = "packet_made"
+MARK_DELIVERED = "packet_delivered"
+LEFT_OFFICE_ENDED = "left_office"
+NOTE_MAX = 2000
+WORDS_MAX = 500  # own words an office report lists; the count covers them all
+HOW_LABELS: dict[str, str] = {"emailed": "e-mailed", "hand_delivered": "hand-delivered", "mailed": "mailed"}
+WAITING = (Message.channel == PACKET, Message.status == QUEUED, Message.packet_id.is_(None))
+
+
+class PacketError(ValueError):
+    """Base of the packet service's domain errors; the message is fit to show an organizer."""
+
+
+class NothingWaiting(PacketError):
+    """No letter of this campaign waits for a packet to this member."""
+
+
+class MemberLeftOffice(PacketError):
+    """The member is no longer in office: their waiting letters ended failed instead."""
+
+
+class UnknownPacket(PacketError):
+    """No packet has this id in this campaign."""
+
+
+class AlreadyDelivered(PacketError):
+    """The packet was marked delivered before."""
+
+
+class InvalidDelivery(PacketError):
+    """A delivery date, way or note that cannot be recorded."""
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """A city or ZIP and how many letters came from it."""
+
+    name: str
+    letters: int
+
+
+@dataclass(frozen=True, slots=True)
+class WaitingMember:
+    """One member's letters waiting for a packet."""
+
+    bioguide: str
+    member_name: str
+    chamber: str
+    state: str
+    district: int | None
+    letters: int
+    first_day: date
+    last_day: date
+    top_cities: tuple[Tally, ...]
+    top_zips: tuple[Tally, ...]
+    left_office: bool = False
+
+    @property
+    def seat(self) -> str:
+        """Return `WI-3`, `AK-AL`, or the state for a senator."""
+        if self.district is None:
+            return self.state
+        return f"{self.state}-AL" if self.district == 0 else f"{self.state}-{self.district}"
+
+
+@dataclass(frozen=True, slots=True)
+class OfficeReport:
+    """What a campaign's letters to one member say, without anyone's street, e-mail or phone."""
+
+    campaign: str
+    bioguide: str
+    member_name: str
+    by_status: Mapping[str, int]
+    letters: int  # written: every letter except failed ones
+    first_day: date | None
+    last_day: date | None
+    cities: tuple[Tally, ...]
+    zips: tuple[Tally, ...]
+    own_words_count: int
+    own_words: tuple[tuple[str, str], ...]  # (city, words), newest first, at most WORDS_MAX
+
+
+def _top(rows: Sequence[tuple[str, int]], top: int) -> tuple[Tally, ...]:
+    """Return the `top` largest tallies, largest first, ties by name; unknown ("") places left out."""
+    ordered = sorted(((name, n) for name, n in rows if name and n > 0), key=lambda r: (-r[1], r[0]))
+    return tuple(Tally(name, n) for name, n in ordered[:top])
+
+
+def waiting_by_member(session: Session, campaign: str, *, roster: Roster | None = None,
+                      top: int = 3) -> list[WaitingMember]:
+    """Return every member with letters waiting for a packet, most letters first, from the roll-ups."""
+    d = PacketWaitingDay
+    rows = session.execute(
+        select(d.bioguide, func.max(d.member_name), func.max(d.chamber), func.max(d.state),
+               func.max(d.district), func.sum(d.n), func.min(d.day), func.max(d.day))
+        .where(d.campaign == campaign, d.n > 0).group_by(d.bioguide)).all()
+    p = PacketWaitingPlace
+    cities: dict[str, list[tuple[str, int]]] = {}
+    zips: dict[str, list[tuple[str, int]]] = {}
+    for bioguide, zip_code, city, n in session.execute(
+            select(p.bioguide, p.zip, p.city, p.n).where(p.campaign == campaign, p.n > 0)):
+        cities.setdefault(bioguide, []).append((city, n))
+        zips.setdefault(bioguide, []).append((zip_code, n))
+    result = []
+    for bioguide, name, chamber, state, district, letters, first, last in rows:
+        result.append(WaitingMember(
+            bioguide=bioguide, member_name=name, chamber=chamber, state=state, district=district,
+            letters=int(letters), first_day=first, last_day=last,
+            top_cities=_top(_summed(cities.get(bioguide, [])), top),
+            top_zips=_top(_summed(zips.get(bioguide, [])), top),
+            # The newest waiting letter was written on the last day: if even its member is gone, all are.
+            left_office=roster is not None and roster.has_left(bioguide, last)))
+    return sorted(result, key=lambda m: (-m.letters, m.member_name, m.bioguide))
+
+
+def _summed(rows: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """Return (name, total) over rows that repeat a name (one ZIP spelled with several cities)."""
+    totals: Counter[str] = Counter()
+    for name, n in rows:
+        totals[name] += n
+    return list(totals.items())
+
+
+_LETTER_FIELDS = ("id", "campaign", "bioguide", "member_name", "member_title", "chamber", "state", "district",
+                  "created_at", "created_day", "subject", "suggested_text", "constituent_text", "edited",
+                  "ref")
+_SENDER_FIELDS = ("prefix", "first_name", "last_name", "email", "address1", "city", "zip", "phone", "lang")
+
+
+def _snapshot(row: Mapping[str, Any]) -> dict[str, Any]:
+    """Return one letter as the packet keeps it: JSON-ready, dates as ISO text."""
+    out = {name: row[name] for name in (*_LETTER_FIELDS, *_SENDER_FIELDS)}
+    out["created_at"] = row["created_at"].isoformat()
+    out["created_day"] = row["created_day"].isoformat()
+    out["sender_state"] = row["sender_state"]
+    return out
+
+
+def _end_left_office(session: Session, campaign: str, bioguide: str, roster: Roster, now: datetime) -> int:
+    """End as failed (LEFT_OFFICE) this member's waiting letters whose member has left; return how many."""
+    waiting = session.execute(select(Message).where(
+        Message.campaign == campaign, Message.bioguide == bioguide, *WAITING).with_for_update()
+    ).scalars().all()
+    ended = 0
+    for message in waiting:
+        if roster.has_left(bioguide, message.created_day):
+            set_status(session, message, FAILED, now=now, last_error=LEFT_OFFICE, next_attempt_at=None)
+            ended += 1
+    return ended
+
+
+def make_packet(session: Session, campaign: str, bioguide: str, actor: str, *, roster: Roster | None = None,
+                now: datetime | None = None) -> Packet:
+    """Freeze the letters waiting for member `bioguide` into a new packet, audited; commit and return it.
+
+    Raises NothingWaiting (nothing written) when no letter waits, and MemberLeftOffice when the member has
+    left office: their waiting letters are then ended failed (that much is committed) and no packet made.
+    """
+    now = now or utcnow()
+    try:
+        if roster is not None:
+            ended = _end_left_office(session, campaign, bioguide, roster, now)
+            if ended:
+                audit(session, actor, LEFT_OFFICE_ENDED, campaign=campaign,
+                      detail=f"{ended} letter(s) to {bioguide} ended: {LEFT_OFFICE}")
+                session.commit()
+                raise MemberLeftOffice(f"{bioguide} is no longer in office: {ended} waiting letter(s) were "
+                                       "ended as failed instead of going into a packet")
+        packet = Packet(campaign=campaign, bioguide=bioguide, member_name="", created_at=now,
+                        created_by=actor, letter_count=0, first_day=now.date(), last_day=now.date(),
+                        letters="[]")
+        session.add(packet)
+        session.flush()
+        taken = session.execute(
+            update(Message).where(Message.campaign == campaign, Message.bioguide == bioguide, *WAITING)
+            .values(packet_id=packet.id).returning(Message.id).execution_options(synchronize_session=False)
+        ).scalars().all()
+        if not taken:
+            session.rollback()
+            raise NothingWaiting(f"no letter to {bioguide} is waiting for a packet in {campaign}")
+        letters = _packet_rows(session, packet.id)
+        packet_counts.record_packed(session, letters)
+        packet.member_name = letters[0]["member_name"]
+        packet.letter_count = len(letters)
+        packet.first_day = min(r["created_day"] for r in letters)
+        packet.last_day = max(r["created_day"] for r in letters)
+        packet.letters = json.dumps([_snapshot(r) for r in letters], ensure_ascii=False)
+        audit(session, actor, MAKE_PACKET, campaign=campaign,
+              detail=f"packet {packet.id}: {len(letters)} letter(s) to {bioguide}")
+        session.commit()
+        return packet
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def _packet_rows(session: Session, packet_id: int) -> list[dict[str, Any]]:
+    """Return the letters of a packet with their senders' details, oldest first."""
+    columns = [getattr(Message, name) for name in _LETTER_FIELDS]
+    sender = [getattr(Action, name) for name in _SENDER_FIELDS]
+    stmt = (select(*columns, *sender, Action.state.label("sender_state"))
+            .join(Action, Action.id == Message.action_id)
+            .where(Message.packet_id == packet_id).order_by(Message.created_at, Message.id))
+    return [dict(row) for row in session.execute(stmt).mappings()]
+
+
+def packet_letters(packet: Packet) -> list[dict[str, Any]]:
+    """Return the frozen letters of a packet (as `make_packet` stored them)."""
+    return list(json.loads(packet.letters))
+
+
+def get_packet(session: Session, campaign: str, packet_id: int) -> Packet:
+    """Return the packet with this id in this campaign, or raise UnknownPacket."""
+    packet = session.get(Packet, packet_id)
+    if packet is None or packet.campaign != campaign:
+        raise UnknownPacket(f"there is no packet {packet_id} in {campaign}")
+    return packet
+
+
+def packets_of(session: Session, campaign: str, *, limit: int = 200) -> list[Packet]:
+    """Return the campaign's packets, newest first."""
+    return list(session.execute(select(Packet).where(Packet.campaign == campaign)
+                                .order_by(Packet.created_at.desc(), Packet.id.desc()).limit(limit)).scalars())
+
+
+def _delivered_at(on_date: date, now: datetime) -> datetime:
+    """Return the time recorded on the letters: now when delivered today, else noon UTC of that day."""
+    return now if on_date == now.date() else datetime.combine(on_date, time(12, 0), UTC)
+
+
+def mark_delivered(session: Session, campaign: str, packet_id: int, on_date: date, how: str,
+                   note: str | None, actor: str, *, now: datetime | None = None) -> int:
+    """Record the packet as delivered and move each of its letters to `delivered`, audited; commit.
+
+    Returns how many letters moved. Raises UnknownPacket, AlreadyDelivered or InvalidDelivery with
+    nothing changed.
+    """
+    now = now or utcnow()
+    note = (note or "").strip() or None
+    if how not in DELIVERED_HOW:
+        raise InvalidDelivery(f"how: one of {', '.join(HOW_LABELS[h] for h in DELIVERED_HOW)}")
+    if note is not None and len(note) > NOTE_MAX:
+        raise InvalidDelivery(f"note: at most {NOTE_MAX} characters")
+    try:
+        packet = session.execute(select(Packet).where(Packet.id == packet_id).with_for_update()
+                                 .execution_options(populate_existing=True)).scalar_one_or_none()
+        if packet is None or packet.campaign != campaign:
+            raise UnknownPacket(f"there is no packet {packet_id} in {campaign}")
+        if packet.delivered_on is not None:
+            raise AlreadyDelivered(f"packet {packet_id} was marked delivered on {packet.delivered_on} by "
+                                   f"{packet.delivered_by}")
+        if on_date > now.date():
+            raise InvalidDelivery("date: the delivery date cannot be in the future")
+        if on_date < packet.created_at.date():
+            raise InvalidDelivery(f"date: the packet was made on {packet.created_at.date()}; it cannot have "
+                                  "been delivered before")
+        at = _delivered_at(on_date, now)
+        messages = session.execute(
+            select(Message).where(Message.packet_id == packet_id, Message.status == QUEUED)
+            .order_by(Message.id).with_for_update()).scalars().all()
+        for message in messages:
+            set_status(session, message, DELIVERED, now=now, delivered_at=at, last_error=None,
+                       next_attempt_at=None, lease_until=None)
+        packet.delivered_on, packet.delivered_how, packet.delivered_note = on_date, how, note
+        packet.delivered_by, packet.delivered_recorded_at = actor, now
+        audit(session, actor, MARK_DELIVERED, campaign=campaign,
+              detail=f"packet {packet_id}: {len(messages)} letter(s) to {packet.bioguide} {HOW_LABELS[how]} "
+                     f"on {on_date.isoformat()}")
+        session.commit()
+        return len(messages)
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def office_report(session: Session, campaign: str, bioguide: str, *, top: int = 20) -> OfficeReport:
+    """Return what the campaign's letters to one member say, whatever their channel (no contact details).
+
+    Counts come from the roll-ups; places and own words from the member's letters (one member's share).
+    """
+    table = counts.MEMBER_COUNTS
+    sums = [func.coalesce(func.sum(table.c[s]), 0) for s in STATUSES]
+    row = session.execute(select(*sums, func.max(table.c.member_name)).where(
+        table.c.campaign == campaign, table.c.bioguide == bioguide)).one()
+    by_status = {s: int(n) for s, n in zip(STATUSES, row[:-1], strict=True)}
+    member_name = row[-1] or ""
+    days = session.execute(select(func.min(table.c.day), func.max(table.c.day)).where(
+        table.c.campaign == campaign, table.c.bioguide == bioguide)).one()
+    written = (Message.campaign == campaign, Message.bioguide == bioguide, Message.status != FAILED)
+    zip_code = func.substr(func.coalesce(Action.zip, ""), 1, 5)
+    place_rows = session.execute(
+        select(func.coalesce(Action.city, ""), zip_code, func.count())
+        .join(Action, Action.id == Message.action_id)
+        .where(*written).group_by(func.coalesce(Action.city, ""), zip_code)).all()
+    cities: Counter[str] = Counter()
+    zips: Counter[str] = Counter()
+    for city, zip_value, n in place_rows:
+        cities[city.strip()] += n
+        zips[zip_value.strip()] += n
+    has_words = (Message.constituent_text.is_not(None), Message.constituent_text != "")
+    own_count = session.execute(select(func.count()).select_from(Message)
+                                .where(*written, *has_words)).scalar_one()
+    words = session.execute(
+        select(Action.city, Message.constituent_text).join(Action, Action.id == Message.action_id)
+        .where(*written, *has_words).order_by(Message.created_at.desc()).limit(WORDS_MAX)).all()
+    return OfficeReport(
+        campaign=campaign, bioguide=bioguide, member_name=member_name, by_status=by_status,
+        letters=sum(n for s, n in by_status.items() if s != FAILED), first_day=days[0], last_day=days[1],
+        cities=_top(list(cities.items()), top), zips=_top(list(zips.items()), top),
+        own_words_count=int(own_count),
+        own_words=tuple(((city or "").strip(), text.strip()) for city, text in words))
+
+
+def left_office_count(session: Session, campaign: str) -> int:
+    """Return how many of the campaign's letters ended failed because their member left office."""
+    return int(session.execute(select(func.count()).select_from(Message).where(
+        Message.campaign == campaign, Message.status == FAILED, Message.last_error == LEFT_OFFICE)
+    ).scalar_one())
