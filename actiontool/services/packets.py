@@ -334,21 +334,22 @@ def office_report(session: Session, campaign: str, bioguide: str, *, top: int = 
     days = session.execute(select(func.min(table.c.day), func.max(table.c.day)).where(
         table.c.campaign == campaign, table.c.bioguide == bioguide)).one()
     written = (Message.campaign == campaign, Message.bioguide == bioguide, Message.status != FAILED)
-    zip_code = func.substr(func.coalesce(Action.zip, ""), 1, 5)
     place_rows = session.execute(
-        select(func.coalesce(Action.city, ""), zip_code, func.count())
+        select(Action.city, Action.zip, func.count()).select_from(Message)
         .join(Action, Action.id == Message.action_id)
-        .where(*written).group_by(func.coalesce(Action.city, ""), zip_code)).all()
+        .where(*written).group_by(Action.city, Action.zip)).all()
     cities: Counter[str] = Counter()
     zips: Counter[str] = Counter()
     for city, zip_value, n in place_rows:
-        cities[city.strip()] += n
-        zips[zip_value.strip()] += n
+        zip_value, city = packet_counts.place(zip_value, city)
+        cities[city] += n
+        zips[zip_value] += n
     has_words = (Message.constituent_text.is_not(None), Message.constituent_text != "")
     own_count = session.execute(select(func.count()).select_from(Message)
                                 .where(*written, *has_words)).scalar_one()
     words = session.execute(
-        select(Action.city, Message.constituent_text).join(Action, Action.id == Message.action_id)
+        select(Action.city, Message.constituent_text).select_from(Message)
+        .join(Action, Action.id == Message.action_id)
         .where(*written, *has_words).order_by(Message.created_at.desc()).limit(WORDS_MAX)).all()
     return OfficeReport(
         campaign=campaign, bioguide=bioguide, member_name=member_name, by_status=by_status,
