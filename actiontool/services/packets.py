@@ -25,7 +25,9 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from actiontool.campaigns import Campaign
 from actiontool.districts.tenure import Roster
+from actiontool.letters import full_text
 from actiontool.models import (
     DELIVERED,
     DELIVERED_HOW,
@@ -40,6 +42,18 @@ from actiontool.models import (
     PacketWaitingDay,
     PacketWaitingPlace,
     utcnow,
+)
+from actiontool.packets import (
+    OfficeReport,
+    PacketCover,
+    PacketLetter,
+    make_cover,
+    redact_contact_details,
+    render_office_report_pdf,
+    render_packet_csv,
+    render_packet_pdf,
+    tally_cities,
+    tally_zips,
 )
 from actiontool.services import counts, packet_counts
 from actiontool.services.organizers import audit
@@ -79,7 +93,7 @@ class InvalidDelivery(PacketError):
 
 
 @dataclass(frozen=True, slots=True)
-class Tally:
+class PlaceCount:
     """A city or ZIP and how many letters came from it."""
 
     name: str
@@ -98,8 +112,8 @@ class WaitingMember:
     letters: int
     first_day: date
     last_day: date
-    top_cities: tuple[Tally, ...]
-    top_zips: tuple[Tally, ...]
+    top_cities: tuple[PlaceCount, ...]
+    top_zips: tuple[PlaceCount, ...]
     left_office: bool = False
 
     @property
@@ -111,26 +125,25 @@ class WaitingMember:
 
 
 @dataclass(frozen=True, slots=True)
-class OfficeReport:
-    """What a campaign's letters to one member say, without anyone's street, e-mail or phone."""
+class OfficeSummary:
+    """What a campaign's letters to one member add up to, without anyone's street, e-mail or phone."""
 
     campaign: str
     bioguide: str
     member_name: str
     by_status: Mapping[str, int]
-    letters: int  # written: every letter except failed ones
+    written: int  # every letter except failed ones
     first_day: date | None
     last_day: date | None
-    cities: tuple[Tally, ...]
-    zips: tuple[Tally, ...]
+    places: tuple[tuple[str, str, str, int], ...]  # (city, state, ZIP, letters) of the written letters
     own_words_count: int
-    own_words: tuple[tuple[str, str], ...]  # (city, words), newest first, at most WORDS_MAX
+    own_words: tuple[str, ...]  # newest first, at most WORDS_MAX, contact details redacted
 
 
-def _top(rows: Sequence[tuple[str, int]], top: int) -> tuple[Tally, ...]:
+def _top(rows: Sequence[tuple[str, int]], top: int) -> tuple[PlaceCount, ...]:
     """Return the `top` largest tallies, largest first, ties by name; unknown ("") places left out."""
     ordered = sorted(((name, n) for name, n in rows if name and n > 0), key=lambda r: (-r[1], r[0]))
-    return tuple(Tally(name, n) for name, n in ordered[:top])
+    return tuple(PlaceCount(name, n) for name, n in ordered[:top])
 
 
 def waiting_by_member(session: Session, campaign: str, *, roster: Roster | None = None,
@@ -320,43 +333,36 @@ def mark_delivered(session: Session, campaign: str, packet_id: int, on_date: dat
         raise
 
 
-def office_report(session: Session, campaign: str, bioguide: str, *, top: int = 20) -> OfficeReport:
-    """Return what the campaign's letters to one member say, whatever their channel (no contact details).
+def office_report(session: Session, campaign: str, bioguide: str) -> OfficeSummary:
+    """Return what the campaign's letters to one member add up to, whatever their channel.
 
     Counts come from the roll-ups; places and own words from the member's letters (one member's share).
+    Failed letters never reached anyone: they are counted by status but not in places or words.
     """
     table = counts.MEMBER_COUNTS
+    where = (table.c.campaign == campaign, table.c.bioguide == bioguide)
     sums = [func.coalesce(func.sum(table.c[s]), 0) for s in STATUSES]
-    row = session.execute(select(*sums, func.max(table.c.member_name)).where(
-        table.c.campaign == campaign, table.c.bioguide == bioguide)).one()
-    by_status = {s: int(n) for s, n in zip(STATUSES, row[:-1], strict=True)}
-    member_name = row[-1] or ""
-    days = session.execute(select(func.min(table.c.day), func.max(table.c.day)).where(
-        table.c.campaign == campaign, table.c.bioguide == bioguide)).one()
+    row = session.execute(select(*sums, func.max(table.c.member_name), func.min(table.c.day),
+                                 func.max(table.c.day)).where(*where)).one()
+    by_status = {s: int(n) for s, n in zip(STATUSES, row[:len(STATUSES)], strict=True)}
+    member_name, first_day, last_day = row[len(STATUSES):]
     written = (Message.campaign == campaign, Message.bioguide == bioguide, Message.status != FAILED)
     place_rows = session.execute(
-        select(Action.city, Action.zip, func.count()).select_from(Message)
+        select(Action.city, Action.state, Action.zip, func.count()).select_from(Message)
         .join(Action, Action.id == Message.action_id)
-        .where(*written).group_by(Action.city, Action.zip)).all()
-    cities: Counter[str] = Counter()
-    zips: Counter[str] = Counter()
-    for city, zip_value, n in place_rows:
-        zip_value, city = packet_counts.place(zip_value, city)
-        cities[city] += n
-        zips[zip_value] += n
+        .where(*written).group_by(Action.city, Action.state, Action.zip)).all()
     has_words = (Message.constituent_text.is_not(None), Message.constituent_text != "")
     own_count = session.execute(select(func.count()).select_from(Message)
                                 .where(*written, *has_words)).scalar_one()
-    words = session.execute(
-        select(Action.city, Message.constituent_text).select_from(Message)
-        .join(Action, Action.id == Message.action_id)
-        .where(*written, *has_words).order_by(Message.created_at.desc()).limit(WORDS_MAX)).all()
-    return OfficeReport(
-        campaign=campaign, bioguide=bioguide, member_name=member_name, by_status=by_status,
-        letters=sum(n for s, n in by_status.items() if s != FAILED), first_day=days[0], last_day=days[1],
-        cities=_top(list(cities.items()), top), zips=_top(list(zips.items()), top),
+    words = session.execute(select(Message.constituent_text).where(*written, *has_words)
+                            .order_by(Message.created_at.desc()).limit(WORDS_MAX)).scalars()
+    return OfficeSummary(
+        campaign=campaign, bioguide=bioguide, member_name=member_name or "", by_status=by_status,
+        written=sum(n for s, n in by_status.items() if s != FAILED), first_day=first_day, last_day=last_day,
+        places=tuple(((city or "").strip(), state or "", (zip_code or "").strip(), int(n))
+                     for city, state, zip_code, n in place_rows),
         own_words_count=int(own_count),
-        own_words=tuple(((city or "").strip(), text.strip()) for city, text in words))
+        own_words=tuple(redact_contact_details(text.strip()) for text in words))
 
 
 def left_office_count(session: Session, campaign: str) -> int:
@@ -364,3 +370,69 @@ def left_office_count(session: Session, campaign: str) -> int:
     return int(session.execute(select(func.count()).select_from(Message).where(
         Message.campaign == campaign, Message.status == FAILED, Message.last_error == LEFT_OFFICE)
     ).scalar_one())
+
+
+# Documents: the frozen values the renderers of actiontool.packets draw. ---------------------------------
+
+STATUS_LABELS: dict[str, str] = {
+    DELIVERED: "Delivered", "handed_off": "Sent by the constituent",
+    QUEUED: "Waiting for delivery", "sending": "Being delivered",
+    "needs_constituent": "Waiting on the constituent", FAILED: "Not delivered",
+}
+
+
+def member_label(title: str, name: str, state: str, district: int | None) -> str:
+    """Return how a cover names the office: "Senator Wanda Senior (WI)", "Representative Rita One (WI-1)"."""
+    seat = state if district is None else (f"{state}-AL" if district == 0 else f"{state}-{district}")
+    return f"{title} {name} ({seat})" if title else f"{name} ({seat})"
+
+
+def packet_letters_for_print(packet: Packet) -> list[PacketLetter]:
+    """Return the packet's frozen letters as the renderers take them: sender, address and full text."""
+    result = []
+    for letter in packet_letters(packet):
+        name = " ".join(part for part in (letter.get("prefix"), letter.get("first_name"),
+                                          letter.get("last_name")) if part)
+        result.append(PacketLetter(
+            name=name, street=letter.get("address1") or "", city=letter.get("city") or "",
+            state=letter.get("sender_state") or letter.get("state") or "", zip=letter.get("zip") or "",
+            sent_at=datetime.fromisoformat(letter["created_at"]),
+            text=full_text(letter.get("suggested_text") or "", letter.get("constituent_text")),
+            edited=bool(letter.get("edited"))))
+    return result
+
+
+def packet_cover(packet: Packet, letters: Sequence[PacketLetter], campaign: Campaign | None,
+                 organization: str) -> PacketCover:
+    """Return the cover of a packet: the campaign, its ask and bill, the organization and the counts."""
+    first = packet_letters(packet)[0]
+    text = campaign.text(campaign.default_lang) if campaign is not None else None
+    return make_cover(letters, campaign_title=text.title if text else packet.campaign,
+                      ask=text.ask if text else "",
+                      bill=campaign.bill.label if campaign is not None and campaign.bill else "",
+                      organization=organization,
+                      member=member_label(first.get("member_title") or "", packet.member_name,
+                                          first.get("state") or "", first.get("district")),
+                      prepared_on=packet.created_at.date())
+
+
+def render_packet(packet: Packet, campaign: Campaign | None, organization: str, fmt: str) -> bytes:
+    """Return the packet as a PDF (`fmt` "pdf") or a CSV ("csv"), from its frozen letters only."""
+    letters = packet_letters_for_print(packet)
+    if fmt == "csv":
+        return render_packet_csv(letters)
+    return render_packet_pdf(packet_cover(packet, letters, campaign, organization), letters)
+
+
+def render_office_report(summary: OfficeSummary, campaign: Campaign | None, member: str,
+                         today: date) -> bytes:
+    """Return the one-page office report of `summary` as a PDF."""
+    title = campaign.text(campaign.default_lang).title if campaign is not None else summary.campaign
+    by_status = tuple((STATUS_LABELS.get(s, s), n) for s, n in summary.by_status.items() if n)
+    places = [(city, state, zip_code) for city, state, zip_code, n in summary.places for _ in range(n)]
+    report = OfficeReport(
+        member=member, campaign_title=title, by_status=by_status, first_date=summary.first_day,
+        last_date=summary.last_day, by_city=tally_cities((city, state) for city, state, _ in places),
+        by_zip=tally_zips(zip_code for _, _, zip_code in places), own_words_count=summary.own_words_count,
+        own_words=summary.own_words, prepared_on=today)
+    return render_office_report_pdf(report)

@@ -238,17 +238,16 @@ def test_office_report_counts_every_channel_and_lists_own_words_without_contact_
                  day=D1)
     write_letter(session, "b@example.org", (RITA,), channel="smtp", city="Twotown", zip_code="53002",
                  words=None, day=D2)
-    write_letter(session, "c@example.org", (RITA,), channel="handoff", city="Oneville", words="Act now.",
-                 day=D2)
-    report = packets.office_report(session, CAMPAIGN, "R000001")
-    assert report.member_name == "Rita One"
-    assert report.by_status == {**dict.fromkeys(STATUSES, 0), "queued": 2, "needs_constituent": 1}
-    assert report.letters == 3 and (report.first_day, report.last_day) == (D1.date(), D2.date())
-    assert [(t.name, t.letters) for t in report.cities] == [("Oneville", 2), ("Twotown", 1)]
-    assert [(t.name, t.letters) for t in report.zips] == [("53001", 2), ("53002", 1)]
-    assert report.own_words_count == 2
-    assert set(report.own_words) == {("Oneville", "Fentanyl took my brother."), ("Oneville", "Act now.")}
-    text = repr(report)
+    write_letter(session, "c@example.org", (RITA,), channel="handoff", city="Oneville",
+                 words="Call me at 608-555-0199 or jane@example.org.", day=D2)
+    summary = packets.office_report(session, CAMPAIGN, "R000001")
+    assert summary.member_name == "Rita One"
+    assert summary.by_status == {**dict.fromkeys(STATUSES, 0), "queued": 2, "needs_constituent": 1}
+    assert summary.written == 3 and (summary.first_day, summary.last_day) == (D1.date(), D2.date())
+    assert sorted(summary.places) == [("Oneville", "WI", "53001", 2), ("Twotown", "WI", "53002", 1)]
+    assert summary.own_words_count == 2
+    assert summary.own_words == ("Call me at [phone] or [e-mail].", "Fentanyl took my brother.")
+    text = repr(summary)
     assert "1 Main St" not in text and "@example.org" not in text and "608-555" not in text
     empty = packets.office_report(session, CAMPAIGN, "R000002")
-    assert empty.letters == 0 and empty.first_day is None and empty.own_words == ()
+    assert empty.written == 0 and empty.first_day is None and empty.own_words == ()
