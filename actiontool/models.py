@@ -394,3 +394,22 @@ class PacketWaitingPlace(Base):
     zip: Mapped[str] = mapped_column(String(10), primary_key=True)  # "" when unknown
     city: Mapped[str] = mapped_column(String(100), primary_key=True)  # "" when unknown
     n: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PacketWaitingMember(Base):
+    """Per campaign × member: the waiting letters, their dates and top places, summed from the two roll-ups
+    above whenever they change, so "Deliver to offices" reads one row per member."""
+
+    __tablename__ = "packet_waiting_members"
+
+    campaign: Mapped[str] = mapped_column(String(64), primary_key=True)
+    bioguide: Mapped[str] = mapped_column(String(10), primary_key=True)
+    member_name: Mapped[str] = mapped_column(String(200), default="")
+    state: Mapped[str] = mapped_column(String(2), default="")
+    district: Mapped[int | None] = mapped_column(Integer)
+    chamber: Mapped[str] = mapped_column(String(6), default="")
+    letters: Mapped[int] = mapped_column(Integer, default=0)
+    first_day: Mapped[date | None] = mapped_column(Date)
+    last_day: Mapped[date | None] = mapped_column(Date)
+    top_zips: Mapped[str] = mapped_column(Text, default="[]")  # JSON [[zip, letters], ...], most first
+    top_cities: Mapped[str] = mapped_column(Text, default="[]")  # JSON [[city, letters], ...], most first

@@ -8,18 +8,23 @@ inside the caller's transaction:
   a member who left office takes it out),
 - `record_packed` when services.packets freezes letters into a packet.
 Changes are collected and applied just before commit, sorted, after services.counts has applied its own
-(its listener registers first: this module imports it), so every writer takes row locks in one order and
-concurrent transactions on PostgreSQL cannot deadlock. `rebuild` recomputes both from the base rows.
+(its listener registers first: this module imports it). Then each touched member's row of
+`packet_waiting_members` (letters, dates, top ZIPs and cities) is locked and summed again from that
+member's rows of the two roll-ups, so the page reads one row per member. Every writer takes row locks in
+one order (counts, days, places, members; each sorted), so concurrent transactions on PostgreSQL cannot
+deadlock; a member's row is locked before it is summed, so two writers never sum over each other's
+uncommitted changes. `rebuild` recomputes all three from the base rows.
 """
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Table, delete, event, func, select
+from sqlalchemy import Table, delete, event, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -29,12 +34,15 @@ from actiontool.models import (
     Action,
     Message,
     PacketWaitingDay,
+    PacketWaitingMember,
     PacketWaitingPlace,
 )
 from actiontool.services import counts  # noqa: F401 - its before_commit listener must run before ours
 
 DAYS: Table = PacketWaitingDay.__table__  # type: ignore[assignment]
 PLACES: Table = PacketWaitingPlace.__table__  # type: ignore[assignment]
+MEMBERS: Table = PacketWaitingMember.__table__  # type: ignore[assignment]
+TOP = 3  # ZIPs and cities kept per member
 _PENDING = "actiontool.packet_counts.pending"
 DayKey = tuple[str, str, date]  # campaign, bioguide, day
 PlaceKey = tuple[str, str, str, str]  # campaign, bioguide, zip, city
@@ -127,6 +135,35 @@ def _apply_pending(session: Session) -> None:
                                                    city=city, n=n)
             session.execute(stmt.on_conflict_do_update(index_elements=["campaign", "bioguide", "zip", "city"],
                                                        set_={"n": PLACES.c.n + stmt.excluded.n}))
+    for campaign, bioguide in sorted(pending["members"]):
+        _resum_member(session, campaign, bioguide, pending["members"][(campaign, bioguide)])
+
+
+def _resum_member(session: Session, campaign: str, bioguide: str, member: Mapping[str, Any]) -> None:
+    """Lock the member's summary row, then sum it again from their rows of the two roll-ups."""
+    key = {"campaign": campaign, "bioguide": bioguide}
+    stmt = _insert(session, MEMBERS).values(**key, **member, letters=0, top_zips="[]", top_cities="[]")
+    session.execute(stmt.on_conflict_do_update(index_elements=["campaign", "bioguide"],
+                                               set_={"member_name": stmt.excluded.member_name}))
+    d = DAYS.c
+    letters, first, last = session.execute(
+        select(func.coalesce(func.sum(d.n), 0), func.min(d.day), func.max(d.day))
+        .where(d.campaign == campaign, d.bioguide == bioguide, d.n > 0)).one()
+    session.execute(update(MEMBERS).where(MEMBERS.c.campaign == campaign, MEMBERS.c.bioguide == bioguide)
+                    .values(letters=int(letters), first_day=first, last_day=last,
+                            top_zips=_top(session, campaign, bioguide, "zip"),
+                            top_cities=_top(session, campaign, bioguide, "city")))
+
+
+def _top(session: Session, campaign: str, bioguide: str, column: str) -> str:
+    """Return the member's TOP ZIPs or cities with the most waiting letters, as JSON."""
+    p = PLACES.c
+    total = func.sum(p.n)
+    rows = session.execute(
+        select(p[column], total)
+        .where(p.campaign == campaign, p.bioguide == bioguide, p.n > 0, p[column] != "")
+        .group_by(p[column]).order_by(total.desc(), p[column]).limit(TOP)).all()
+    return json.dumps([[name, int(n)] for name, n in rows], ensure_ascii=False)
 
 
 @event.listens_for(Session, "after_rollback")
@@ -155,3 +192,13 @@ def rebuild(session: Session, campaign: str | None = None) -> None:
         ["campaign", "bioguide", "zip", "city", "n"],
         select(*place_keys, func.count()).join(Action, Action.id == Message.action_id).where(*where)
         .group_by(*place_keys)))
+    stmt = delete(MEMBERS)
+    session.execute(stmt if campaign is None else stmt.where(MEMBERS.c.campaign == campaign))
+    d = DAYS.c
+    members = session.execute(
+        select(d.campaign, d.bioguide, func.max(d.member_name), func.max(d.state), func.max(d.district),
+               func.max(d.chamber)).where(*([] if campaign is None else [d.campaign == campaign]))
+        .group_by(d.campaign, d.bioguide)).all()
+    for name, bioguide, member_name, state, district, chamber in members:
+        _resum_member(session, name, bioguide, {"member_name": member_name, "state": state,
+                                                "district": district, "chamber": chamber})

@@ -16,7 +16,6 @@ actiontool.db), which serialises the two outright.
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -39,8 +38,6 @@ from actiontool.models import (
     Action,
     Message,
     Packet,
-    PacketWaitingDay,
-    PacketWaitingPlace,
     utcnow,
 )
 from actiontool.packets import (
@@ -140,45 +137,22 @@ class OfficeSummary:
     own_words: tuple[str, ...]  # newest first, at most WORDS_MAX, contact details redacted
 
 
-def _top(rows: Sequence[tuple[str, int]], top: int) -> tuple[PlaceCount, ...]:
-    """Return the `top` largest tallies, largest first, ties by name; unknown ("") places left out."""
-    ordered = sorted(((name, n) for name, n in rows if name and n > 0), key=lambda r: (-r[1], r[0]))
-    return tuple(PlaceCount(name, n) for name, n in ordered[:top])
-
-
 def waiting_by_member(session: Session, campaign: str, *, roster: Roster | None = None,
-                      top: int = 3) -> list[WaitingMember]:
-    """Return every member with letters waiting for a packet, most letters first, from the roll-ups."""
-    d = PacketWaitingDay
-    rows = session.execute(
-        select(d.bioguide, func.max(d.member_name), func.max(d.chamber), func.max(d.state),
-               func.max(d.district), func.sum(d.n), func.min(d.day), func.max(d.day))
-        .where(d.campaign == campaign, d.n > 0).group_by(d.bioguide)).all()
-    p = PacketWaitingPlace
-    cities: dict[str, list[tuple[str, int]]] = {}
-    zips: dict[str, list[tuple[str, int]]] = {}
-    for bioguide, zip_code, city, n in session.execute(
-            select(p.bioguide, p.zip, p.city, p.n).where(p.campaign == campaign, p.n > 0)):
-        cities.setdefault(bioguide, []).append((city, n))
-        zips.setdefault(bioguide, []).append((zip_code, n))
-    result = []
-    for bioguide, name, chamber, state, district, letters, first, last in rows:
-        result.append(WaitingMember(
-            bioguide=bioguide, member_name=name, chamber=chamber, state=state, district=district,
-            letters=int(letters), first_day=first, last_day=last,
-            top_cities=_top(_summed(cities.get(bioguide, [])), top),
-            top_zips=_top(_summed(zips.get(bioguide, [])), top),
-            # The newest waiting letter was written on the last day: if even its member is gone, all are.
-            left_office=roster is not None and roster.has_left(bioguide, last)))
-    return sorted(result, key=lambda m: (-m.letters, m.member_name, m.bioguide))
-
-
-def _summed(rows: list[tuple[str, int]]) -> list[tuple[str, int]]:
-    """Return (name, total) over rows that repeat a name (one ZIP spelled with several cities)."""
-    totals: Counter[str] = Counter()
-    for name, n in rows:
-        totals[name] += n
-    return list(totals.items())
+                      top: int = packet_counts.TOP) -> list[WaitingMember]:
+    """Return every member with letters waiting for a packet, most letters first: one roll-up row each."""
+    m = packet_counts.MEMBERS.c
+    rows = session.execute(select(m.bioguide, m.member_name, m.chamber, m.state, m.district, m.letters,
+                                  m.first_day, m.last_day, m.top_cities, m.top_zips)
+                           .where(m.campaign == campaign, m.letters > 0)).all()
+    return sorted((WaitingMember(
+        bioguide=bioguide, member_name=name, chamber=chamber, state=state, district=district,
+        letters=int(letters), first_day=first, last_day=last,
+        top_cities=tuple(PlaceCount(n, c) for n, c in json.loads(cities)[:top]),
+        top_zips=tuple(PlaceCount(n, c) for n, c in json.loads(zips)[:top]),
+        # The newest waiting letter was written on the last day: if even its member is gone, all are.
+        left_office=roster is not None and roster.has_left(bioguide, last))
+        for bioguide, name, chamber, state, district, letters, first, last, cities, zips in rows),
+        key=lambda w: (-w.letters, w.member_name, w.bioguide))
 
 
 _LETTER_FIELDS = ("id", "campaign", "bioguide", "member_name", "member_title", "chamber", "state", "district",

@@ -8,7 +8,7 @@ On SQLite the messages table is copied to add the foreign key.
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-30 05:26:45.191990
+Create Date: 2026-11-30 05:44:01.734339
 
 """
 from typing import Sequence, Union
@@ -37,6 +37,20 @@ def upgrade() -> None:
     sa.Column('chamber', sa.String(length=6), nullable=False),
     sa.Column('n', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('campaign', 'bioguide', 'day', name=op.f('pk_packet_waiting_days'))
+    )
+    op.create_table('packet_waiting_members',
+    sa.Column('campaign', sa.String(length=64), nullable=False),
+    sa.Column('bioguide', sa.String(length=10), nullable=False),
+    sa.Column('member_name', sa.String(length=200), nullable=False),
+    sa.Column('state', sa.String(length=2), nullable=False),
+    sa.Column('district', sa.Integer(), nullable=True),
+    sa.Column('chamber', sa.String(length=6), nullable=False),
+    sa.Column('letters', sa.Integer(), nullable=False),
+    sa.Column('first_day', sa.Date(), nullable=True),
+    sa.Column('last_day', sa.Date(), nullable=True),
+    sa.Column('top_zips', sa.Text(), nullable=False),
+    sa.Column('top_cities', sa.Text(), nullable=False),
+    sa.PrimaryKeyConstraint('campaign', 'bioguide', name=op.f('pk_packet_waiting_members'))
     )
     op.create_table('packet_waiting_places',
     sa.Column('campaign', sa.String(length=64), nullable=False),
@@ -94,5 +108,6 @@ def downgrade() -> None:
 
     op.drop_table('packets')
     op.drop_table('packet_waiting_places')
+    op.drop_table('packet_waiting_members')
     op.drop_table('packet_waiting_days')
     # ### end Alembic commands ###
