@@ -107,6 +107,13 @@ def _bioguide_or_404(bioguide: str) -> str:
     return bioguide
 
 
+def _packet_number(raw: str) -> int:
+    """Return a packet id from the URL; 404 for anything but a positive number."""
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 12:
+        abort(404, description=f"there is no packet {raw}")
+    return int(raw)
+
+
 def _back(slug: str) -> Any:
     return redirect(url_for("packets.offices", slug=slug))
 
@@ -140,23 +147,24 @@ def make_packet(slug: str, bioguide: str) -> Any:
     return _back(slug)
 
 
-@bp.post("/c/<slug>/packets/<int:packet_id>/delivered")
-def mark_delivered(slug: str, packet_id: int) -> Any:
+@bp.post("/c/<slug>/packets/<packet_id>/delivered")
+def mark_delivered(slug: str, packet_id: str) -> Any:
     """Record that the packet reached the office."""
     _campaign_or_404(slug)
+    number = _packet_number(packet_id)
     form = DeliveredForm()
     if not form.validate_on_submit():
         problems = "; ".join(f"{form[name].label.text}: {', '.join(errors)}"
                              for name, errors in form.errors.items())
-        flash(f"Packet {packet_id} was not marked delivered. {problems}", "error")
+        flash(f"Packet {number} was not marked delivered. {problems}", "error")
         return _back(slug)
     try:
-        moved = packets.mark_delivered(db.get_session(), slug, packet_id, form.on.data, form.how.data or "",
+        moved = packets.mark_delivered(db.get_session(), slug, number, form.on.data, form.how.data or "",
                                        form.note.data, current_user.email)
     except packets.PacketError as exc:
         flash(str(exc), "error")
     else:
-        flash(f"Packet {packet_id} marked delivered: {moved:,} letter(s) now count as delivered.", "ok")
+        flash(f"Packet {number} marked delivered: {moved:,} letter(s) now count as delivered.", "ok")
     return _back(slug)
 
 
@@ -167,21 +175,24 @@ def _download(body: bytes, mimetype: str, filename: str) -> Response:
     return response
 
 
-@bp.get("/c/<slug>/packets/<int:packet_id>.<any(pdf, csv):fmt>")
-def download_packet(slug: str, packet_id: int, fmt: str) -> Any:
+@bp.get("/c/<slug>/packets/<packet_id>.<fmt>")
+def download_packet(slug: str, packet_id: str, fmt: str) -> Any:
     """Download a packet as PDF or CSV: the same frozen letters every time."""
     campaign = _campaign_or_404(slug)
+    number = _packet_number(packet_id)
+    if fmt not in ("pdf", "csv"):
+        abort(404, description="a packet downloads as .pdf or .csv")
     session = db.get_session()
     try:
-        packet = packets.get_packet(session, slug, packet_id)
+        packet = packets.get_packet(session, slug, number)
     except packets.UnknownPacket as exc:
         abort(404, description=str(exc))
     body = packets.render_packet(packet, campaign, _organization(), fmt)
     organizers.audit(session, current_user.email, organizers.EXPORT, campaign=slug,
-                     detail=f"packet {packet_id} ({fmt}, personal data)", ip=request.remote_addr)
+                     detail=f"packet {number} ({fmt}, personal data)", ip=request.remote_addr)
     session.commit()
     mimetype = "application/pdf" if fmt == "pdf" else "text/csv"
-    return _download(body, mimetype, f"{slug}-packet-{packet_id}-{packet.bioguide}.{fmt}")
+    return _download(body, mimetype, f"{slug}-packet-{number}-{packet.bioguide}.{fmt}")
 
 
 @bp.get("/c/<slug>/offices/report")

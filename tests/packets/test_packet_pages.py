@@ -123,7 +123,8 @@ def test_bad_input_gives_a_clear_message_and_changes_nothing(app: Flask, signed_
         assert response.status_code == 302, url
         assert message in signed_in.get(f"{BASE}/offices").get_data(as_text=True), (url, data)
         assert _state(app) == before, (url, data)
-    for url in (f"{BASE}/packets/999.pdf", "/organizer/c/no-such-campaign/offices",
+    for url in (f"{BASE}/packets/999.pdf", f"{BASE}/packets/x1.pdf", f"{BASE}/packets/{packet_id}.doc",
+                "/organizer/c/no-such-campaign/offices",
                 f"{BASE}/offices/X999999/report.pdf", f"{BASE}/offices/not-an-id/report.pdf"):
         assert signed_in.get(url).status_code == 404, url
     assert signed_in.post("/organizer/c/no-such-campaign/offices/R000001/packet").status_code == 404
