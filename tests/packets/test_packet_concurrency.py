@@ -9,7 +9,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from actiontool import db
-from actiontool.models import PACKET, Message, Packet
+from actiontool.models import PACKET, AuditEvent, Message, Packet, utcnow
 from actiontool.services import packets
 from tests.packets.support import RITA, WANDA, brute_status_counts, rollup_status_counts, write_letter
 
@@ -79,3 +79,35 @@ def test_concurrent_packet_making_puts_each_letter_in_exactly_one_packet(app: Fl
         assert len(made) == session.execute(select(func.count()).select_from(Packet)).scalar_one()
         assert packets.waiting_by_member(session, "packets-test") == []
         assert rollup_status_counts(session) == brute_status_counts(session)
+
+
+def test_two_concurrent_mark_delivered_record_the_packet_once(app: Flask) -> None:
+    sessions = db.session_factory(app)
+    with sessions() as session:
+        for i in range(5):
+            write_letter(session, f"d{i}@example.org", (RITA,))
+        packet_id = packets.make_packet(session, "packets-test", "R000001", "org@example.org").id
+    barrier = threading.Barrier(2)
+    outcomes: list[object] = []
+
+    def mark(how: str) -> None:
+        with sessions() as session:
+            barrier.wait()
+            try:
+                outcomes.append(packets.mark_delivered(session, "packets-test", packet_id, utcnow().date(),
+                                                       how, None, f"{how}@example.org"))
+            except packets.AlreadyDelivered as exc:
+                outcomes.append(exc)
+
+    threads = [threading.Thread(target=mark, args=(how,)) for how in ("emailed", "mailed")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(map(type, outcomes), key=str) == sorted([int, packets.AlreadyDelivered], key=str)
+    assert 5 in outcomes
+    with sessions() as session:
+        assert rollup_status_counts(session) == brute_status_counts(session)
+        assert rollup_status_counts(session)["delivered"] == 5
+        assert session.execute(select(func.count()).select_from(AuditEvent)
+                               .where(AuditEvent.kind == packets.MARK_DELIVERED)).scalar_one() == 1
