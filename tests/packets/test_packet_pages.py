@@ -169,3 +169,34 @@ def test_office_report_is_a_pdf_without_contact_details(app: Flask, signed_in: A
         assert "Words number 3." in text and "Oneville" in text and "53001" in text
     assert "1 Main St" not in text and "@example.org" not in text and "608-555-0100" not in text
     assert "Núñez" not in text  # no names either
+
+
+@pytest.fixture
+def csrf_app_config(app_config: dict[str, Any]) -> dict[str, Any]:
+    """Return the test configuration with CSRF protection on, as in production."""
+    return {**app_config, "WTF_CSRF_ENABLED": True}
+
+
+def test_posts_without_the_csrf_token_are_refused(csrf_app_config: dict[str, Any], tmp_path: Any) -> None:
+    from actiontool import create_app
+    from actiontool.services import organizers
+
+    app = create_app(csrf_app_config)
+    app.instance_path = str(tmp_path / "instance")
+    _write(app)
+    with db.session_scope(app) as session:
+        organizers.create(session, "csrf@example.org", "correct horse battery staple")
+    client = app.test_client()
+    login = client.get("/organizer/login").get_data(as_text=True)
+    token = login.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    client.post("/organizer/login", data={"email": "csrf@example.org", "csrf_token": token,
+                                          "password": "correct horse battery staple"})
+    before = _state(app)
+    assert client.post(f"{BASE}/offices/R000001/packet").status_code == 400
+    assert _state(app) == before
+    page = client.get(f"{BASE}/offices").get_data(as_text=True)
+    token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    assert client.post(f"{BASE}/offices/R000001/packet", data={"csrf_token": token}).status_code == 302
+    assert _state(app) != before
+    with app.app_context():
+        db.engine().dispose()
