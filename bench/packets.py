@@ -148,7 +148,7 @@ def run() -> str:
         f"medians of {REPEATS} processes, peak RSS (ru_maxrss) the largest of them, and 'before' is the "
         "process's peak before the build (interpreter, imports and the letters in memory). Targets: "
         f"under {LIMIT_S:g} s and under {LIMIT_MB:g} MB, judged on CPU time (wall time on a shared "
-        "machine adds waiting for a core). Baseline: the same letters written as CSV.",
+        "machine adds waiting for a core, see the load average). Baseline: the same letters written as CSV.",
         "",
         "| build | CPU | wall | CPU vs CSV | peak RSS | RSS vs CSV | output | < 10 s, < 300 MB |",
         "|---|---|---|---|---|---|---|---|",
@@ -160,10 +160,12 @@ def run() -> str:
         "Notes:",
         "- Paragraphs are wrapped once with cached glyph widths and each line is drawn with fpdf2's",
         "  `text()`; fpdf2's own `multi_cell` measures a line again for every character it adds and took",
-        "  80 s for the same packet. Lines holding Arabic or Hebrew go through fpdf2's bidi algorithm and",
-        "  HarfBuzz shaping (`cell()`), about ten times slower a line, which is why they are the exception.",
+        "  80 s in a first version. Lines holding Arabic or Hebrew go through fpdf2's bidi algorithm and",
+        "  HarfBuzz shaping (`cell()`), which costs more a line, so they are the exception. Most of the",
+        "  remaining time is fpdf2 encoding each line for its font subset, which is why a packet whose",
+        "  letters share one suggested text (paragraphs wrapped once) is only a little faster.",
         "- Droid Sans Fallback (CJK) is loaded only when a character needs it; its cmap and widths cost",
-        "  about half a second and some memory, the difference between the two PDF rows.",
+        "  about half a second and 30 MB, most of the difference between the first two PDF rows.",
         "- fpdf2 keeps every page's content in memory until the end and compresses it then; fonts are",
         "  subset to the glyphs used, so the file grows with the letters, not with the fonts.",
     ]
