@@ -160,6 +160,14 @@ def test_a_word_longer_than_a_line_is_cut_to_the_page_width() -> None:
     assert max(map(len, runs)) >= _max_chars_per_line("x") - 1  # lines are filled, not cut short
 
 
+def test_words_after_a_cut_word_keep_their_space() -> None:
+    url = "https://example.org/" + "a" * 200
+    letters = [letter(0, text=f"See {url} please read it")]
+    text = pages_text(render_packet_pdf(cover_for(letters), letters))[1]
+    assert re.search(r"a please read it", text), text
+    assert squash(text).count(squash(url)) == 1
+
+
 def test_a_five_thousand_character_letter_continues_over_pages_with_every_word() -> None:
     words = [f"w{i:04d}" for i in range(833)]  # 833 * 6 characters = 4,998
     letters = [letter(0), letter(1, text=" ".join(words)), letter(2)]
