@@ -33,6 +33,7 @@ _RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
 _FIRST_STRONG = re.compile("[A-Za-z\u00c0-\u024f\u0370-\u058f\u0590-\u08ff\u3040-\u9fff\uac00-\ud7a3]")
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f\u200b\u2028\u2029\ufeff]")
 _TOKEN = re.compile(r"\S+\s*")
+_CACHE_LIMIT = 200_000  # entries per cache: bounds memory on a packet of unusually varied letters
 
 
 def _fonts_dir() -> Path:
@@ -83,6 +84,10 @@ class Document:
         self._widths: dict[str, dict[int, float]] = {key: font.cw for key, font in pdf.fonts.items()}
         self._style = ""
         self._size = 11.0
+        # Widths of words and wrapped paragraphs, per style and size: the letters of a packet share the
+        # organisation's suggested text, so most paragraphs are wrapped once for the whole packet.
+        self._width_cache: dict[tuple[str, float], dict[str, float]] = {}
+        self._wrap_cache: dict[tuple[str, float, float, str], list[str]] = {}
 
     # Fonts --------------------------------------------------------------------------------------------
 
@@ -124,11 +129,17 @@ class Document:
 
     def width(self, text: str) -> float:
         """Return the width of `text` in points, in the current style, without shaping."""
+        cache = self._width_cache.setdefault((self._style, self._size), {})
+        found = cache.get(text)
+        if found is not None:
+            return found
         total = 0.0
         for key, run in self.runs(text):
-            widths = self._widths[key]
-            total += sum(widths[ord(ch)] for ch in run)
-        return total * self._size / 1000
+            total += sum(map(self._widths[key].__getitem__, map(ord, run)))
+        width = total * self._size / 1000
+        if len(cache) < _CACHE_LIMIT:
+            cache[text] = width
+        return width
 
     # Lines --------------------------------------------------------------------------------------------
 
@@ -159,11 +170,14 @@ class Document:
         if align == "R" and width is not None:
             x += width - self.width(text)
         baseline = self.y + 0.5 * leading + 0.3 * self._size  # where fpdf2's cell() puts it
+        if self._main_chars.issuperset(text):  # the common case: one font, already set
+            self.pdf.text(x, baseline, text)
+            return
         for key, run in self.runs(text):
             family = _CJK if key == _CJK else _MAIN
             self.pdf.set_font(family, "" if family == _CJK else self._style, self._size)
             self.pdf.text(x, baseline, run)
-            x += sum(self._widths[key][ord(ch)] for ch in run) * self._size / 1000
+            x += sum(map(self._widths[key].__getitem__, map(ord, run))) * self._size / 1000
         self.pdf.set_font(_MAIN, self._style, self._size)
 
     def _draw_shaped(self, x: float, text: str, leading: float, width: float) -> None:
@@ -199,25 +213,32 @@ class Document:
         """Return the lines of `text` within `width` points; a word longer than a line is cut anywhere."""
         lines: list[str] = []
         for paragraph in clean(text).split("\n"):
-            shaped = bool(_RTL.search(paragraph)) and shaping_available()
-            lines.extend(self._wrap_shaped(paragraph, width) if shaped else self._wrap(paragraph, width))
+            key = (self._style, self._size, width, paragraph)
+            wrapped = self._wrap_cache.get(key)
+            if wrapped is None:
+                shaped = bool(_RTL.search(paragraph)) and shaping_available()
+                wrapped = self._wrap_shaped(paragraph, width) if shaped else self._wrap(paragraph, width)
+                if len(self._wrap_cache) < _CACHE_LIMIT:
+                    self._wrap_cache[key] = wrapped
+            lines.extend(wrapped)
         return lines
 
     def _wrap(self, paragraph: str, width: float) -> list[str]:
         lines: list[str] = []
         line, line_width = "", 0.0
+        measure = self.width
         for token in _TOKEN.findall(paragraph):
             word = token.rstrip()
-            word_width = self.width(word)
+            word_width = measure(word)
             if line_width + word_width <= width:
                 line += token
-                line_width += word_width + self.width(token[len(word):])
+                line_width += measure(token) if len(word) < len(token) else word_width
                 continue
             if line:
                 lines.append(line.rstrip())
                 line, line_width = "", 0.0
             if word_width <= width:
-                line, line_width = token, word_width + self.width(token[len(word):])
+                line, line_width = token, measure(token) if len(word) < len(token) else word_width
                 continue
             for ch in word:  # a word wider than the line (a URL, a CJK sentence): cut between characters
                 ch_width = self.width(ch)
