@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -324,6 +325,12 @@ Index("ix_messages_campaign_status", Message.campaign, Message.status, Message.u
 # are one range of this index, already grouped by member.
 Index("ix_messages_packet_waiting", Message.campaign, Message.channel, Message.status, Message.packet_id,
       Message.bioguide)
+# Letters ended because their member left office, counted apart: a partial index of just those rows (not
+# of last_error itself, whose long texts a PostgreSQL index could not hold). A query must write the two
+# values into its SQL, not bind them, for SQLite to use it (services.packets.left_office_count).
+_LEFT_OFFICE_ROWS = and_(Message.status == "failed", Message.last_error == LEFT_OFFICE)
+Index("ix_messages_left_office", Message.campaign, sqlite_where=_LEFT_OFFICE_ROWS,
+      postgresql_where=_LEFT_OFFICE_ROWS)
 
 
 class Packet(Base):

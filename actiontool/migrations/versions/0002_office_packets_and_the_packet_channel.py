@@ -8,7 +8,7 @@ On SQLite the messages table is copied to add the foreign key.
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-30 05:44:01.734339
+Create Date: 2026-11-30 06:01:16.475692
 
 """
 from typing import Sequence, Union
@@ -85,6 +85,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('packet_id', sa.Integer(), nullable=True))
         batch_op.drop_index(batch_op.f('ix_messages_due'))
         batch_op.create_index('ix_messages_due', ['status', 'channel', 'next_attempt_at'], unique=False)
+        batch_op.create_index('ix_messages_left_office', ['campaign'], unique=False, sqlite_where=sa.text("status = 'failed' AND last_error = 'member left office'"), postgresql_where=sa.text("status = 'failed' AND last_error = 'member left office'"))
         batch_op.create_index(batch_op.f('ix_messages_packet_id'), ['packet_id'], unique=False)
         batch_op.create_index('ix_messages_packet_waiting', ['campaign', 'channel', 'status', 'packet_id', 'bioguide'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_messages_packet_id_packets'), 'packets', ['packet_id'], ['id'])
@@ -99,6 +100,7 @@ def downgrade() -> None:
         batch_op.drop_constraint(batch_op.f('fk_messages_packet_id_packets'), type_='foreignkey')
         batch_op.drop_index('ix_messages_packet_waiting')
         batch_op.drop_index(batch_op.f('ix_messages_packet_id'))
+        batch_op.drop_index('ix_messages_left_office', sqlite_where=sa.text("status = 'failed' AND last_error = 'member left office'"), postgresql_where=sa.text("status = 'failed' AND last_error = 'member left office'"))
         batch_op.drop_index('ix_messages_due')
         batch_op.create_index(batch_op.f('ix_messages_due'), ['status', 'next_attempt_at'], unique=False)
         batch_op.drop_column('packet_id')
