@@ -60,6 +60,7 @@ MAKE_PACKET = "packet_made"
 MARK_DELIVERED = "packet_delivered"
 LEFT_OFFICE_ENDED = "left_office"
 NOTE_MAX = 2000
+PACKET_MAX = 5000  # letters per packet: its PDF builds in a few seconds (docs/PERFORMANCE.md, packets)
 WORDS_MAX = 500  # own words an office report lists; the count covers them all
 HOW_LABELS: dict[str, str] = {"emailed": "e-mailed", "hand_delivered": "hand-delivered", "mailed": "mailed"}
 WAITING = (Message.channel == PACKET, Message.status == QUEUED, Message.packet_id.is_(None))
@@ -184,13 +185,17 @@ def _end_left_office(session: Session, campaign: str, bioguide: str, roster: Ros
 
 
 def make_packet(session: Session, campaign: str, bioguide: str, actor: str, *, roster: Roster | None = None,
-                now: datetime | None = None) -> Packet:
+                now: datetime | None = None, limit: int | None = None) -> Packet:
     """Freeze the letters waiting for member `bioguide` into a new packet, audited; commit and return it.
+
+    A packet holds at most `limit` (PACKET_MAX) letters, the oldest first; the rest wait for the next one,
+    so every packet prints in seconds.
 
     Raises NothingWaiting (nothing written) when no letter waits, and MemberLeftOffice when the member has
     left office: their waiting letters are then ended failed (that much is committed) and no packet made.
     """
     now = now or utcnow()
+    limit = limit or PACKET_MAX
     try:
         if roster is not None:
             ended = _end_left_office(session, campaign, bioguide, roster, now)
@@ -205,8 +210,12 @@ def make_packet(session: Session, campaign: str, bioguide: str, actor: str, *, r
                         letters="[]")
         session.add(packet)
         session.flush()
+        oldest = (select(Message.id)
+                  .where(Message.campaign == campaign, Message.bioguide == bioguide, *WAITING)
+                  .order_by(Message.created_at, Message.id).limit(limit))
+        # The outer condition is checked again on each row once a concurrent maker's lock is released.
         taken = session.execute(
-            update(Message).where(Message.campaign == campaign, Message.bioguide == bioguide, *WAITING)
+            update(Message).where(Message.id.in_(oldest.scalar_subquery()), *WAITING)
             .values(packet_id=packet.id).returning(Message.id).execution_options(synchronize_session=False)
         ).scalars().all()
         if not taken:

@@ -255,3 +255,14 @@ def test_office_report_counts_every_channel_and_lists_own_words_without_contact_
     assert "1 Main St" not in text and "@example.org" not in text and "608-555" not in text
     empty = packets.office_report(session, CAMPAIGN, "R000002")
     assert empty.written == 0 and empty.first_day is None and empty.own_words == ()
+
+
+def test_a_packet_takes_at_most_its_limit_of_letters_oldest_first(session: Session) -> None:
+    for i, day in enumerate((D2, D1, D2 + timedelta(days=1))):
+        write_letter(session, f"l{i}@example.org", (RITA,), first=f"Person{i}", day=day)
+    first = packets.make_packet(session, CAMPAIGN, "R000001", ORG, limit=2, now=D2 + timedelta(days=2))
+    assert [x["first_name"] for x in packets.packet_letters(first)] == ["Person1", "Person0"]
+    assert packets.waiting_by_member(session, CAMPAIGN)[0].letters == 1
+    second = packets.make_packet(session, CAMPAIGN, "R000001", ORG, limit=2, now=D2 + timedelta(days=2))
+    assert [x["first_name"] for x in packets.packet_letters(second)] == ["Person2"]
+    _assert_waiting_matches_recount(session)
