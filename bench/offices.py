@@ -164,6 +164,11 @@ def run() -> str:
         "python -m bench offices` (leave the variable out for SQLite only; ACTIONTOOL_BENCH_MESSAGES "
         "changes the size). Every seeded letter waits for a packet, the worst case for the page: it reads "
         "the roll-ups of services/packet_counts.py, never the letters themselves.",
+        "The worker's claim on SQLite: with the statistics that ANALYZE gathers over a table holding one "
+        "status and one channel, SQLite expects every index lookup to return the whole table and scans it "
+        "(the plan below); without statistics (the app never runs ANALYZE) it searches ix_messages_due for "
+        "each branch of the claim (MULTI-INDEX OR). PostgreSQL knows each value's frequency and uses the "
+        "index either way.",
         f"Machine: {machine()}.",
         "",
     ]
