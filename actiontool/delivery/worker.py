@@ -58,6 +58,7 @@ from actiontool.models import (
     utcnow,
 )
 from actiontool.services.outbox import set_status
+from actiontool.services.tenure import end_letters_to_departed
 
 log = logging.getLogger(__name__)
 
@@ -289,6 +290,7 @@ class Worker:
         sqlite = bind is not None and bind.dialect.name == "sqlite"
         self._write_lock: Any = threading.Lock() if sqlite else contextlib.nullcontext()
         self._next_receipts = 0.0
+        self._swept: Roster | None = None  # the roster the unclaimed letters were last checked against
 
     def stop(self) -> None:
         """Ask every thread to finish its current delivery and exit."""
@@ -296,7 +298,7 @@ class Worker:
 
     def step(self) -> int:
         """Claim one batch, deliver it and record the outcomes; return how many items were handled."""
-        handled = 0
+        handled = self._end_letters_to_departed()
         with self._write_lock, self.sessions() as session:
             claims = claim_messages(session, self.campaigns, self.settings.worker, roster=self.roster())
         for claim in claims:
@@ -309,6 +311,19 @@ class Worker:
             handled += receipt.send_due(self.app, self.sessions, self.settings,
                                         limit=self.settings.worker.batch, lock=self._write_lock)
         return handled
+
+    def _end_letters_to_departed(self) -> int:
+        """When the roster changed (at start, then daily), end the unclaimed letters to members who left."""
+        roster = self.roster()
+        with self._counts_lock:
+            if roster == self._swept:
+                return 0
+            self._swept = roster
+        with self._write_lock, self.sessions() as session:
+            ended = end_letters_to_departed(session, roster)
+        if ended:
+            log.info("%d waiting letter(s) ended: %s", ended, LEFT_OFFICE)
+        return ended
 
     def _receipts_due(self, *, idle: bool) -> bool:
         """Return True when receipt e-mails should be looked for: when idle, else once per poll interval."""
