@@ -186,6 +186,8 @@ def render_office_report_pdf(report: OfficeReport) -> bytes:
     chosen: list[list[str]] = []
     doc.set_style(SMALL + 1)
     for words in report.own_words:
+        if available < 2 * SMALL_LEADING + 5:  # no quote fits any more: stop measuring the rest
+            break
         lines = _quote_lines(doc, words, TEXT_WIDTH - indent)
         height = len(lines) * SMALL_LEADING + 5
         if height > available:
