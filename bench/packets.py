@@ -128,6 +128,10 @@ def _measure(kind: str, workdir: Path) -> dict[str, Any]:
             "bytes": runs[0]["bytes"], "file": workdir / f"{kind}-0.out"}
 
 
+def _size(count: int) -> str:
+    return f"{count / 1e6:.1f} MB" if count >= 1e6 else f"{count / 1e3:.0f} kB"
+
+
 def _pdf_pages(path: Path) -> int:
     from pypdf import PdfReader
 
@@ -153,7 +157,7 @@ def run() -> str:
         verdict = ("ok" if ok else "OVER") if limits else ""
         return (f"| {label} | {r['cpu_s']:.2f} s | {r['wall_s']:.2f} s | {time_ratio:.0f}x | "
                 f"{r['peak_mb']:.0f} MB ({r['before_mb']:.0f} MB before) | {mem_ratio:.2f}x | "
-                f"{r['bytes'] / 1e6:.1f} MB | {verdict} |")
+                f"{_size(r['bytes'])} | {verdict} |")
 
     lines = [
         "## Office packets (`python -m bench packets`)",
