@@ -105,12 +105,12 @@ def test_cover_shows_the_campaign_the_organization_and_counts_by_city_and_zip() 
 
 
 def test_cover_counts_flow_onto_more_pages_when_there_are_many_places() -> None:
-    letters = [letter(i, city=f"Town{i:03d}", zip=f"{53000 + i}") for i in range(400)]
+    letters = [letter(i, city=f"Town{i:03d}", zip=f"{53000 + i}") for i in range(200)]
     texts = pages_text(render_packet_pdf(cover_for(letters), letters))
     cover_pages = [t for t in texts if not re.search(r"Letter \d+ of", t)]
-    assert len(cover_pages) > 1 and len(texts) == len(cover_pages) + 400
+    assert len(cover_pages) > 1 and len(texts) == len(cover_pages) + 200
     cover_text = "".join(cover_pages)
-    assert all(f"Town{i:03d}, WI" in cover_text and str(53000 + i) in cover_text for i in range(400))
+    assert all(f"Town{i:03d}, WI" in cover_text and str(53000 + i) in cover_text for i in range(200))
 
 
 @pytest.mark.parametrize("name", UNICODE_NAMES)
@@ -297,9 +297,10 @@ def test_office_report_cuts_words_and_places_to_one_page_and_says_how_many_are_s
 def test_office_report_has_no_street_email_or_phone() -> None:
     words = ("Call me at (608) 555-1234 or 608.555.9876, write jo.smith+x@example.org.",
              "I live at 12 Main Street and my cell is +1 608 555 4321.",
-             "Reach me: jo@example.com")
+             "Reach me: jo@example.com",
+             "word " * 82 + "call 608-555-1234 at the cut")  # straddles the point where quotes are cut
     text = pages_text(render_office_report_pdf(report(own_words=words)))[0]
-    assert not EMAIL.search(text) and not PHONE.search(text)
+    assert not EMAIL.search(text) and not PHONE.search(text) and "608" not in text
     assert "Main Street" not in text
     assert "[phone]" in text and "[e-mail]" in text and "[address]" in text
     fields = {field.name for field in dataclasses.fields(OfficeReport)}

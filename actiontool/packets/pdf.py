@@ -12,6 +12,7 @@ from actiontool.packets.typeset import BOTTOM, MARGIN, TEXT_WIDTH, Document, ell
 BODY, BODY_LEADING = 11.0, 15.0
 SMALL, SMALL_LEADING = 9.0, 12.0
 QUOTE_CHARS = 420  # a quote in the office report is cut here, so that several fit on the page
+QUOTE_TRIES = 60  # quotes measured in a row that do not fit before the report stops looking
 
 
 def long_date(day: date) -> str:
@@ -147,7 +148,12 @@ _FOOTER = ("Counts of letters written through this campaign. Names, street addre
 
 
 def _quote_lines(doc: Document, words: str, width: float) -> list[str]:
-    return doc.wrap(f"“{ellipsize(redact(words), QUOTE_CHARS)}”", width)
+    """Return the wrapped lines of one quote: contact details replaced, then cut to QUOTE_CHARS.
+
+    Only the start of the words is redacted (enough that no e-mail, phone or street can straddle the
+    cut), so a report over thousands of long letters stays quick.
+    """
+    return doc.wrap(f"“{ellipsize(redact(words[:QUOTE_CHARS + 200]), QUOTE_CHARS)}”", width)
 
 
 def render_office_report_pdf(report: OfficeReport) -> bytes:
@@ -184,14 +190,19 @@ def render_office_report_pdf(report: OfficeReport) -> bytes:
     indent = 12.0
     available = BOTTOM - footer_height - doc.y - BODY_LEADING - 4  # the "showing" line and its gap
     chosen: list[list[str]] = []
+    misses = 0
     doc.set_style(SMALL + 1)
     for words in report.own_words:
+        if available < 2 * SMALL_LEADING + 5 or misses >= QUOTE_TRIES:  # stop measuring the rest
+            break
         lines = _quote_lines(doc, words, TEXT_WIDTH - indent)
         height = len(lines) * SMALL_LEADING + 5
         if height > available:
-            continue  # a shorter quote further down may still fit
+            misses += 1  # a shorter quote further down may still fit
+            continue
         chosen.append(lines)
         available -= height
+        misses = 0
     doc.set_style(BODY)
     summary = (f"{report.own_words_count:,} of {report.total:,} letters carry the constituent's own words"
                if report.own_words_count else "No letter carries the constituent's own words yet.")
