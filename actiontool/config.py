@@ -17,6 +17,7 @@ DEFAULTS: dict[str, Any] = {
     "DATA_DIR": None,  # None: the bundled data/
     "CAMPAIGNS_DIR": None,  # None: data/campaigns
     "BASE_URL": None,  # public origin for links in e-mails, e.g. https://act.example.org
+    "ORGANIZATION": None,  # named on office packet covers; None: CWC_DELIVERY_AGENT, else the site's host
     "SMTP_HOST": None,
     "SMTP_PORT": 587,
     "SMTP_USERNAME": None,

@@ -21,9 +21,12 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
+
+from actiontool.campaigns import PACKET as PACKET  # re-exported: the channel whose letters wait in the outbox
 
 # Message statuses. `delivered` means a channel accepted the message; `handed_off` means the constituent
 # said they sent it themselves. Counts everywhere keep the two apart.
@@ -36,6 +39,13 @@ FAILED = "failed"
 STATUSES: tuple[str, ...] = (QUEUED, SENDING, DELIVERED, NEEDS_CONSTITUENT, HANDED_OFF, FAILED)
 FINAL_STATUSES: frozenset[str] = frozenset({DELIVERED, HANDED_OFF, FAILED})
 
+# `packet` messages stay `queued` (the worker never claims them) until a packet holding them is marked
+# delivered (services.packets).
+# The last_error of a message that ended `failed` because its member is no longer in office: stable, so
+# receipts, the delivery page and counts can tell it from delivery failures.
+LEFT_OFFICE = "member left office"
+# How an organizer delivered a packet.
+DELIVERED_HOW: tuple[str, ...] = ("emailed", "hand_delivered", "mailed")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -125,7 +135,9 @@ class Message(Base):
     __table_args__ = (
         # At most one message per campaign, constituent and member: a repeat submission cannot insert.
         UniqueConstraint("campaign", "constituent_key", "bioguide", name="uq_messages_once"),
-        Index("ix_messages_due", "status", "next_attempt_at"),
+        # The worker's claim: due messages of the channels it delivers (packet letters wait in `queued`
+        # for the organization, possibly a million of them, and must not be scanned on every poll).
+        Index("ix_messages_due", "status", "channel", "next_attempt_at"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_message_id)
@@ -155,6 +167,8 @@ class Message(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     handed_off_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The office packet holding this letter (packet channel only); set once, never moved to another.
+    packet_id: Mapped[int | None] = mapped_column(ForeignKey("packets.id"), index=True)
 
     action: Mapped[Action] = relationship(back_populates="messages")
 
@@ -307,6 +321,43 @@ class CampaignConstituent(Base):
 
 # The delivery view lists a campaign's failed and waiting messages, newest first.
 Index("ix_messages_campaign_status", Message.campaign, Message.status, Message.updated_at)
+# "Deliver to offices": the letters waiting per member of a campaign (channel packet, queued, in no packet)
+# are one range of this index, already grouped by member.
+Index("ix_messages_packet_waiting", Message.campaign, Message.channel, Message.status, Message.packet_id,
+      Message.bioguide)
+# Letters ended because their member left office, counted apart: a partial index of just those rows (not
+# of last_error itself, whose long texts a PostgreSQL index could not hold). A query must write the two
+# values into its SQL, not bind them, for SQLite to use it (services.packets.left_office_count).
+_LEFT_OFFICE_ROWS = and_(Message.status == "failed", Message.last_error == LEFT_OFFICE)
+Index("ix_messages_left_office", Message.campaign, sqlite_where=_LEFT_OFFICE_ROWS,
+      postgresql_where=_LEFT_OFFICE_ROWS)
+
+
+class Packet(Base):
+    """One member's waiting letters, frozen for the organization to deliver to the office in bulk.
+
+    `letters` is a JSON snapshot of what each letter said and who wrote it, taken when the packet was made:
+    its downloads never change, even after `actiontool purge` clears the messages' personal data.
+    """
+
+    __tablename__ = "packets"
+    __table_args__ = (Index("ix_packets_campaign", "campaign", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign: Mapped[str] = mapped_column(String(64))
+    bioguide: Mapped[str] = mapped_column(String(10))
+    member_name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(320))
+    letter_count: Mapped[int] = mapped_column(Integer)
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    letters: Mapped[str] = mapped_column(Text)  # JSON list, one object per letter (services.packets)
+    delivered_on: Mapped[date | None] = mapped_column(Date)  # the day it reached the office
+    delivered_how: Mapped[str | None] = mapped_column(String(20))  # one of DELIVERED_HOW
+    delivered_note: Mapped[str | None] = mapped_column(Text)
+    delivered_by: Mapped[str | None] = mapped_column(String(320))
+    delivered_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class BotSubmission(Base):
@@ -321,3 +372,51 @@ class BotSubmission(Base):
     day: Mapped[date] = mapped_column(Date)  # UTC day
     reason: Mapped[str] = mapped_column(String(20))  # honeypot | too_fast | no_timestamp
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# Roll-ups of the packet letters waiting for the organization (channel packet, queued, in no packet), kept
+# exact by actiontool.services.packet_counts, so "Deliver to offices" never scans the waiting letters.
+class PacketWaitingDay(Base):
+    """Waiting packet letters per campaign × member × day."""
+
+    __tablename__ = "packet_waiting_days"
+
+    campaign: Mapped[str] = mapped_column(String(64), primary_key=True)
+    bioguide: Mapped[str] = mapped_column(String(10), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    member_name: Mapped[str] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(2))
+    district: Mapped[int | None] = mapped_column(Integer)
+    chamber: Mapped[str] = mapped_column(String(6))
+    n: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PacketWaitingPlace(Base):
+    """Waiting packet letters per campaign × member × ZIP × city (as the constituents wrote them)."""
+
+    __tablename__ = "packet_waiting_places"
+
+    campaign: Mapped[str] = mapped_column(String(64), primary_key=True)
+    bioguide: Mapped[str] = mapped_column(String(10), primary_key=True)
+    zip: Mapped[str] = mapped_column(String(10), primary_key=True)  # "" when unknown
+    city: Mapped[str] = mapped_column(String(100), primary_key=True)  # "" when unknown
+    n: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PacketWaitingMember(Base):
+    """Per campaign × member: the waiting letters, their dates and top places, summed from the two roll-ups
+    above whenever they change, so "Deliver to offices" reads one row per member."""
+
+    __tablename__ = "packet_waiting_members"
+
+    campaign: Mapped[str] = mapped_column(String(64), primary_key=True)
+    bioguide: Mapped[str] = mapped_column(String(10), primary_key=True)
+    member_name: Mapped[str] = mapped_column(String(200), default="")
+    state: Mapped[str] = mapped_column(String(2), default="")
+    district: Mapped[int | None] = mapped_column(Integer)
+    chamber: Mapped[str] = mapped_column(String(6), default="")
+    letters: Mapped[int] = mapped_column(Integer, default=0)
+    first_day: Mapped[date | None] = mapped_column(Date)
+    last_day: Mapped[date | None] = mapped_column(Date)
+    top_zips: Mapped[str] = mapped_column(Text, default="[]")  # JSON [[zip, letters], ...], most first
+    top_cities: Mapped[str] = mapped_column(Text, default="[]")  # JSON [[city, letters], ...], most first

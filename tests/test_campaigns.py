@@ -115,7 +115,7 @@ def test_bill_and_delivery_are_validated() -> None:
     text = VALID + "bill: {congress: 119, type: xx, number: 12}\ndelivery:\n  house: {channel: fax}\n"
     found = problems_of(text)
     assert (15, "bill.type must be one of hconres, hjres, hr, hres, s, sconres, sjres, sres") in found
-    assert (17, "delivery.house.channel must be one of handoff, smtp, cwc (got 'fax')") in found
+    assert (17, "delivery.house.channel must be one of handoff, smtp, cwc, packet (got 'fax')") in found
 
 
 def test_delivery_keeps_raw_options_and_cwc_needs_a_prefix() -> None:

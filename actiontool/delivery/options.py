@@ -8,8 +8,9 @@
           default: senate-letters@example.org
           by_bioguide: {S000148: schumer-letters@example.org}
 
-A chamber that is not mentioned uses `handoff`, which needs no configuration. `to` may also be a single
-address or a list. Errors name the key that is wrong.
+A chamber that is not mentioned uses `handoff`, which needs no configuration; `packet` needs none either
+(the organization delivers the letters to each office in bulk, see actiontool.services.packets). `to` may
+also be a single address or a list. Errors name the key that is wrong.
 """
 
 from __future__ import annotations

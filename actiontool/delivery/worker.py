@@ -6,6 +6,10 @@ actiontool.db), so claims are serialised. A claim moves a message to `sending` w
 the attempt. A worker that dies mid-delivery leaves the message `sending` until its lease runs out; then
 any worker claims it again, and the retry carries the same message id (the CWC DeliveryId and the e-mail
 Message-ID). Outcomes are recorded only through `actiontool.services.outbox.set_status`.
+
+Packet letters are never claimed: they wait in `queued` until the organization delivers them (see
+actiontool.services.packets). A letter whose member has left office (actiontool.districts.tenure) is not
+delivered: its claim carries the problem, and it ends `failed` with the reason `models.LEFT_OFFICE`.
 """
 
 from __future__ import annotations
@@ -18,13 +22,15 @@ import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from flask import Flask
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from actiontool import registry
+from actiontool.campaigns import CHANNELS
 from actiontool.delivery import receipt
 from actiontool.delivery.backoff import retry_delay
 from actiontool.delivery.cwc import CwcChannel
@@ -39,17 +45,21 @@ from actiontool.delivery.handoff import HandoffChannel
 from actiontool.delivery.job import CampaignInfo, DeliveryJob, Sender
 from actiontool.delivery.settings import DeliverySettings, WorkerSettings, from_config
 from actiontool.delivery.smtp import SmtpChannel
+from actiontool.districts.tenure import Roster
 from actiontool.models import (
     DELIVERED,
     FAILED,
     FINAL_STATUSES,
+    LEFT_OFFICE,
     NEEDS_CONSTITUENT,
+    PACKET,
     QUEUED,
     SENDING,
     Message,
     utcnow,
 )
 from actiontool.services.outbox import set_status
+from actiontool.services.tenure import end_letters_to_departed
 from actiontool.services.transaction import transaction
 
 log = logging.getLogger(__name__)
@@ -64,6 +74,9 @@ class Channel(Protocol):
 
 
 CampaignLookup = Callable[[str], CampaignInfo]
+RosterLookup = Callable[[], Roster]
+# The channels the worker delivers; packet letters wait for the organization instead.
+WORKER_CHANNELS: tuple[str, ...] = tuple(c for c in CHANNELS if c != PACKET)
 
 
 @dataclass(frozen=True)
@@ -84,7 +97,7 @@ def default_channels(settings: DeliverySettings) -> dict[str, Channel]:
 def due_clause(now: datetime) -> Any:
     """Return the condition of a claimable message: queued and due, or sending with an expired lease."""
     return or_(
-        and_(Message.status == QUEUED,
+        and_(Message.status == QUEUED, Message.channel.in_(WORKER_CHANNELS),
              or_(Message.next_attempt_at.is_(None), Message.next_attempt_at <= now)),
         and_(Message.status == SENDING, Message.lease_until < now),
     )
@@ -106,8 +119,13 @@ def _job(message: Message, campaign: CampaignInfo, attempt: int) -> DeliveryJob:
 
 
 def claim_messages(session: Session, campaigns: CampaignLookup, settings: WorkerSettings, *,
-                   now: datetime | None = None, limit: int | None = None) -> list[Claim]:
-    """Claim up to `limit` due messages: mark them sending under a lease and commit; return the claims."""
+                   now: datetime | None = None, limit: int | None = None,
+                   roster: Roster | None = None) -> list[Claim]:
+    """Claim up to `limit` due messages: mark them sending under a lease and commit; return the claims.
+
+    With a `roster`, a message whose member has left office is claimed with that as its problem, so it
+    ends failed (LEFT_OFFICE) instead of going out.
+    """
     now = now or utcnow()
     limit = limit or settings.batch
     with transaction(session):
@@ -126,6 +144,9 @@ def claim_messages(session: Session, campaigns: CampaignLookup, settings: Worker
                 continue
             attempt = message.attempts + 1
             set_status(session, message, SENDING, now=now, attempts=attempt, lease_until=lease_until)
+            if roster is not None and roster.has_left(message.bioguide, message.created_day):
+                claims.append(Claim(message.id, attempt, problem=PermanentFailure(LEFT_OFFICE)))
+                continue
             try:
                 job = _job(message, campaigns(message.campaign), attempt)
                 claims.append(Claim(message.id, attempt, job=job))
@@ -211,10 +232,26 @@ class AppCampaigns:
         with self._lock:
             if slug not in self._cache:
                 from actiontool.delivery.campaign_info import campaign_info
-                from actiontool.registry import get_campaign
-
-                self._cache[slug] = campaign_info(get_campaign(slug, self.app))
+                self._cache[slug] = campaign_info(registry.get_campaign(slug, self.app))
             return self._cache[slug]
+
+
+class AppRoster:
+    """Return who is in office today by the app's current dataset (rebuilt when the day changes)."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self._roster: Roster | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> Roster:
+        today = utcnow().date()
+        with self._lock:
+            if self._roster is None or self._roster.today != today:
+                dataset = registry.dataset(self.app)
+                self._roster = Roster.from_members(dataset.members(), date.fromisoformat(dataset.info.as_of),
+                                                   today)
+            return self._roster
 
 
 class Worker:
@@ -222,7 +259,7 @@ class Worker:
 
     def __init__(self, app: Flask, *, concurrency: int = 1, channels: Mapping[str, Channel] | None = None,
                  campaigns: CampaignLookup | None = None, settings: DeliverySettings | None = None,
-                 sessions: sessionmaker[Session] | None = None) -> None:
+                 sessions: sessionmaker[Session] | None = None, roster: RosterLookup | None = None) -> None:
         from actiontool.db import session_factory
 
         self.app = app
@@ -230,6 +267,7 @@ class Worker:
         self.concurrency = max(1, concurrency)
         self.channels = dict(channels) if channels is not None else default_channels(self.settings)
         self.campaigns = campaigns or AppCampaigns(app)
+        self.roster = roster or AppRoster(app)
         self.sessions = sessions or session_factory(app)
         self.stopping = threading.Event()
         self.counts: Counter[str] = Counter()
@@ -240,6 +278,7 @@ class Worker:
         sqlite = bind is not None and bind.dialect.name == "sqlite"
         self._write_lock: Any = threading.Lock() if sqlite else contextlib.nullcontext()
         self._next_receipts = 0.0
+        self._swept: Roster | None = None  # the roster the unclaimed letters were last checked against
 
     def stop(self) -> None:
         """Ask every thread to finish its current delivery and exit."""
@@ -247,9 +286,9 @@ class Worker:
 
     def step(self) -> int:
         """Claim one batch, deliver it and record the outcomes; return how many items were handled."""
-        handled = 0
+        handled = self._end_letters_to_departed()
         with self._write_lock, self.sessions() as session:
-            claims = claim_messages(session, self.campaigns, self.settings.worker)
+            claims = claim_messages(session, self.campaigns, self.settings.worker, roster=self.roster())
         for claim in claims:
             failure = deliver(claim, self.channels)
             with self._write_lock, self.sessions() as session:
@@ -260,6 +299,19 @@ class Worker:
             handled += receipt.send_due(self.app, self.sessions, self.settings,
                                         limit=self.settings.worker.batch, lock=self._write_lock)
         return handled
+
+    def _end_letters_to_departed(self) -> int:
+        """When the roster changed (at start, then daily), end the unclaimed letters to members who left."""
+        roster = self.roster()
+        with self._counts_lock:
+            if roster == self._swept:
+                return 0
+            self._swept = roster
+        with self._write_lock, self.sessions() as session:
+            ended = end_letters_to_departed(session, roster)
+        if ended:
+            log.info("%d waiting letter(s) ended: %s", ended, LEFT_OFFICE)
+        return ended
 
     def _receipts_due(self, *, idle: bool) -> bool:
         """Return True when receipt e-mails should be looked for: when idle, else once per poll interval."""

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
 from actiontool.models import DELIVERED, HANDED_OFF, STATUSES, Message, utcnow
-from actiontool.services import counts
+from actiontool.services import counts, packet_counts
 
 
 class UnknownStatus(ValueError):
@@ -22,6 +23,9 @@ def set_status(session: Session, message: Message, status: str, *, now: datetime
         raise UnknownStatus(status)
     now = now or utcnow()
     counts.record_status_change(session, message, status)  # keeps the roll-ups exact
+    if not (inspect(message).transient or inspect(message).pending):
+        # counts has just read the stored status into the object: the status this change starts from.
+        packet_counts.record_status_change(session, message, message.status, status)
     message.status = status
     if status == DELIVERED and message.delivered_at is None:
         message.delivered_at = now

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from actiontool.districts import district_label
 from actiontool.models import Action, Message
-from actiontool.services import counts
+from actiontool.services import counts, packet_counts
 from actiontool.services.transaction import transaction
 
 ACTIONS: Table = Action.__table__  # type: ignore[assignment]
@@ -145,6 +145,7 @@ def seed(session: Session, campaign: str, n_messages: int, members: Sequence[See
         if progress:
             progress(inserted)
     counts.rebuild(session, campaign)
+    packet_counts.rebuild(session, campaign)
     # Fresh planner statistics after a bulk load, as autovacuum (or SQLite's optimize) would gather later.
     with transaction(session):
         session.execute(text("ANALYZE"))

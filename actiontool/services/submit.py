@@ -118,10 +118,11 @@ def submit(session: Session, submission: Submission, *, now: datetime | None = N
 
 def _after_insert(session: Session, action: Action, inserted: Sequence[Any]) -> None:
     """Let the roll-up counts see what was written, in the same transaction."""
-    from actiontool.services import counts
+    from actiontool.services import counts, packet_counts
 
     counts.record_new_action(session, action)
     counts.record_new_messages(session, inserted)
+    packet_counts.record_new_messages(session, inserted)
 
 
 def _message_row(action: Action, message: OutgoingMessage, key: str, submission: Submission,

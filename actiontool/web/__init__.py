@@ -16,6 +16,7 @@ def init_app(app: Flask) -> None:
         limits,
         openapi,
         organizer,
+        packets,
         public,
         security,
     )
@@ -27,6 +28,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(public.bp)
     bots.init_app(app)  # bot_guard() for the compose form: honeypot and fill time
     organizer.init_app(app)  # the dashboard under /organizer, and Flask-Login
+    app.register_blueprint(packets.bp)  # "Deliver to offices": office packets and reports, signed in
     app.register_blueprint(embed.bp)  # /embed/<slug>: the only pages partner sites may frame
     errors.init_app(app)
     limits.init_app(app)  # last: it attaches rate limits to the views registered above
