@@ -6,7 +6,6 @@ from dataclasses import replace
 from types import MappingProxyType
 
 import pytest
-from districts.tiny import build_tiny_data
 
 from actiontool.campaigns import Campaign, parse_campaign
 from actiontool.compose import (
@@ -21,6 +20,7 @@ from actiontool.compose import (
 from actiontool.districts import Dataset, load
 from actiontool.districts.model import Member
 from actiontool.resources import data_dir
+from tests.districts.tiny import build_tiny_data
 
 SLUG = "detect-and-defeat"
 

@@ -3,14 +3,14 @@ and send the receipt link again to the address that wrote."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from actiontool.models import DELIVERED, HANDED_OFF, NEEDS_CONSTITUENT, Action, Message
+from actiontool.models import DELIVERED, FAILED, HANDED_OFF, LEFT_OFFICE, NEEDS_CONSTITUENT, Action, Message
 from actiontool.services.outbox import set_status
 from actiontool.services.transaction import transaction
 
@@ -80,8 +80,9 @@ class Progress:
     """How far a receipt's letters have got: sent (delivered or handed off) of all, and those left to you."""
 
     sent: int
-    total: int
+    total: int  # the letters that can still reach an office: those to members who left office are apart
     waiting_on_you: int
+    left_office: int = 0
 
     @property
     def done(self) -> bool:
@@ -89,11 +90,17 @@ class Progress:
         return self.total > 0 and self.sent == self.total
 
 
-def progress(messages: Iterable[Message]) -> Progress:
+def progress(messages: Sequence[Message]) -> Progress:
     """Return the progress of a receipt's messages."""
-    statuses = [m.status for m in messages]
+    kept = [m for m in messages if not is_left_office(m)]
+    statuses = [m.status for m in kept]
     return Progress(sent=sum(s in (DELIVERED, HANDED_OFF) for s in statuses), total=len(statuses),
-                    waiting_on_you=statuses.count(NEEDS_CONSTITUENT))
+                    waiting_on_you=statuses.count(NEEDS_CONSTITUENT), left_office=len(messages) - len(kept))
+
+
+def is_left_office(message: Message) -> bool:
+    """Return True for a letter that ended unsent because its member had left office."""
+    return message.status == FAILED and message.last_error == LEFT_OFFICE
 
 
 def send_link_again(session: Session, campaign: str, email: str, base_url: str | None) -> bool:

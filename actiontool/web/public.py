@@ -307,6 +307,7 @@ def receipt(token: str) -> ViewResult:
     return render_template("pages/receipt.html", action=action, campaign=campaign, rows=rows, share_url=share,
                            text=campaign.text(current_language()) if campaign else None,
                            progress=receipts.progress(action.messages), form=HandedOffForm(),
+                           is_left_office=receipts.is_left_office,
                            sent=request.args.get("sent"), undone=request.args.get("undone"))
 
 

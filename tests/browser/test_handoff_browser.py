@@ -21,8 +21,7 @@ from sqlalchemy import select
 from actiontool import campaigns, db
 from actiontool.models import HANDED_OFF, NEEDS_CONSTITUENT, Message
 from actiontool.resources import data_dir
-
-from .test_flow_browser import assert_accessible, assert_fits, fill_details
+from tests.browser.test_flow_browser import assert_accessible, assert_fits, fill_details
 
 SLUG = "detect-and-defeat"
 PHONE = {"width": 390, "height": 844}

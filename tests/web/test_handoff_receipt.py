@@ -13,11 +13,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from actiontool import db
-from actiontool.models import HANDED_OFF, NEEDS_CONSTITUENT, STATUSES, Action, Message
+from actiontool.models import FAILED, HANDED_OFF, LEFT_OFFICE, NEEDS_CONSTITUENT, STATUSES, Action, Message
 from actiontool.services import counts
+from actiontool.services.outbox import set_status
+from actiontool.services.transaction import transaction
 from tests.delivery.conftest import SmtpSink, run_worker, smtp_server  # noqa: F401 (a fixture)
-
-from .flow_helpers import GOOD, SLUG, compose, form_fields, page, rows, send, text_of
+from tests.web.flow_helpers import GOOD, SLUG, compose, form_fields, page, rows, send, text_of
 
 HOUSE_FIND = "https://www.house.gov/representatives/find-your-representative"
 SENATE_FIND = "https://www.senate.gov/senators/senators-contact.htm"
@@ -129,6 +130,35 @@ def test_progress_counts_sent_letters_and_ends_in_a_done_state(app: Flask, clien
     assert doc.xpath("//div[@id='progress']/following-sibling::section[contains(@class, 'share')]")
     assert doc.xpath("//input[@id='share-url']/@value") == [f"http://localhost/c/{SLUG}"]
     assert set(statuses(app).values()) == {HANDED_OFF}
+    assert_counts_exact(app)
+
+
+def end_as_left_office(app: Flask, bioguide: str) -> None:
+    """End one letter as the worker does when its member has left office."""
+    with app.app_context():
+        session = db.get_session()
+        message = session.execute(select(Message).where(Message.bioguide == bioguide)).scalar_one()
+        with transaction(session):
+            set_status(session, message, FAILED, last_error=LEFT_OFFICE)
+
+
+def test_a_letter_to_a_member_who_left_office_says_so_and_asks_nothing(app: Flask,
+                                                                         client: FlaskClient) -> None:
+    location = receipt_of(client)
+    end_as_left_office(app, "S000001")
+    receipt = client.get(location)
+    text = text_of(receipt)
+    assert "0 of 2 letters sent" in text
+    assert "One letter was not sent because its member has left office." in text
+    left = card_text(receipt, "Wanda Senior")
+    assert "Not sent: this member has left office" in left
+    assert "nothing for you to do" in left
+    assert not card(receipt, "Wanda Senior").xpath(".//form") and "I sent it" not in left
+    for name in ("Rita One", "Walt Junior"):
+        receipt = client.get(post_button(client, receipt, name, "sent").headers["Location"])
+    text = text_of(receipt)
+    assert "2 of 2 letters sent" in text
+    assert "All your letters are sent. Thank you for speaking up!" in text
     assert_counts_exact(app)
 
 

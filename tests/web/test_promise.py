@@ -13,8 +13,7 @@ from flask.testing import FlaskClient
 
 from actiontool.resources import data_dir
 from tests.delivery.conftest import cwc_settings
-
-from .flow_helpers import GOOD, SLUG, campaign_variant, form_fields, page, text_of
+from tests.web.flow_helpers import GOOD, SLUG, campaign_variant, form_fields, page, text_of
 
 HANDOFF_SENATE = "senate: {channel: handoff}"
 HANDOFF_HOUSE = "house: {channel: handoff}"
