@@ -107,7 +107,9 @@ def resolve_secret_key(app: Flask) -> None:
     if app.config.get("GENERATE_SECRET_KEY"):
         app.config["SECRET_KEY"] = _create_key_file(path)
         return
-    if app.debug or app.testing:
+    # Tests only, never a debug flag: FLASK_DEBUG=1 under gunicorn would otherwise sign sessions with a
+    # key anyone can read, and `actiontool serve --debug` generates a real key like any other command.
+    if app.testing:
         app.config["SECRET_KEY"] = DEFAULT_SECRET_KEY
         return
     raise ConfigError(
