@@ -193,6 +193,25 @@ def test_cells_that_spreadsheets_would_run_are_neutralised(cell: Any, expected: 
     assert neutralise(cell) == expected
 
 
+@pytest.mark.parametrize("cell", ["Ann;=1+1", "Ann,=1+1", "Ann\t=1+1", "Ann; =HYPERLINK(1)", 'a;"@SUM(A1)',
+                                  "x,+1", "x;-1"])
+def test_formula_starts_after_a_separator_are_neutralised(cell: str) -> None:
+    # Finding 10 of the hardening issue: only the start of a cell was checked.
+    assert neutralise(cell) == "'" + cell
+
+
+@pytest.mark.parametrize("cell", ["Ann Smith", "Madison, WI", "a-b", "x=1", "5"])
+def test_ordinary_text_is_left_alone(cell: str) -> None:
+    assert neutralise(cell) == cell
+
+
+def test_every_text_cell_is_quoted_in_a_stream() -> None:
+    from actiontool.csvexport import csv_stream
+
+    text = "".join(csv_stream(["name", "n"], [["Ann;=1+1", 3], [None, 4]]))
+    assert text.splitlines() == ['"name","n"', '"\'Ann;=1+1",3', '"",4']
+
+
 def _csv(response: Any) -> list[list[str]]:
     return list(csv.reader(io.StringIO(response.get_data(as_text=True))))
 
