@@ -382,3 +382,23 @@ def test_dashboard_shows_submissions_kept_out_as_automated_apart_from_the_counts
     assert re.search(r'id="total-bots">3<', page)
     assert re.search(r'id="total-actions">0<', page)
     assert "<td>honeypot</td><td>2</td>" in page and "<td>too fast</td><td>1</td>" in page
+
+
+# Query strings (finding 14 of the hardening issue: these answered 500) ------------
+
+@pytest.mark.parametrize("path", [f"/organizer/c/{SLUG}/delivery", "/organizer/audit", f"/organizer/c/{SLUG}"])
+@pytest.mark.parametrize("query", ["page=²", "page=99999999999999999999", "page=0", "page=-1", "page=1e3"])
+def test_a_bad_page_number_is_a_400_with_a_message(signed_in: FlaskClient, path: str, query: str) -> None:
+    response = signed_in.get(f"{path}?{query}")
+    if path.endswith(SLUG):  # the counts page has no pages: it ignores the parameter
+        assert response.status_code == 200
+        return
+    assert response.status_code == 400
+    assert b"page: a whole number" in response.data
+
+
+@pytest.mark.parametrize("query", ["slug=x", "state=%C2%B2", "since=x", "by=x", "sort=x", "table=x",
+                                   "until=2026-13-01", "district=%C2%B2"])
+def test_odd_query_strings_never_answer_500(signed_in: FlaskClient, query: str) -> None:
+    for path in [f"/organizer/c/{SLUG}", f"/organizer/c/{SLUG}/export.csv", "/organizer/audit"]:
+        assert signed_in.get(f"{path}?{query}").status_code in (200, 400), (path, query)
