@@ -386,7 +386,8 @@ def test_dashboard_shows_submissions_kept_out_as_automated_apart_from_the_counts
 
 # Query strings (finding 14 of the hardening issue: these answered 500) ------------
 
-@pytest.mark.parametrize("path", [f"/organizer/c/{SLUG}/delivery", "/organizer/audit", f"/organizer/c/{SLUG}"])
+@pytest.mark.parametrize("path", [f"/organizer/c/{SLUG}/delivery", "/organizer/audit",
+                                  f"/organizer/c/{SLUG}"])
 @pytest.mark.parametrize("query", ["page=²", "page=99999999999999999999", "page=0", "page=-1", "page=1e3"])
 def test_a_bad_page_number_is_a_400_with_a_message(signed_in: FlaskClient, path: str, query: str) -> None:
     response = signed_in.get(f"{path}?{query}")
