@@ -4,6 +4,8 @@ render, turning the domain errors into messages."""
 
 from __future__ import annotations
 
+import hashlib
+
 from flask import Blueprint, Response, abort, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
@@ -205,7 +207,7 @@ def send(slug: str) -> ViewResult:
         return _compose_page(draft, form, lookup_zip=lookup_zip, status=422)
     if result.created:
         _remember_receipt(result.receipt_token)
-    elif result.receipt_token not in session.get(_RECEIPTS_KEY, []):
+    elif _receipt_digest(result.receipt_token) not in session.get(_RECEIPTS_KEY, []):
         # A repeat from another browser: the earlier receipt holds that person's name and address, and
         # knowing an e-mail address must not be enough to open it.
         return render_template("pages/already_sent.html", campaign=campaign,
@@ -217,10 +219,16 @@ _RECEIPTS_KEY = "receipts"
 _RECEIPTS_KEPT = 10
 
 
+def _receipt_digest(token: str) -> str:
+    """Return what the session keeps of a receipt token: a digest, since the signed cookie is readable."""
+    return hashlib.sha256(token.encode()).hexdigest()[:32]
+
+
 def _remember_receipt(token: str) -> None:
     """Remember in this browser's session the receipts it created, so a repeat can be sent back to them."""
-    kept = [t for t in session.get(_RECEIPTS_KEY, []) if t != token]
-    session[_RECEIPTS_KEY] = (kept + [token])[-_RECEIPTS_KEPT:]
+    digest = _receipt_digest(token)
+    kept = [t for t in session.get(_RECEIPTS_KEY, []) if t != digest]
+    session[_RECEIPTS_KEY] = (kept + [digest])[-_RECEIPTS_KEPT:]
 
 
 def _clear_errors(form: ComposeForm) -> None:

@@ -42,6 +42,19 @@ def is_embed_endpoint(endpoint: str | None) -> bool:
     return endpoint.startswith("embed") or endpoint.rsplit(".", 1)[-1].startswith("embed")
 
 
+# Pages no cache may keep: a receipt shows a constituent's name and address, organizer pages show counts
+# and personal data only a signed-in organizer may see (a shared computer's back button included).
+NO_STORE_BLUEPRINTS = frozenset({"organizer"})
+NO_STORE_ENDPOINTS = frozenset({"public.receipt", "public.handed_off"})
+
+
+def is_private_endpoint(endpoint: str | None) -> bool:
+    """Return True for the receipt and the organizer pages, which must never be cached."""
+    if not endpoint:
+        return False
+    return endpoint in NO_STORE_ENDPOINTS or endpoint.split(".", 1)[0] in NO_STORE_BLUEPRINTS
+
+
 def add_security_headers(response: Response) -> Response:
     """Set the security headers on one response."""
     embeddable = is_embed_endpoint(request.endpoint)
@@ -55,6 +68,9 @@ def add_security_headers(response: Response) -> Response:
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
     if request.is_secure:
         headers["Strict-Transport-Security"] = HSTS
+    if is_private_endpoint(request.endpoint):
+        headers["Cache-Control"] = "no-store"
+        headers.pop("Expires", None)
     return response
 
 
