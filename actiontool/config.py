@@ -49,6 +49,7 @@ DEFAULTS: dict[str, Any] = {
     "AUTO_MIGRATE": True,  # upgrade the schema at start; false: refuse to start until `actiontool db upgrade`
     "TRUSTED_PROXIES": 0,  # reverse proxies in front whose X-Forwarded-* headers are believed
     "MAX_CONTENT_LENGTH": 64 * 1024,
+    "RETENTION_DAYS": 30,  # `actiontool purge` clears personal data of actions older than this
 }
 
 _TRUE = {"1", "true", "yes", "on"}
