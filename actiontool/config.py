@@ -17,6 +17,10 @@ DEFAULTS: dict[str, Any] = {
     "DATA_DIR": None,  # None: the bundled data/
     "CAMPAIGNS_DIR": None,  # None: data/campaigns
     "BASE_URL": None,  # public origin for links in e-mails, e.g. https://act.example.org
+    # Host names the site answers to, comma-separated (".example.org" takes its subdomains); others get 400.
+    # With BASE_URL or this set, links in e-mails and the embed come from them; with neither, no receipt
+    # e-mail is sent.
+    "ALLOWED_HOSTS": None,
     "SMTP_HOST": None,
     "SMTP_PORT": 587,
     "SMTP_USERNAME": None,
@@ -47,7 +51,9 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_SUBMIT_EMAIL": "5/hour",  # per normalised e-mail address
     "BOT_MIN_FILL_SECONDS": 3.0,  # a compose form sent sooner than this is treated as a bot
     "AUTO_MIGRATE": True,  # upgrade the schema at start; false: refuse to start until `actiontool db upgrade`
-    "TRUSTED_PROXIES": 0,  # reverse proxies in front whose X-Forwarded-* headers are believed
+    "TRUSTED_PROXIES": 0,  # reverse proxies in front whose X-Forwarded-For/-Proto/-Host headers are believed
+    "TRUST_FORWARDED_PREFIX": False,  # also believe X-Forwarded-Prefix (the app served under a path)
+    "TRUST_FORWARDED_PORT": False,  # also believe X-Forwarded-Port
     "MAX_CONTENT_LENGTH": 64 * 1024,
     "RETENTION_DAYS": 30,  # `actiontool purge` clears personal data of actions older than this
 }

@@ -31,6 +31,7 @@ from actiontool.services.submit import NothingToSend, clean_ref, submit
 from actiontool.web import bots
 from actiontool.web.forms import ComposeForm, HandedOffForm
 from actiontool.web.i18n import current_language
+from actiontool.web.security import public_origin
 
 bp = Blueprint("public", __name__)
 
@@ -202,7 +203,7 @@ def send(slug: str) -> ViewResult:
         status = 200 if "preview" in request.form else 422
         return _compose_page(draft, form, lookup_zip=lookup_zip, status=status)
     try:
-        result = submit(get_session(), draft.submission(receipt_base_url=request.url_root.rstrip("/")))
+        result = submit(get_session(), draft.submission(receipt_base_url=public_origin()))
     except NothingToSend:
         return _compose_page(draft, form, lookup_zip=lookup_zip, status=422)
     if result.created:

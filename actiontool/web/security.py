@@ -3,6 +3,9 @@
 - Content-Security-Policy allows scripts and styles from our own origin only (no inline script), and
   frames nowhere except the embed pages, which partner sites put in an iframe.
 - Cookies are HttpOnly and SameSite=Lax always, and Secure whenever the request came over HTTPS.
+- Links that leave the request (the receipt e-mail, the embed's button) are built only from
+  ACTIONTOOL_BASE_URL or a host in ACTIONTOOL_ALLOWED_HOSTS; a request for any other host gets 400, so a
+  forged Host or X-Forwarded-Host cannot put another site's address into the organization's mail.
 - The app refuses to start in production with the well-known development key: a key is configured
   (ACTIONTOOL_SECRET_KEY, the same on every web machine), or the `actiontool` command generates one
   and keeps it in the instance folder (the one-machine install), or start fails with a clear message.
@@ -15,9 +18,11 @@ import secrets
 import tempfile
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import Flask, Response, request
+from flask import Flask, Response, abort, current_app, request
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.sansio.utils import host_is_trusted
 
 from actiontool.config import DEFAULT_SECRET_KEY, ConfigError
 
@@ -151,6 +156,41 @@ def _create_key_file(path: Path) -> str:
     return key
 
 
+def allowed_hosts(config: Any) -> list[str]:
+    """Return the host names the site answers to: ACTIONTOOL_ALLOWED_HOSTS plus BASE_URL's host."""
+    hosts = [h.strip().lower() for h in str(config.get("ALLOWED_HOSTS") or "").split(",") if h.strip()]
+    base = config.get("BASE_URL")
+    if base and urlsplit(str(base)).hostname:
+        hosts.append(str(urlsplit(str(base)).hostname).lower())
+    return hosts
+
+
+def links_configured(config: Any) -> bool:
+    """Return True when absolute links may be written: BASE_URL or an allow-list of hosts is set."""
+    return bool(allowed_hosts(config))
+
+
+def public_origin() -> str | None:
+    """Return the origin for links that leave the request (receipt e-mails), or None when none is safe.
+
+    BASE_URL first; else the request's own origin, but only when its host was checked against the
+    allow-list; with neither, None: the app does not know its own name and writes no such link.
+    """
+    base = current_app.config.get("BASE_URL")
+    if base:
+        return str(base).rstrip("/")
+    if current_app.config.get("ALLOWED_HOSTS"):
+        return request.url_root.rstrip("/")
+    return None
+
+
+def check_host() -> None:
+    """Answer 400 to a request for a host the site does not serve (when an allow-list is configured)."""
+    hosts = allowed_hosts(current_app.config)
+    if hosts and not host_is_trusted(request.host, hosts):
+        abort(400, description="unknown host")
+
+
 def init_app(app: Flask) -> None:
     """Check the secret key, trust the configured proxies, and add the headers to every response."""
     resolve_secret_key(app)
@@ -160,7 +200,12 @@ def init_app(app: Flask) -> None:
     app.wsgi_app = CookieHardening(app.wsgi_app)  # type: ignore[method-assign]
     proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
     if proxies > 0:
+        # Prefix and port only when asked for: nginx passes a client's X-Forwarded-Prefix on unless told
+        # not to, and `@evil.example` as a prefix turned our links into links to another host.
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies, x_prefix=proxies
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies,
+            x_port=proxies if app.config.get("TRUST_FORWARDED_PORT") else 0,
+            x_prefix=proxies if app.config.get("TRUST_FORWARDED_PREFIX") else 0,
         )
+    app.before_request(check_host)
     app.after_request(add_security_headers)
