@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -84,9 +84,16 @@ def audit(session: Session, actor: str, kind: str, *, campaign: str | None = Non
 
 
 def sign_out(session: Session, actor: str, *, ip: str | None = None) -> None:
-    """Record an organizer signing out; commit."""
+    """Record an organizer signing out and end every session of theirs (the version goes up); commit."""
     with transaction(session):
+        _end_sessions(session, actor)
         audit(session, actor, SIGN_OUT, ip=ip)
+
+
+def _end_sessions(session: Session, email: str) -> None:
+    """Raise the organizer's session version in one statement, so concurrent sign-outs both count."""
+    session.execute(update(Organizer).where(Organizer.email == normalize_email(email))
+                    .values(session_version=Organizer.session_version + 1))
 
 
 def record_export(session: Session, actor: str, campaign: str, detail: str, *, ip: str | None = None) -> None:
@@ -125,6 +132,7 @@ def disable(session: Session, email: str, *, actor: str = "cli") -> Organizer:
         if organizer is None:
             raise NoSuchOrganizer(f"no organizer with e-mail {email}")
         organizer.active = False
+        _end_sessions(session, email)
         audit(session, actor, ORGANIZER_CHANGE, detail=f"disabled {email}")
     return organizer
 
