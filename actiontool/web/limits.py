@@ -42,6 +42,7 @@ ROUTE_LIMITS: tuple[RouteLimit, ...] = (
     RouteLimit("public.members", "RATELIMIT_LOOKUP", "ip"),
     RouteLimit("public.send", "RATELIMIT_SUBMIT", "ip", ("POST",)),
     RouteLimit("public.send", "RATELIMIT_SUBMIT_EMAIL", "email", ("POST",)),
+    RouteLimit("organizer.login", "RATELIMIT_LOGIN", "ip", ("POST",)),
 )
 
 

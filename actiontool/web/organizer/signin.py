@@ -9,7 +9,7 @@ from flask import Flask, abort, redirect, render_template, request, session, url
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import InputRequired, Length, Regexp
 
 from actiontool import db
 from actiontool.services import organizers
@@ -31,7 +31,9 @@ class OrganizerUser(UserMixin):
 class LoginForm(FlaskForm):
     """E-mail and password."""
 
-    email = EmailField("E-mail", validators=[InputRequired(), Length(max=320)])
+    # Shape and length checked before any database work: 320 characters of anything were accepted.
+    email = EmailField("E-mail", validators=[InputRequired(), Length(max=organizers.MAX_EMAIL_LENGTH),
+                                             Regexp(organizers.EMAIL_SHAPE)])
     password = PasswordField("Password", validators=[InputRequired(), Length(max=1000)])
 
 
