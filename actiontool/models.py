@@ -322,7 +322,7 @@ class BotSubmission(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     campaign: Mapped[str] = mapped_column(String(64))
     day: Mapped[date] = mapped_column(Date)  # UTC day
-    reason: Mapped[str] = mapped_column(String(20))  # honeypot | too_fast | no_timestamp
+    reason: Mapped[str] = mapped_column(String(20))  # services.bots.REASONS
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
