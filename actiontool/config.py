@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 DEFAULT_SECRET_KEY = "dev-only-insecure-secret-key"
 
@@ -91,3 +92,17 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]
         if raw not in (None, ""):
             settings[name] = _coerce(name, raw)
     return settings
+
+
+def allowed_hosts(config: Any) -> list[str]:
+    """Return the host names the site answers to: ACTIONTOOL_ALLOWED_HOSTS plus BASE_URL's host."""
+    hosts = [h.strip().lower() for h in str(config.get("ALLOWED_HOSTS") or "").split(",") if h.strip()]
+    base = config.get("BASE_URL")
+    if base and urlsplit(str(base)).hostname:
+        hosts.append(str(urlsplit(str(base)).hostname).lower())
+    return hosts
+
+
+def links_configured(config: Any) -> bool:
+    """Return True when absolute links may be written: BASE_URL or an allow-list of hosts is set."""
+    return bool(allowed_hosts(config))

@@ -19,7 +19,7 @@ def serve(host: str, port: int, debug: bool, with_worker: bool) -> None:
     """Serve the app with the development server (use gunicorn in production; see docs/DEPLOY.md)."""
     from flask import current_app
 
-    from actiontool.web.security import links_configured
+    from actiontool.config import links_configured
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if not links_configured(app.config):

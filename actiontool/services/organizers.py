@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, literal, select, update
+from sqlalchemy import case, delete, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -247,7 +247,7 @@ def _audit_burst(session: Session, key: str, email: str, ip: str | None) -> None
 def _clear_attempt(session: Session, email: str, ip: str | None) -> None:
     """Forget the account-and-address attempts after a success; give the address its attempt back."""
     (pair, _), (address, _) = _throttle_keys(email, ip)
-    session.execute(SignInThrottle.__table__.delete().where(SignInThrottle.__table__.c.key == pair))
+    session.execute(delete(SignInThrottle).where(SignInThrottle.key == pair))
     table = SignInThrottle.__table__.c
     session.execute(update(SignInThrottle).where(table.key == address, table.attempts > 0)
                     .values(attempts=table.attempts - 1))

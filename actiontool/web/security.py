@@ -18,13 +18,12 @@ import secrets
 import tempfile
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import Flask, Response, abort, current_app, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.sansio.utils import host_is_trusted
 
-from actiontool.config import DEFAULT_SECRET_KEY, ConfigError
+from actiontool.config import DEFAULT_SECRET_KEY, ConfigError, allowed_hosts
 
 SECRET_KEY_FILE = "secret_key"
 
@@ -154,20 +153,6 @@ def _create_key_file(path: Path) -> str:
     finally:
         os.unlink(tmp)
     return key
-
-
-def allowed_hosts(config: Any) -> list[str]:
-    """Return the host names the site answers to: ACTIONTOOL_ALLOWED_HOSTS plus BASE_URL's host."""
-    hosts = [h.strip().lower() for h in str(config.get("ALLOWED_HOSTS") or "").split(",") if h.strip()]
-    base = config.get("BASE_URL")
-    if base and urlsplit(str(base)).hostname:
-        hosts.append(str(urlsplit(str(base)).hostname).lower())
-    return hosts
-
-
-def links_configured(config: Any) -> bool:
-    """Return True when absolute links may be written: BASE_URL or an allow-list of hosts is set."""
-    return bool(allowed_hosts(config))
 
 
 def public_origin() -> str | None:

@@ -44,7 +44,7 @@ def init_login(app: Flask) -> None:
     manager.login_message = "Please sign in to see the dashboard."
     manager.session_protection = "strong"
     # Flask-Login's own identifier reads X-Forwarded-For from the client whatever TRUSTED_PROXIES says.
-    manager._session_identifier_generator = session_identifier  # type: ignore[attr-defined]
+    manager._session_identifier_generator = session_identifier
     manager.init_app(app)
 
     @manager.user_loader
