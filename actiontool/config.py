@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 DEFAULT_SECRET_KEY = "dev-only-insecure-secret-key"
 
@@ -95,14 +94,10 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]
 
 
 def allowed_hosts(config: Any) -> list[str]:
-    """Return the host names the site answers to: ACTIONTOOL_ALLOWED_HOSTS plus BASE_URL's host."""
-    hosts = [h.strip().lower() for h in str(config.get("ALLOWED_HOSTS") or "").split(",") if h.strip()]
-    base = config.get("BASE_URL")
-    if base and urlsplit(str(base)).hostname:
-        hosts.append(str(urlsplit(str(base)).hostname).lower())
-    return hosts
+    """Return the host names of ACTIONTOOL_ALLOWED_HOSTS (empty: every host is answered)."""
+    return [h.strip().lower() for h in str(config.get("ALLOWED_HOSTS") or "").split(",") if h.strip()]
 
 
 def links_configured(config: Any) -> bool:
     """Return True when absolute links may be written: BASE_URL or an allow-list of hosts is set."""
-    return bool(allowed_hosts(config))
+    return bool(config.get("BASE_URL")) or bool(allowed_hosts(config))

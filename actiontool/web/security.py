@@ -4,7 +4,7 @@
   frames nowhere except the embed pages, which partner sites put in an iframe.
 - Cookies are HttpOnly and SameSite=Lax always, and Secure whenever the request came over HTTPS.
 - Links that leave the request (the receipt e-mail, the embed's button) are built only from
-  ACTIONTOOL_BASE_URL or a host in ACTIONTOOL_ALLOWED_HOSTS; a request for any other host gets 400, so a
+  ACTIONTOOL_BASE_URL or a host in ACTIONTOOL_ALLOWED_HOSTS; with the list set, any other host gets 400, so a
   forged Host or X-Forwarded-Host cannot put another site's address into the organization's mail.
 - The app refuses to start in production with the well-known development key: a key is configured
   (ACTIONTOOL_SECRET_KEY, the same on every web machine), or the `actiontool` command generates one
