@@ -18,6 +18,10 @@ DEFAULTS: dict[str, Any] = {
     "CAMPAIGNS_DIR": None,  # None: data/campaigns
     "BASE_URL": None,  # public origin for links in e-mails, e.g. https://act.example.org
     "ORGANIZATION": None,  # named on office packet covers; None: CWC_DELIVERY_AGENT, else the site's host
+    # Host names the site answers to, comma-separated (".example.org" takes its subdomains); others get 400.
+    # With BASE_URL or this set, links in e-mails and the embed come from them; with neither, no receipt
+    # e-mail is sent.
+    "ALLOWED_HOSTS": None,
     "SMTP_HOST": None,
     "SMTP_PORT": 587,
     "SMTP_USERNAME": None,
@@ -46,10 +50,14 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_LOOKUP": "30/minute;300/hour",  # per IP, lookup API and members page
     "RATELIMIT_SUBMIT": "10/minute;100/hour",  # per IP
     "RATELIMIT_SUBMIT_EMAIL": "5/hour",  # per normalised e-mail address
+    "RATELIMIT_LOGIN": "10/minute;60/hour",  # per IP, sign-in form posts
     "BOT_MIN_FILL_SECONDS": 3.0,  # a compose form sent sooner than this is treated as a bot
     "AUTO_MIGRATE": True,  # upgrade the schema at start; false: refuse to start until `actiontool db upgrade`
-    "TRUSTED_PROXIES": 0,  # reverse proxies in front whose X-Forwarded-* headers are believed
+    "TRUSTED_PROXIES": 0,  # reverse proxies in front whose X-Forwarded-For/-Proto/-Host headers are believed
+    "TRUST_FORWARDED_PREFIX": False,  # also believe X-Forwarded-Prefix (the app served under a path)
+    "TRUST_FORWARDED_PORT": False,  # also believe X-Forwarded-Port
     "MAX_CONTENT_LENGTH": 64 * 1024,
+    "RETENTION_DAYS": 30,  # `actiontool purge` clears personal data of actions older than this
 }
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -84,3 +92,13 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]
         if raw not in (None, ""):
             settings[name] = _coerce(name, raw)
     return settings
+
+
+def allowed_hosts(config: Any) -> list[str]:
+    """Return the host names of ACTIONTOOL_ALLOWED_HOSTS (empty: every host is answered)."""
+    return [h.strip().lower() for h in str(config.get("ALLOWED_HOSTS") or "").split(",") if h.strip()]
+
+
+def links_configured(config: Any) -> bool:
+    """Return True when absolute links may be written: BASE_URL or an allow-list of hosts is set."""
+    return bool(config.get("BASE_URL")) or bool(allowed_hosts(config))

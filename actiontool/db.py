@@ -11,6 +11,8 @@ from flask import Flask, current_app, g
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from actiontool.services.transaction import DEFERRED, writing
+
 _EXTENSION = "actiontool.db"
 
 
@@ -54,12 +56,22 @@ def _tune_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(conn: Any) -> None:
-        # A connection marked read_only (long export streams, the public count) takes a deferred BEGIN:
-        # under WAL it reads a snapshot and never holds the write lock that submits queue for.
-        if conn.get_execution_options().get("read_only"):
+        # A read takes a deferred BEGIN: under WAL it reads a snapshot and never waits for the write lock
+        # that submits queue for. Reads are connections marked read_only (export streams, the public
+        # count) and a read-only request's session outside a write block (services.transaction).
+        deferred = not writing.get() and (conn.get_execution_options().get("read_only") or _read_request())
+        conn.info[DEFERRED] = deferred
+        if deferred:
             conn.exec_driver_sql("BEGIN")
         else:
             _begin_immediate(conn)
+
+
+def _read_request() -> bool:
+    """Return True inside a GET, HEAD or OPTIONS request: it only reads, apart from its write blocks."""
+    from flask import has_request_context, request
+
+    return has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
 
 
 def _enable_wal(cursor: Any) -> None:

@@ -44,6 +44,9 @@ _CLOSINGS: dict[str, str] = {"en": "Sincerely,", "es": "Atentamente,"}
 # salutations and a closing above and a catalogue in actiontool/translations/.
 LANGUAGE_NAMES: dict[str, str] = {"en": "English", "es": "Español"}
 LANGUAGES: tuple[str, ...] = tuple(LANGUAGE_NAMES)
+# The longest suggested body a template may render. A letter is read by a person; a template that
+# renders more (`'a' * 10**7`) is a mistake or an attack on memory, refused at campaign check.
+MAX_LETTER_CHARS = 20_000
 
 
 class LetterError(ValueError):
@@ -115,9 +118,28 @@ def normalize_text(text: str) -> str:
     return "\n".join(line.rstrip() for line in lines).strip()
 
 
+class _LetterSandbox(SandboxedEnvironment):
+    """The sandbox with `*` and `**` checked, so that a template cannot build a huge value in one step."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        """Refuse a repeated text or list longer than a letter, or a power with a huge exponent."""
+        from jinja2.exceptions import SecurityError
+
+        if operator == "**" and isinstance(right, int | float) and abs(right) > 64:
+            raise SecurityError(f"a power of {right} is too large for a letter")
+        if operator == "*":
+            for seq, times in ((left, right), (right, left)):
+                if isinstance(seq, str | list | tuple) and isinstance(times, int) \
+                        and len(seq) * times > MAX_LETTER_CHARS:
+                    raise SecurityError(f"the text would be longer than {MAX_LETTER_CHARS} characters")
+        return super().call_binop(context, operator, left, right)
+
+
 def make_environment(messages_dir: Path | str) -> SandboxedEnvironment:
     """Return the sandboxed Jinja2 environment for campaign letters under `messages_dir`."""
-    return SandboxedEnvironment(
+    return _LetterSandbox(
         loader=FileSystemLoader(str(messages_dir)),
         undefined=StrictUndefined,
         autoescape=False,  # plain-text letters; the web pages escape them when they show them
@@ -161,11 +183,34 @@ def render_body(env: SandboxedEnvironment, template_name: str, *, member: Member
         "campaign": dict(campaign),
     }
     try:
-        return normalize_text(env.get_template(template_name).render(context))
+        text = _render_capped(env.get_template(template_name).generate(context))
     except TemplateError as exc:  # includes SecurityError, UndefinedError, TemplateNotFound, syntax
         lineno = getattr(exc, "lineno", None)  # only syntax errors carry a line
         where = f" (line {lineno})" if lineno else ""
         raise LetterError(f"{template_name}{where}: {exc.__class__.__name__}: {exc}") from exc
+    except (LookupError, TypeError, ValueError, ArithmeticError, AttributeError) as exc:
+        # Python's own errors raised inside the template (`1/0`, `'{0}'.format_map([])`): still the letter's.
+        raise LetterError(f"{template_name}: {exc.__class__.__name__}: {exc}") from exc
+    except _TooLong as exc:
+        raise LetterError(f"{template_name}: the letter renders more than {MAX_LETTER_CHARS} characters; "
+                          "shorten it") from exc
+    return normalize_text(text)
+
+
+class _TooLong(Exception):
+    """A template's output passed MAX_LETTER_CHARS."""
+
+
+def _render_capped(chunks: Any) -> str:
+    """Join a template's output chunks, stopping as soon as they pass MAX_LETTER_CHARS."""
+    parts: list[str] = []
+    total = 0
+    for chunk in chunks:
+        total += len(chunk)
+        if total > MAX_LETTER_CHARS:
+            raise _TooLong
+        parts.append(chunk)
+    return "".join(parts)
 
 
 def is_edited(submitted: str, shown: str) -> bool:

@@ -191,6 +191,9 @@ class Organizer(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Every signed-in session carries the version it began under; sign-out and disabling raise it, so
+    # every copy of an older session cookie stops working at its next request.
+    session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class AuditEvent(Base):
@@ -370,7 +373,7 @@ class BotSubmission(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     campaign: Mapped[str] = mapped_column(String(64))
     day: Mapped[date] = mapped_column(Date)  # UTC day
-    reason: Mapped[str] = mapped_column(String(20))  # honeypot | too_fast | no_timestamp
+    reason: Mapped[str] = mapped_column(String(20))  # services.bots.REASONS
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -420,3 +423,27 @@ class PacketWaitingMember(Base):
     last_day: Mapped[date | None] = mapped_column(Date)
     top_zips: Mapped[str] = mapped_column(Text, default="[]")  # JSON [[zip, letters], ...], most first
     top_cities: Mapped[str] = mapped_column(Text, default="[]")  # JSON [[city, letters], ...], most first
+class SignInThrottle(Base):
+    """Sign-in attempts of one key (an account from one address, or one address) in the current window.
+
+    Counted with one atomic upsert per attempt before any password is checked, so concurrent guesses
+    cannot all slip under the limit; `burst_event_id` is the audit row that counts this window's
+    throttled attempts (one row per burst, not one per attempt).
+    """
+
+    __tablename__ = "sign_in_throttles"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the account and address
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    throttled: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    burst_event_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class UsedFormToken(Base):
+    """A compose form's signed start token that was sent once: sending it again is a replay."""
+
+    __tablename__ = "used_form_tokens"
+
+    nonce: Mapped[str] = mapped_column(String(32), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)  # deletable after this

@@ -123,6 +123,9 @@ def app_config(database_url: str, tmp_path: Path) -> dict[str, Any]:
         "TESTING": True,
         "SECRET_KEY": "test-secret-key",
         "DATABASE_URL": database_url,
+        # The host names the test client and the browser tests' live servers use: links in receipt
+        # e-mails need a configured name (tests/web/test_hardening.py checks what happens without).
+        "ALLOWED_HOSTS": "localhost,127.0.0.1",
         "WTF_CSRF_ENABLED": False,
         # Tests make many requests from one address: the rate-limit tests turn limits back on.
         "RATELIMIT_ENABLED": False,

@@ -35,6 +35,14 @@ PAYLOADS = [
     "{% import 'os' as os %}{{ os }}",
     "{% include '/etc/passwd' %}",
     "{% include '../../pyproject.toml' %}",
+    # Jinja before 3.1.6 (CVE-2025-27516): |attr('format') reached str.format outside the sandbox.
+    "{{ '{0.__class__.__mro__}'|attr('format')(member) }}",
+    "{{ ('{0.__class__}'|attr('format'))(member) }}",
+    "{% set f = '{0.__init__.__globals__}'|attr('format') %}{{ f(cycler) }}",
+    # str.format_map, the other door to attribute lookups from a format string.
+    "{{ '{0.__class__.__mro__}'.format_map([member]) }}",
+    "{{ '{x.__class__}'.format_map({'x': member}) }}",
+    "{{ ('{x.__init__.__globals__}'|attr('format_map'))({'x': cycler}) }}",
 ]
 # What a leak would look like in the rendered text.
 LEAK = re.compile(r"<class |<module |<function |<built-in|__globals__|uid=|root:|\[build-system\]|SECRET")
@@ -70,3 +78,37 @@ def test_template_syntax_in_a_campaign_file_is_shown_as_text_not_run(tmp_path: P
     assert "{{ config.SECRET_KEY }}" in text.replace("&#39;", "'")
     assert "sandbox-secret" not in text and "<class" not in text
     app.extensions["actiontool.db"]["engine"].dispose()
+
+
+@pytest.mark.parametrize("payload", [
+    "{{ 'a' * 10**7 }}", "{{ 10**7 * 'a' }}", "{{ ['a'] * 10**6 }}", "{{ 2 ** 100000 }}",
+    "{% for i in range(100000) %}aaaaaaaa{% endfor %}", "{{ 'a' * 20001 }}",
+])
+def test_a_letter_longer_than_the_cap_is_refused(tmp_path: Path, payload: str) -> None:
+    # Finding 15 of the hardening issue: a campaign letter could render 'a'*10**7.
+    (tmp_path / "big.txt.j2").write_text(payload, encoding="utf-8")
+    env = letters.make_environment(tmp_path)
+    with pytest.raises(letters.LetterError, match="too large|longer than|more than 20000|range too big"):
+        letters.render_body(env, "big.txt.j2", member=letters.sample_members()[0],
+                            constituent=letters.SAMPLE_CONSTITUENT, campaign={})
+
+
+def test_a_letter_just_under_the_cap_renders(tmp_path: Path) -> None:
+    (tmp_path / "long.txt.j2").write_text("{{ 'a' * 19999 }}", encoding="utf-8")
+    env = letters.make_environment(tmp_path)
+    text = letters.render_body(env, "long.txt.j2", member=letters.sample_members()[0],
+                               constituent=letters.SAMPLE_CONSTITUENT, campaign={})
+    assert len(text) == 19999
+
+
+def test_campaign_check_names_a_letter_over_the_cap(tmp_path: Path) -> None:
+    from actiontool import campaigns
+
+    source = data_dir() / "campaigns" / "detect-and-defeat.yaml"
+    campaign = campaigns.parse_campaign(source.read_text(encoding="utf-8"), str(source))
+    for lang in campaign.languages:
+        name = campaign.letter_template(lang)
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("{% for i in range(3000) %}too long {% endfor %}", encoding="utf-8")
+    with pytest.raises(campaigns.CampaignError, match="more than 20000 characters"):
+        campaigns.check_renders(campaign, tmp_path)

@@ -19,7 +19,12 @@ def serve(host: str, port: int, debug: bool, with_worker: bool) -> None:
     """Serve the app with the development server (use gunicorn in production; see docs/DEPLOY.md)."""
     from flask import current_app
 
+    from actiontool.config import links_configured
+
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if not links_configured(app.config):
+        click.echo("receipt e-mails are off: set ACTIONTOOL_BASE_URL or ACTIONTOOL_ALLOWED_HOSTS "
+                   "so that links in them name this site", err=True)
     runner = None
     # Under the reloader the parent process only watches files; the worker belongs in the serving child.
     if with_worker and (not debug or os.environ.get("WERKZEUG_RUN_MAIN") == "true"):

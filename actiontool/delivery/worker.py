@@ -147,6 +147,11 @@ def claim_messages(session: Session, campaigns: CampaignLookup, settings: Worker
             if roster is not None and roster.has_left(message.bioguide, message.created_day):
                 claims.append(Claim(message.id, attempt, problem=PermanentFailure(LEFT_OFFICE)))
                 continue
+            if message.action.purged_at is not None:
+                # Older than the retention limit: the sender's details are gone, so no letter can go.
+                claims.append(Claim(message.id, attempt, problem=PermanentFailure(
+                    "the constituent's details were purged before delivery (past the retention limit)")))
+                continue
             try:
                 job = _job(message, campaigns(message.campaign), attempt)
                 claims.append(Claim(message.id, attempt, job=job))

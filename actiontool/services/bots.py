@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from actiontool.models import BotSubmission, utcnow
+from actiontool.models import BotSubmission, UsedFormToken, utcnow
 from actiontool.services.transaction import transaction
 
-REASONS: tuple[str, ...] = ("honeypot", "too_fast", "no_timestamp")
+REASONS: tuple[str, ...] = ("honeypot", "too_fast", "no_timestamp", "expired", "replayed")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +32,23 @@ def record_bot_submission(session: Session, campaign: str, reason: str, *,
     now = now or utcnow()
     with transaction(session):
         session.add(BotSubmission(campaign=campaign, day=now.date(), reason=reason, created_at=now))
+
+
+def use_form_token(session: Session, nonce: str, *, expires_at: datetime,
+                   now: datetime | None = None) -> bool:
+    """Record a compose form's start token as used; return False when it was used before. Commits.
+
+    The nonce is the primary key, so two concurrent submissions of one token cannot both pass. Tokens
+    past their expiry are deleted on the way: an expired token is refused before it gets here.
+    """
+    now = now or utcnow()
+    try:
+        with transaction(session):
+            session.execute(delete(UsedFormToken).where(UsedFormToken.expires_at < now))
+            session.add(UsedFormToken(nonce=nonce[:32], expires_at=expires_at))
+    except IntegrityError:
+        return False
+    return True
 
 
 def bot_counts(session: Session, campaign: str) -> list[BotCount]:

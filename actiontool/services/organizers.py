@@ -1,29 +1,47 @@
 """Organizer accounts, sign-in with throttling, the append-only audit log, and retrying failed messages.
 
-Throttling counts failed sign-ins recorded in the audit log, so it holds across every web process
-without shared memory: too many failures for one e-mail, or from one address, within the window and
-further attempts are refused before any password is checked.
+Throttling counts sign-in attempts in the database (table sign_in_throttles), so it holds across every
+web process: each attempt is counted by one atomic upsert before any password is checked, so concurrent
+guesses cannot all slip under the limit, on SQLite and PostgreSQL alike. The limits are per account
+from one address (a stranger elsewhere cannot lock the real organizer out) and per address; a success
+clears its account-and-address count. Refused attempts are audited as one row per burst, whose detail
+carries the running count, so a flood cannot fill the audit log.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, delete, literal, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from actiontool.models import FAILED, QUEUED, AuditEvent, Message, Organizer, utcnow
+from actiontool.models import (
+    FAILED,
+    QUEUED,
+    AuditEvent,
+    Message,
+    Organizer,
+    SignInThrottle,
+    UTCDateTime,
+    utcnow,
+)
 from actiontool.services.outbox import set_status
 from actiontool.services.transaction import transaction
 
 MIN_PASSWORD_LENGTH = 12
 THROTTLE_WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_ACCOUNT = 5
+MAX_FAILURES_PER_ACCOUNT = 5  # per account from one address
 MAX_FAILURES_PER_IP = 20
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MAX_EMAIL_LENGTH = 254  # the longest address SMTP can carry (RFC 5321 path limit)
+# An address's shape: no spaces or control characters, one @, a dot in the domain.
+EMAIL_SHAPE = re.compile(r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$")
+_EMAIL = EMAIL_SHAPE
 # Checked against when the e-mail is unknown, so an unknown account costs the same time as a wrong password.
 _DUMMY_HASH = generate_password_hash("not a real password", method="scrypt")
 
@@ -84,9 +102,16 @@ def audit(session: Session, actor: str, kind: str, *, campaign: str | None = Non
 
 
 def sign_out(session: Session, actor: str, *, ip: str | None = None) -> None:
-    """Record an organizer signing out; commit."""
+    """Record an organizer signing out and end every session of theirs (the version goes up); commit."""
     with transaction(session):
+        _end_sessions(session, actor)
         audit(session, actor, SIGN_OUT, ip=ip)
+
+
+def _end_sessions(session: Session, email: str) -> None:
+    """Raise the organizer's session version in one statement, so concurrent sign-outs both count."""
+    session.execute(update(Organizer).where(Organizer.email == normalize_email(email))
+                    .values(session_version=Organizer.session_version + 1))
 
 
 def record_export(session: Session, actor: str, campaign: str, detail: str, *, ip: str | None = None) -> None:
@@ -125,48 +150,108 @@ def disable(session: Session, email: str, *, actor: str = "cli") -> Organizer:
         if organizer is None:
             raise NoSuchOrganizer(f"no organizer with e-mail {email}")
         organizer.active = False
+        _end_sessions(session, email)
         audit(session, actor, ORGANIZER_CHANGE, detail=f"disabled {email}")
     return organizer
-
-
-def _recent_failures(session: Session, since: datetime, *, email: str | None = None,
-                     ip: str | None = None) -> int:
-    """Count failed sign-ins since `since` for an e-mail or an address."""
-    stmt = select(func.count()).select_from(AuditEvent).where(AuditEvent.kind == SIGN_IN_FAILED,
-                                                               AuditEvent.at >= since)
-    stmt = stmt.where(AuditEvent.actor == email) if email is not None else stmt.where(AuditEvent.ip == ip)
-    return int(session.execute(stmt).scalar_one())
 
 
 def authenticate(session: Session, email: str, password: str, *, ip: str | None) -> Organizer:
     """Return the active organizer for these credentials, auditing the attempt; commit.
 
-    Raises Throttled before checking anything when the account or address failed too often lately,
-    and SignInFailed for an unknown e-mail, a wrong password or a disabled account alike.
+    Raises Throttled before checking anything when the account (from this address) or the address
+    tried too often lately, and SignInFailed for an unknown e-mail, a wrong password or a disabled
+    account alike. The password is checked outside any transaction: no lock waits on scrypt.
     """
+    email = normalize_email(email)[:320]
+    now = utcnow()
     with transaction(session):
-        outcome = _sign_in(session, normalize_email(email)[:320], password, ip=ip, now=utcnow())
-    if isinstance(outcome, OrganizerError):
-        raise outcome  # after the commit: the audit event of a refused attempt must stay
-    return outcome
-
-
-def _sign_in(session: Session, email: str, password: str, *, ip: str | None,
-             now: datetime) -> Organizer | OrganizerError:
-    """Check and audit one sign-in attempt (caller's transaction); return the organizer or the refusal."""
-    since = now - THROTTLE_WINDOW
-    if (_recent_failures(session, since, email=email) >= MAX_FAILURES_PER_ACCOUNT
-            or (ip and _recent_failures(session, since, ip=ip) >= MAX_FAILURES_PER_IP)):
-        audit(session, email or "?", SIGN_IN_THROTTLED, ip=ip)
-        return Throttled("too many failed sign-ins; try again in a few minutes")
-    organizer = session.execute(select(Organizer).where(Organizer.email == email)).scalar_one_or_none()
+        refusal = _count_attempt(session, email, ip, now)
+        organizer = None if refusal else session.execute(
+            select(Organizer).where(Organizer.email == email)).scalar_one_or_none()
+    if refusal is not None:
+        raise refusal  # after the commit: the burst's audit row must stay
     ok = check_password_hash(organizer.password_hash if organizer else _DUMMY_HASH, password)
-    if organizer is None or not ok or not organizer.active:
-        audit(session, email or "?", SIGN_IN_FAILED, ip=ip)
-        return SignInFailed("wrong e-mail or password")
-    organizer.last_login_at = now
-    audit(session, email, SIGN_IN, ip=ip)
+    with transaction(session):
+        if organizer is None or not ok or not organizer.active:
+            audit(session, email or "?", SIGN_IN_FAILED, ip=ip)
+            failed = True
+        else:
+            _clear_attempt(session, email, ip)
+            organizer.last_login_at = now
+            audit(session, email, SIGN_IN, ip=ip)
+            failed = False
+    if failed:
+        raise SignInFailed("wrong e-mail or password")
+    assert organizer is not None
     return organizer
+
+
+def _throttle_keys(email: str, ip: str | None) -> list[tuple[str, int]]:
+    """Return the keys an attempt counts against, with their limits: account from address, address."""
+    address = ip or "?"
+    return [(_digest(f"account:{email}|ip:{address}"), MAX_FAILURES_PER_ACCOUNT),
+            (_digest(f"ip:{address}"), MAX_FAILURES_PER_IP)]
+
+
+def _digest(text: str) -> str:
+    """Return a fixed-length key that keeps e-mail addresses out of the throttle table."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _count_attempt(session: Session, email: str, ip: str | None, now: datetime) -> Throttled | None:
+    """Count one attempt against each key (atomically); audit and return a refusal when one is over."""
+    over = None
+    for key, limit in _throttle_keys(email, ip):
+        attempts = _upsert_attempt(session, key, now)
+        if attempts > limit and over is None:
+            over = key
+    if over is None:
+        return None
+    _audit_burst(session, over, email, ip)
+    return Throttled("too many failed sign-ins; try again in a few minutes")
+
+
+def _upsert_attempt(session: Session, key: str, now: datetime) -> int:
+    """Add one attempt to `key` (a new window when the last one is over) and return the count."""
+    dialect = session.get_bind().dialect.name
+    insert: Any = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(SignInThrottle)
+    table = SignInThrottle.__table__.c
+    at = literal(now, UTCDateTime())
+    stale = table.window_start < literal(now - THROTTLE_WINDOW, UTCDateTime())
+    stmt = insert.values(key=key, attempts=1, window_start=now, throttled=0, burst_event_id=None)
+    stmt = stmt.on_conflict_do_update(index_elements=["key"], set_={
+        # One statement: the row is locked (PostgreSQL) or the database is (SQLite) while it counts.
+        "attempts": case((stale, 1), else_=table.attempts + 1),
+        "window_start": case((stale, at), else_=table.window_start),
+        "throttled": case((stale, 0), else_=table.throttled),
+        "burst_event_id": case((stale, None), else_=table.burst_event_id),
+    }).returning(table.attempts)
+    return int(session.execute(stmt).scalar_one())
+
+
+def _audit_burst(session: Session, key: str, email: str, ip: str | None) -> None:
+    """Count a refused attempt on the burst's one audit row, writing that row on the burst's first."""
+    table = SignInThrottle.__table__.c
+    throttled, event_id = session.execute(
+        update(SignInThrottle).where(table.key == key).values(throttled=table.throttled + 1)
+        .returning(table.throttled, table.burst_event_id)).one()
+    detail = f"{throttled} attempt{'s' if throttled != 1 else ''} refused in this burst"
+    if event_id is not None and session.get(AuditEvent, event_id) is not None:
+        session.execute(update(AuditEvent).where(AuditEvent.id == event_id).values(detail=detail))
+        return
+    event = audit(session, email or "?", SIGN_IN_THROTTLED, detail=detail, ip=ip)
+    session.flush()
+    session.execute(update(SignInThrottle).where(table.key == key).values(burst_event_id=event.id))
+
+
+def _clear_attempt(session: Session, email: str, ip: str | None) -> None:
+    """Forget the account-and-address attempts after a success; give the address its attempt back."""
+    (pair, _), (address, _) = _throttle_keys(email, ip)
+    session.execute(delete(SignInThrottle).where(SignInThrottle.key == pair))
+    table = SignInThrottle.__table__.c
+    session.execute(update(SignInThrottle).where(table.key == address, table.attempts > 0)
+                    .values(attempts=table.attempts - 1))
+
 
 
 def active_organizer(session: Session, organizer_id: int) -> Organizer | None:

@@ -1,7 +1,8 @@
 """Purge constituents' personal data once it has done its job, keeping every count exact.
 
-An action is purged when it is older than the cut-off, every one of its messages is in a final status
-(delivered, handed off, failed) and no receipt e-mail is still waiting to be sent. Purging clears the
+Every action older than the cut-off (ACTIONTOOL_RETENTION_DAYS, 30 by default) is purged whatever its
+messages' statuses: a hand-off letter still waiting after that long is past use, and a message still
+queued is failed by the worker when it next comes up, since its sender's details are gone. Purging clears the
 name, e-mail, address, phone and the constituent's own words (and the letter text, which greets the
 member in the constituent's name); it keeps the action and message rows, their statuses, districts,
 sources and the de-duplication key, so every count and the "already sent" check stay as they were.
@@ -13,10 +14,10 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, exists, not_, or_, select, update
+from sqlalchemy import ColumnElement, and_, select, update
 from sqlalchemy.orm import Session
 
-from actiontool.models import FINAL_STATUSES, Action, AuditEvent, Message, utcnow
+from actiontool.models import Action, AuditEvent, Message, utcnow
 from actiontool.services.transaction import transaction
 
 # Cleared on the action; everything else on it is needed for counts and receipts.
@@ -51,24 +52,16 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
 
 
-def purgeable(cutoff: datetime, max_receipt_attempts: int) -> ColumnElement[bool]:
-    """Return the condition for actions whose personal data may go."""
-    unfinished = exists().where(Message.action_id == Action.id, Message.status.not_in(FINAL_STATUSES))
-    receipt_pending = and_(
-        Action.wants_receipt_email.is_(True),
-        Action.receipt_email_sent_at.is_(None),
-        or_(Action.receipt_email_attempts.is_(None), Action.receipt_email_attempts < max_receipt_attempts),
-    )
-    return and_(Action.created_at < cutoff, Action.purged_at.is_(None), not_(unfinished),
-                not_(receipt_pending))
+def purgeable(cutoff: datetime) -> ColumnElement[bool]:
+    """Return the condition for actions whose personal data must go: older than `cutoff`, not yet purged."""
+    return and_(Action.created_at < cutoff, Action.purged_at.is_(None))
 
 
 def purge_personal_data(session: Session, older_than: timedelta, *, now: datetime | None = None,
-                        max_receipt_attempts: int = 8, dry_run: bool = False,
-                        actor: str = "cli") -> PurgeResult:
-    """Clear personal data of finished actions older than `older_than`; commit in batches."""
+                        dry_run: bool = False, actor: str = "cli") -> PurgeResult:
+    """Clear personal data of every action older than `older_than`; commit in batches."""
     now = now or utcnow()
-    condition = purgeable(now - older_than, max_receipt_attempts)
+    condition = purgeable(now - older_than)
     if dry_run:
         ids = session.execute(select(Action.id).where(condition)).scalars().all()
         count = session.execute(

@@ -13,7 +13,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Blueprint, Flask, Response, abort, current_app, jsonify, render_template, request
+from flask import Blueprint, Flask, Response, abort, current_app, jsonify, render_template, request, url_for
 from sqlalchemy.orm import Session
 
 from actiontool import db
@@ -109,6 +109,17 @@ def count_view(slug: str) -> Response | tuple[Response, int]:
     return response
 
 
+def campaign_link(slug: str, ref: str | None, lang: str | None) -> str:
+    """Return the embed button's link: under BASE_URL, else a path, never the request's Host.
+
+    The page is cached publicly, so a link built from a forged Host header would be served to everyone;
+    a path resolves against the iframe's own address, which is ours.
+    """
+    path = url_for("public.campaign", slug=slug, ref=ref, lang=lang)
+    base = current_app.config.get("BASE_URL")
+    return str(base).rstrip("/") + path if base else path
+
+
 @bp.get("/<slug>")
 def embed_counter(slug: str) -> Any:
     """Render the small counter and button a partner site puts in an iframe (carrying its ?ref=).
@@ -130,9 +141,10 @@ def embed_counter(slug: str) -> Any:
     shown = count["counter"]["value"]
     # A source's count is a share of the campaign's goal, not progress toward it: no bar for it.
     progress = min(100, round(100 * shown / campaign.goal)) if campaign.goal and not own else None
+    link = campaign_link(campaign.slug, ref, lang if lang != campaign.default_lang else None)
     with force_locale(lang):  # the campaign's language, not the visitor's cookie: the partner chose it
         html = render_template("pages/embed.html", campaign=campaign, text=text, count=count, ref=ref,
-                               lang=lang, own=own, shown=shown, progress=progress)
+                               lang=lang, own=own, shown=shown, progress=progress, campaign_link=link)
     response = current_app.make_response(html)
     response.headers["Cache-Control"] = f"public, max-age={int(CACHE_SECONDS)}"
     return response

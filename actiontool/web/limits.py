@@ -45,6 +45,7 @@ ROUTE_LIMITS: tuple[RouteLimit, ...] = (
     # Each request may send an e-mail: limited like a submit, per IP and per address.
     RouteLimit("public.receipt_link", "RATELIMIT_SUBMIT", "ip", ("POST",)),
     RouteLimit("public.receipt_link", "RATELIMIT_SUBMIT_EMAIL", "email", ("POST",)),
+    RouteLimit("organizer.login", "RATELIMIT_LOGIN", "ip", ("POST",)),
 )
 
 

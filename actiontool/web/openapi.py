@@ -159,12 +159,12 @@ SPEC: dict[str, Any] = {
                 "operationId": "campaignCount",
                 "summary": "A campaign's public counter, or one source's",
                 "description": "Counts have one meaning each: written (all but failed), sent (delivered or "
-                               "handed off), delivered. A letter is delivered by a channel (smtp: e-mail; cwc: "
-                               "the House's Communicating with Congress system) or by the organization itself "
-                               "(packet: an office packet an organizer marked delivered; packets and office "
-                               "reports are organizer pages, not part of this API); handed off when the "
-                               "constituent said they sent it (handoff). With `ref`, the counts are those of "
-                               "that source.",
+                               "handed off), delivered. A letter is delivered by a channel (smtp: e-mail; "
+                               "cwc: the House's Communicating with Congress system) or by the organization "
+                               "itself (packet: an office packet an organizer marked delivered; packets and "
+                               "office reports are organizer pages, not part of this API); handed off when "
+                               "the constituent said they sent it (handoff). With `ref`, the counts are "
+                               "those of that source.",
                 "parameters": [{"name": "slug", "in": "path", "required": True,
                                 "schema": {"type": "string", "examples": ["detect-and-defeat"]}},
                                {"name": "ref", "in": "query", "required": False,

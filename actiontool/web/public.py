@@ -4,6 +4,8 @@ render, turning the domain errors into messages."""
 
 from __future__ import annotations
 
+import hashlib
+
 from flask import (
     Blueprint,
     Response,
@@ -44,6 +46,7 @@ from actiontool.services.submit import NothingToSend, clean_ref, submit
 from actiontool.web import bots
 from actiontool.web.forms import ComposeForm, HandedOffForm, ReceiptLinkForm
 from actiontool.web.i18n import current_language
+from actiontool.web.security import public_origin
 
 bp = Blueprint("public", __name__)
 
@@ -236,12 +239,12 @@ def send(slug: str) -> ViewResult:
         status = 200 if "preview" in request.form else 422
         return _compose_page(draft, form, lookup_zip=lookup_zip, status=status)
     try:
-        result = submit(get_session(), draft.submission(receipt_base_url=request.url_root.rstrip("/")))
+        result = submit(get_session(), draft.submission(receipt_base_url=public_origin()))
     except NothingToSend:
         return _compose_page(draft, form, lookup_zip=lookup_zip, status=422)
     if result.created:
         _remember_receipt(result.receipt_token)
-    elif result.receipt_token not in session.get(_RECEIPTS_KEY, []):
+    elif _receipt_digest(result.receipt_token) not in session.get(_RECEIPTS_KEY, []):
         # A repeat from another browser: the earlier receipt holds that person's name and address, and
         # knowing an e-mail address must not be enough to open it.
         return _already_sent(campaign, draft.values.email)
@@ -275,10 +278,16 @@ _RECEIPTS_KEY = "receipts"
 _RECEIPTS_KEPT = 10
 
 
+def _receipt_digest(token: str) -> str:
+    """Return what the session keeps of a receipt token: a digest, since the signed cookie is readable."""
+    return hashlib.sha256(token.encode()).hexdigest()[:32]
+
+
 def _remember_receipt(token: str) -> None:
     """Remember in this browser's session the receipts it created, so a repeat can be sent back to them."""
-    kept = [t for t in session.get(_RECEIPTS_KEY, []) if t != token]
-    session[_RECEIPTS_KEY] = (kept + [token])[-_RECEIPTS_KEPT:]
+    digest = _receipt_digest(token)
+    kept = [t for t in session.get(_RECEIPTS_KEY, []) if t != digest]
+    session[_RECEIPTS_KEY] = (kept + [digest])[-_RECEIPTS_KEPT:]
 
 
 def _clear_errors(form: ComposeForm) -> None:

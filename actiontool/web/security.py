@@ -3,6 +3,9 @@
 - Content-Security-Policy allows scripts and styles from our own origin only (no inline script), and
   frames nowhere except the embed pages, which partner sites put in an iframe.
 - Cookies are HttpOnly and SameSite=Lax always, and Secure whenever the request came over HTTPS.
+- Links that leave the request (the receipt e-mail, the embed's button) are built only from
+  ACTIONTOOL_BASE_URL or a host in ACTIONTOOL_ALLOWED_HOSTS; with the list set, any other host gets 400, so a
+  forged Host or X-Forwarded-Host cannot put another site's address into the organization's mail.
 - The app refuses to start in production with the well-known development key: a key is configured
   (ACTIONTOOL_SECRET_KEY, the same on every web machine), or the `actiontool` command generates one
   and keeps it in the instance folder (the one-machine install), or start fails with a clear message.
@@ -16,10 +19,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask, Response, abort, current_app, request
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.sansio.utils import host_is_trusted
 
-from actiontool.config import DEFAULT_SECRET_KEY, ConfigError
+from actiontool.config import DEFAULT_SECRET_KEY, ConfigError, allowed_hosts
 
 SECRET_KEY_FILE = "secret_key"
 
@@ -42,6 +46,19 @@ def is_embed_endpoint(endpoint: str | None) -> bool:
     return endpoint.startswith("embed") or endpoint.rsplit(".", 1)[-1].startswith("embed")
 
 
+# Pages no cache may keep: a receipt shows a constituent's name and address, organizer pages show counts
+# and personal data only a signed-in organizer may see (a shared computer's back button included).
+NO_STORE_BLUEPRINTS = frozenset({"organizer"})
+NO_STORE_ENDPOINTS = frozenset({"public.receipt", "public.handed_off"})
+
+
+def is_private_endpoint(endpoint: str | None) -> bool:
+    """Return True for the receipt and the organizer pages, which must never be cached."""
+    if not endpoint:
+        return False
+    return endpoint in NO_STORE_ENDPOINTS or endpoint.split(".", 1)[0] in NO_STORE_BLUEPRINTS
+
+
 def add_security_headers(response: Response) -> Response:
     """Set the security headers on one response."""
     embeddable = is_embed_endpoint(request.endpoint)
@@ -55,6 +72,9 @@ def add_security_headers(response: Response) -> Response:
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
     if request.is_secure:
         headers["Strict-Transport-Security"] = HSTS
+    if is_private_endpoint(request.endpoint):
+        headers["Cache-Control"] = "no-store"
+        headers.pop("Expires", None)
     return response
 
 
@@ -107,7 +127,9 @@ def resolve_secret_key(app: Flask) -> None:
     if app.config.get("GENERATE_SECRET_KEY"):
         app.config["SECRET_KEY"] = _create_key_file(path)
         return
-    if app.debug or app.testing:
+    # Tests only, never a debug flag: FLASK_DEBUG=1 under gunicorn would otherwise sign sessions with a
+    # key anyone can read, and `actiontool serve --debug` generates a real key like any other command.
+    if app.testing:
         app.config["SECRET_KEY"] = DEFAULT_SECRET_KEY
         return
     raise ConfigError(
@@ -133,6 +155,27 @@ def _create_key_file(path: Path) -> str:
     return key
 
 
+def public_origin() -> str | None:
+    """Return the origin for links that leave the request (receipt e-mails), or None when none is safe.
+
+    BASE_URL first; else the request's own origin, but only when its host was checked against the
+    allow-list; with neither, None: the app does not know its own name and writes no such link.
+    """
+    base = current_app.config.get("BASE_URL")
+    if base:
+        return str(base).rstrip("/")
+    if current_app.config.get("ALLOWED_HOSTS"):
+        return request.url_root.rstrip("/")
+    return None
+
+
+def check_host() -> None:
+    """Answer 400 to a request for a host the site does not serve (when an allow-list is configured)."""
+    hosts = allowed_hosts(current_app.config)
+    if hosts and not host_is_trusted(request.host, hosts):
+        abort(400, description="unknown host")
+
+
 def init_app(app: Flask) -> None:
     """Check the secret key, trust the configured proxies, and add the headers to every response."""
     resolve_secret_key(app)
@@ -142,7 +185,12 @@ def init_app(app: Flask) -> None:
     app.wsgi_app = CookieHardening(app.wsgi_app)  # type: ignore[method-assign]
     proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
     if proxies > 0:
+        # Prefix and port only when asked for: nginx passes a client's X-Forwarded-Prefix on unless told
+        # not to, and `@evil.example` as a prefix turned our links into links to another host.
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies, x_prefix=proxies
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies,
+            x_port=proxies if app.config.get("TRUST_FORWARDED_PORT") else 0,
+            x_prefix=proxies if app.config.get("TRUST_FORWARDED_PREFIX") else 0,
         )
+    app.before_request(check_host)
     app.after_request(add_security_headers)

@@ -1,4 +1,9 @@
-"""`actiontool purge`: personal data of finished actions goes; every count and the dedup key stay."""
+"""`actiontool purge`: personal data of every action past the limit goes; every count and the dedup key stay.
+
+Changed by the hardening issue (finding 3): actions with unfinished messages (a hand-off letter waiting
+for its constituent, a message still queued) or an unsent receipt e-mail were kept forever; now
+everything older than the limit is purged whatever its statuses.
+"""
 
 from __future__ import annotations
 
@@ -78,19 +83,19 @@ def _action(session: Any, token: str) -> Action:
     return session.execute(select(Action).where(Action.receipt_token == token)).scalar_one()
 
 
-def test_purge_clears_personal_data_of_old_finished_actions_only(app: Flask, seeded: dict[str, str]) -> None:
+def test_purge_clears_personal_data_of_every_old_action_only(app: Flask, seeded: dict[str, str]) -> None:
     with app.app_context(), db.session_scope() as session:
         result = purge_personal_data(session, timedelta(days=30))
-        assert (result.actions, result.messages) == (1, 2)
-        purged = _action(session, seeded["old-final"])
-        assert purged.purged_at is not None
-        assert all(getattr(purged, f) is None for f in PERSONAL_ACTION_FIELDS)
-        assert all(m.constituent_text is None and m.suggested_text is None for m in purged.messages)
-        assert all(m.constituent_key for m in purged.messages)  # the dedup key stays
-        for kept in ("old-open", "old-receipt", "new-final"):
-            action = _action(session, seeded[kept])
-            assert action.purged_at is None and action.email == f"{kept}@example.org"
-            assert all(m.constituent_text == "My own words." for m in action.messages)
+        assert (result.actions, result.messages) == (3, 6)
+        for name in ("old-final", "old-open", "old-receipt"):
+            purged = _action(session, seeded[name])
+            assert purged.purged_at is not None
+            assert all(getattr(purged, f) is None for f in PERSONAL_ACTION_FIELDS)
+            assert all(m.constituent_text is None and m.suggested_text is None for m in purged.messages)
+            assert all(m.constituent_key for m in purged.messages)  # the dedup key stays
+        kept = _action(session, seeded["new-final"])
+        assert kept.purged_at is None and kept.email == "new-final@example.org"
+        assert all(m.constituent_text == "My own words." for m in kept.messages)
 
 
 def test_purge_keeps_every_count(app: Flask, seeded: dict[str, str]) -> None:
@@ -111,7 +116,7 @@ def test_a_purged_constituent_still_cannot_send_twice(app: Flask, seeded: dict[s
 
 def test_dry_run_changes_nothing(app: Flask, seeded: dict[str, str]) -> None:
     with app.app_context(), db.session_scope() as session:
-        assert purge_personal_data(session, timedelta(days=30), dry_run=True).actions == 1
+        assert purge_personal_data(session, timedelta(days=30), dry_run=True).actions == 3
         assert _action(session, seeded["old-final"]).email == "old-final@example.org"
 
 
@@ -149,12 +154,51 @@ def _is_purged(app: Flask, token: str) -> bool:
 
 
 @pytest.mark.parametrize("unfinished", [QUEUED, SENDING, NEEDS_CONSTITUENT])
-def test_purge_leaves_an_action_whose_messages_are_not_all_final(app: Flask, unfinished: str) -> None:
+def test_purge_clears_an_old_action_whatever_its_messages_statuses(app: Flask, unfinished: str) -> None:
     now = utcnow()
     token = _old_action(app, "open@example.org", (DELIVERED, unfinished), created_at=now - timedelta(days=40))
     with app.app_context(), db.session_scope() as session:
-        assert purge_personal_data(session, timedelta(days=30), now=now).actions == 0
-    assert not _is_purged(app, token)
+        assert purge_personal_data(session, timedelta(days=30), now=now).actions == 1
+        statuses = sorted(m.status for m in _action(session, token).messages)
+    assert _is_purged(app, token)
+    assert statuses == sorted([DELIVERED, unfinished])  # the statuses stay, for the receipt and the counts
+
+
+def test_a_purged_receipt_shows_the_statuses_only(app: Flask, client: Any) -> None:
+    now = utcnow()
+    token = _old_action(app, "handoff@example.org", (DELIVERED, NEEDS_CONSTITUENT),
+                        created_at=now - timedelta(days=40))
+    with app.app_context(), db.session_scope() as session:
+        purge_personal_data(session, timedelta(days=30), now=now)
+    page = client.get(f"/r/{token}")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "Lovelace" not in text and "My own words." not in text and "608-555-0100" not in text
+
+
+def test_the_worker_fails_a_queued_message_of_a_purged_action_instead_of_sending_it(app: Flask) -> None:
+    from actiontool.delivery.worker import Worker
+
+    class Recorder:
+        sent: list[Any] = []
+
+        def deliver(self, job: Any) -> str:
+            self.sent.append(job)
+            return "sent"
+
+    now = utcnow()
+    token = _old_action(app, "queued@example.org", (DELIVERED, QUEUED), created_at=now - timedelta(days=40))
+    with app.app_context(), db.session_scope() as session:
+        purge_personal_data(session, timedelta(days=30), now=now)
+    recorder = Recorder()
+    worker = Worker(app, channels={"handoff": recorder, "smtp": recorder, "cwc": recorder},
+                    campaigns=lambda slug: None)  # type: ignore[arg-type,return-value]
+    worker.run(once=True)
+    with app.app_context(), db.session_scope() as session:
+        messages = _action(session, token).messages
+        assert sorted(m.status for m in messages) == [DELIVERED, FAILED]
+        assert any("purged" in (m.last_error or "") for m in messages)
+    assert recorder.sent == []
 
 
 def test_purge_takes_actions_older_than_the_cutoff_only(app: Flask) -> None:
@@ -167,15 +211,14 @@ def test_purge_takes_actions_older_than_the_cutoff_only(app: Flask) -> None:
     assert (_is_purged(app, at_cutoff), _is_purged(app, just_older)) == (False, True)
 
 
-@pytest.mark.parametrize("attempts,purged", [(0, False), (7, False), (8, True), (9, True)])
-def test_purge_waits_for_an_unsent_receipt_until_its_attempts_run_out(app: Flask, attempts: int,
-                                                                      purged: bool) -> None:
+@pytest.mark.parametrize("attempts", [0, 7, 8])
+def test_an_unsent_receipt_email_does_not_keep_an_old_action(app: Flask, attempts: int) -> None:
     now = utcnow()
     token = _old_action(app, "receipt@example.org", (DELIVERED, DELIVERED),
                         created_at=now - timedelta(days=40), receipt_attempts=attempts)
     with app.app_context(), db.session_scope() as session:
-        purge_personal_data(session, timedelta(days=30), now=now, max_receipt_attempts=8)
-    assert _is_purged(app, token) is purged
+        purge_personal_data(session, timedelta(days=30), now=now)
+    assert _is_purged(app, token)
 
 
 @pytest.mark.parametrize("text,expected", [
@@ -195,9 +238,17 @@ def test_bad_durations_are_refused(text: str) -> None:
 def test_purge_command_reports_and_refuses_bad_input(runner: Any, seeded: dict[str, str]) -> None:
     result = runner.invoke(main, ["purge", "--older-than", "30d", "--dry-run"])
     assert result.exit_code == 0, result.output
-    assert "would purge personal data of 1 actions" in result.output
+    assert "would purge personal data of 3 actions" in result.output
     result = runner.invoke(main, ["purge", "--older-than", "30d"])
     assert result.exit_code == 0, result.output
-    assert "purged personal data of 1 actions (2 messages)" in result.output
+    assert "purged personal data of 3 actions (6 messages)" in result.output
     bad = runner.invoke(main, ["purge", "--older-than", "soon"])
     assert bad.exit_code == 2 and "Traceback" not in bad.output
+
+
+def test_purge_command_defaults_to_the_retention_setting(app_config: dict[str, Any], seeded: dict[str, str],
+                                                          runner: Any, app: Flask) -> None:
+    app.config["RETENTION_DAYS"] = 50  # the seeded old actions are 40 days old
+    assert "would purge personal data of 0 actions" in runner.invoke(main, ["purge", "--dry-run"]).output
+    app.config["RETENTION_DAYS"] = 30
+    assert "would purge personal data of 3 actions" in runner.invoke(main, ["purge", "--dry-run"]).output

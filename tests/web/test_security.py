@@ -109,9 +109,18 @@ def test_the_command_line_generates_a_private_key_once_and_reuses_it(tmp_path: P
     assert second.config["SECRET_KEY"] == first.config["SECRET_KEY"]
 
 
-def test_debug_mode_may_use_the_development_key(tmp_path: Path) -> None:
+def test_a_debug_flag_never_enables_the_development_key(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    # Finding 2 of the hardening issue: FLASK_DEBUG=1 under gunicorn turned on the public key.
+    monkeypatch.setenv("FLASK_DEBUG", "1")
     app = _bare_app(tmp_path)
-    app.debug = True
+    assert app.debug
+    with pytest.raises(ConfigError, match="ACTIONTOOL_SECRET_KEY"):
+        security.resolve_secret_key(app)
+
+
+def test_tests_may_use_the_development_key(tmp_path: Path) -> None:
+    app = _bare_app(tmp_path, TESTING=True)
     security.resolve_secret_key(app)
     assert app.config["SECRET_KEY"] == DEFAULT_SECRET_KEY
 

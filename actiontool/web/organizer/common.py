@@ -14,6 +14,7 @@ from actiontool.services.stats import Filters, InvalidFilter
 
 bp = Blueprint("organizer", __name__, url_prefix="/organizer")
 PAGE = 100
+MAX_PAGE = 100_000  # ten million rows in; past it an offset only overflows the database's integers
 
 
 class PostForm(FlaskForm):
@@ -75,8 +76,9 @@ def parse_sort() -> tuple[str, bool]:
 def parse_page() -> int:
     """Return the 1-based ?page= number; 400 when it is not one."""
     raw = request.args.get("page") or "1"
-    if not raw.isdigit() or int(raw) < 1:
-        abort(400, description="page: a positive number")
+    # isascii: str.isdigit() accepts "²", which int() then refuses.
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 6 or not 1 <= int(raw) <= MAX_PAGE:
+        abort(400, description=f"page: a whole number from 1 to {MAX_PAGE}")
     return int(raw)
 
 

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
-from flask import Flask, abort, redirect, render_template, request, url_for
+from flask import Flask, abort, redirect, render_template, request, session, url_for
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import InputRequired, Length, Regexp
 
 from actiontool import db
 from actiontool.services import organizers
 from actiontool.web.organizer.common import PostForm, bp, client_ip
 
 PUBLIC_ENDPOINTS = frozenset({"organizer.login"})
+# The organizer's session version when this session began (see models.Organizer.session_version).
+SESSION_VERSION_KEY = "organizer_session_version"
 
 
 class OrganizerUser(UserMixin):
@@ -28,7 +31,9 @@ class OrganizerUser(UserMixin):
 class LoginForm(FlaskForm):
     """E-mail and password."""
 
-    email = EmailField("E-mail", validators=[InputRequired(), Length(max=320)])
+    # Shape and length checked before any database work: 320 characters of anything were accepted.
+    email = EmailField("E-mail", validators=[InputRequired(), Length(max=organizers.MAX_EMAIL_LENGTH),
+                                             Regexp(organizers.EMAIL_SHAPE)])
     password = PasswordField("Password", validators=[InputRequired(), Length(max=1000)])
 
 
@@ -38,6 +43,8 @@ def init_login(app: Flask) -> None:
     manager.login_view = "organizer.login"
     manager.login_message = "Please sign in to see the dashboard."
     manager.session_protection = "strong"
+    # Flask-Login's own identifier reads X-Forwarded-For from the client whatever TRUSTED_PROXIES says.
+    manager._session_identifier_generator = session_identifier
     manager.init_app(app)
 
     @manager.user_loader
@@ -45,7 +52,19 @@ def init_login(app: Flask) -> None:
         if not user_id.isdigit():
             return None
         organizer = organizers.active_organizer(db.get_session(), int(user_id))
-        return OrganizerUser(organizer.id, organizer.email) if organizer else None
+        if organizer is None or session.get(SESSION_VERSION_KEY) != organizer.session_version:
+            return None  # disabled, or this session (or a copy of it) was signed out
+        return OrganizerUser(organizer.id, organizer.email)
+
+
+def session_identifier() -> str:
+    """Return what "strong" session protection ties a session to: the client's address and browser.
+
+    The address is request.remote_addr, which is the proxy-reported one only when TRUSTED_PROXIES
+    is set (web/security.py applies ProxyFix then); a client's own X-Forwarded-For is never read.
+    """
+    base = f"{request.remote_addr}|{request.headers.get('User-Agent', '')}"
+    return hashlib.sha512(base.encode("utf-8")).hexdigest()
 
 
 @bp.before_request
@@ -82,6 +101,7 @@ def login() -> Any:
                 error, status = str(exc), 401
             else:
                 login_user(OrganizerUser(organizer.id, organizer.email))
+                session[SESSION_VERSION_KEY] = organizer.session_version
                 return redirect(_safe_next(request.args.get("next")))
         else:
             error, status = "Enter your e-mail and password.", 400
@@ -90,8 +110,9 @@ def login() -> Any:
 
 @bp.post("/logout")
 def logout() -> Any:
-    """Sign out."""
+    """Sign out, here and in every copy of this session (the organizer's session version goes up)."""
     if PostForm().validate_on_submit():
         organizers.sign_out(db.get_session(), current_user.email, ip=client_ip())
         logout_user()
+        session.pop(SESSION_VERSION_KEY, None)
     return redirect(url_for("organizer.login"))

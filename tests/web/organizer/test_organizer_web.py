@@ -193,6 +193,25 @@ def test_cells_that_spreadsheets_would_run_are_neutralised(cell: Any, expected: 
     assert neutralise(cell) == expected
 
 
+@pytest.mark.parametrize("cell", ["Ann;=1+1", "Ann,=1+1", "Ann\t=1+1", "Ann; =HYPERLINK(1)", 'a;"@SUM(A1)',
+                                  "x,+1", "x;-1"])
+def test_formula_starts_after_a_separator_are_neutralised(cell: str) -> None:
+    # Finding 10 of the hardening issue: only the start of a cell was checked.
+    assert neutralise(cell) == "'" + cell
+
+
+@pytest.mark.parametrize("cell", ["Ann Smith", "Madison, WI", "a-b", "x=1", "5"])
+def test_ordinary_text_is_left_alone(cell: str) -> None:
+    assert neutralise(cell) == cell
+
+
+def test_every_text_cell_is_quoted_in_a_stream() -> None:
+    from actiontool.csvexport import csv_stream
+
+    text = "".join(csv_stream(["name", "n"], [["Ann;=1+1", 3], [None, 4]]))
+    assert text.splitlines() == ['"name","n"', '"\'Ann;=1+1",3', '"",4']
+
+
 def _csv(response: Any) -> list[list[str]]:
     return list(csv.reader(io.StringIO(response.get_data(as_text=True))))
 
@@ -363,3 +382,24 @@ def test_dashboard_shows_submissions_kept_out_as_automated_apart_from_the_counts
     assert re.search(r'id="total-bots">3<', page)
     assert re.search(r'id="total-actions">0<', page)
     assert "<td>honeypot</td><td>2</td>" in page and "<td>too fast</td><td>1</td>" in page
+
+
+# Query strings (finding 14 of the hardening issue: these answered 500) ------------
+
+@pytest.mark.parametrize("path", [f"/organizer/c/{SLUG}/delivery", "/organizer/audit",
+                                  f"/organizer/c/{SLUG}"])
+@pytest.mark.parametrize("query", ["page=²", "page=99999999999999999999", "page=0", "page=-1", "page=1e3"])
+def test_a_bad_page_number_is_a_400_with_a_message(signed_in: FlaskClient, path: str, query: str) -> None:
+    response = signed_in.get(f"{path}?{query}")
+    if path.endswith(SLUG):  # the counts page has no pages: it ignores the parameter
+        assert response.status_code == 200
+        return
+    assert response.status_code == 400
+    assert b"page: a whole number" in response.data
+
+
+@pytest.mark.parametrize("query", ["slug=x", "state=%C2%B2", "since=x", "by=x", "sort=x", "table=x",
+                                   "until=2026-13-01", "district=%C2%B2"])
+def test_odd_query_strings_never_answer_500(signed_in: FlaskClient, query: str) -> None:
+    for path in [f"/organizer/c/{SLUG}", f"/organizer/c/{SLUG}/export.csv", "/organizer/audit"]:
+        assert signed_in.get(f"{path}?{query}").status_code in (200, 400), (path, query)
