@@ -83,7 +83,9 @@ def _configure(app: Flask) -> None:
 
 
 def _attach(app: Flask, instance: Limiter) -> None:
-    """Wrap each limited view (present in this app) with its limits."""
+    """Wrap each limited view (present in this app) with its limits; leave them bare when limits are off."""
+    if not instance.enabled:
+        return  # a disabled limiter's wrapper still resolves limits on every request, to find none
     key_funcs = {"ip": client_ip, "email": email_key}
     for rule in ROUTE_LIMITS:
         view = app.view_functions.get(rule.endpoint)
