@@ -214,8 +214,9 @@ def cold_start(settings: Mapping[str, object], log: Path) -> float:
     port = servers.free_port()
     start = time.perf_counter()
     with open(log, "ab") as out:
-        proc = subprocess.Popen([str(servers.BIN / "actiontool"), "serve", "--no-worker", "--port", str(port)],
-                                env=servers.environment(settings), stdout=out, stderr=subprocess.STDOUT)
+        command = [str(servers.BIN / "actiontool"), "serve", "--no-worker", "--port", str(port)]
+        proc = subprocess.Popen(command, env=servers.environment(settings), stdout=out,
+                                stderr=subprocess.STDOUT)
     try:
         while _status(f"http://127.0.0.1:{port}", "/api/v1/lookup?zip=53703") != 200:
             if proc.poll() is not None or time.perf_counter() - start > 60:
@@ -361,7 +362,8 @@ def section(report: Report) -> str:
         + f" (largest growth {growth:+.1f} MB). RSS counts the pages the workers share with the master "
         "(the dataset, loaded before the fork).",
         "",
-        f"Cold start: `actiontool serve` answered its first lookup {', '.join(f'{s:.2f}' for s in report.cold)} s "
+        "Cold start: `actiontool serve` answered its first lookup "
+        f"{', '.join(f'{s:.2f}' for s in report.cold)} s "
         f"after the process started (target < {COLD_START_LIMIT_S:.0f} s: "
         + ("met" if max(report.cold) < COLD_START_LIMIT_S else "MISSED") + ").",
     ]
