@@ -4,8 +4,10 @@ Three gunicorn servers run side by side with the same settings (GUNICORN_ARGS: s
 a bare Flask app with one small JSON endpoint (bench/_minimal.py, the floor), and the app
 (`actiontool.wsgi:app`) twice, once with rate limits off and once on (memory storage, a limit high enough
 never to refuse). wrk, a compiled client, drives one endpoint at a time: the floor, the lookup API with
-ZIPS_IN_ROTATION ZIPs in turn, and the public count; the endpoints alternate in ROUNDS rounds so that a
-change in the machine's load falls on all of them alike, and each ratio is taken within a round.
+ZIPS_IN_ROTATION ZIPs in turn, and the public count; the endpoints alternate in ROUNDS rounds, in a new
+order each round, so that a change in the machine's load falls on all of them alike, and each ratio is
+taken within a round. Besides throughput, each run records the CPU time the server's workers spent per
+request (from /proc), which the neighbours on a shared machine do not change.
 Targets (issue 16): lookup >= 0.9x the floor with limits off, >= 0.8x with limits on; the count the same.
 
 Then, on the limits-on server: the RSS of each web worker after MIXED_REQUESTS mixed requests and after a
@@ -40,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 WEB_WORKERS = 2
 GUNICORN_ARGS = ("--worker-class", "sync", "--preload")
 WRK_THREADS, WRK_CONNECTIONS, WRK_SECONDS = 2, 32, 8
-ROUNDS = 3
+ROUNDS = 5
 ZIPS_IN_ROTATION = 15
 MIXED_REQUESTS = 10_000
 MIXED_ZIPS = 2_000
@@ -141,6 +143,7 @@ class Result:
     p99: float
     requests: int
     errors: int
+    cpu_us: float = 0.0  # the server workers' CPU time per request
 
 
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
@@ -165,8 +168,25 @@ def parse_wrk(output: str) -> Result:
                   requests=int(find(r"(\d+) requests in")), errors=int(errors.group(1)) if errors else 0)
 
 
-def wrk(base: str, paths: list[str], script_dir: Path) -> Result:
+def cpu_seconds(pids: list[int]) -> float:
+    """Return the user + system CPU time the processes have used."""
+    ticks = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def wrk(server: Server, paths: list[str], script_dir: Path) -> Result:
     """Drive `paths` in turn with wrk for WRK_SECONDS; return what it measured."""
+    pids = server.worker_pids()
+    before = cpu_seconds(pids)
+    result = _wrk(server.base, paths, script_dir)
+    result.cpu_us = (cpu_seconds(pids) - before) / max(1, result.requests) * 1e6
+    return result
+
+
+def _wrk(base: str, paths: list[str], script_dir: Path) -> Result:
     script = script_dir / "rotate.lua"
     script.write_text(ROTATE_LUA.format(paths=", ".join(f'"{p}"' for p in paths)), encoding="utf-8")
     output = subprocess.run(
@@ -281,20 +301,21 @@ def measure(tmp: Path) -> Report:
                                                         "/api/v1/openapi.json", log))
         lookups = [f"/api/v1/lookup?zip={z}" for z in rotation]
         count = [f"/api/v1/campaigns/{SLUG}/count"]
-        plan = [("minimal Flask endpoint", floor.base, ["/ping"])]
+        plan = [("minimal Flask endpoint", floor, ["/ping"])]
         for limits, server in apps.items():
-            plan += [(f"lookup, limits {limits}", server.base, lookups),
-                     (f"count, limits {limits}", server.base, count)]
-        for _name, base, paths in plan:  # warm-up: every worker, every cache
+            plan += [(f"lookup, limits {limits}", server, lookups),
+                     (f"count, limits {limits}", server, count)]
+        for _name, server, paths in plan:  # warm-up: every worker, every cache
             for path in paths * 4:
-                _status(base, path)
+                _status(server.base, path)
         rounds = []
         for number in range(ROUNDS):
             measured = {}
-            for name, base, paths in plan:
-                measured[name] = wrk(base, paths, tmp)
-                print(f"round {number + 1}: {name}: {measured[name].throughput:.0f}/s", file=sys.stderr)
-            rounds.append(measured)
+            for name, server, paths in rng.sample(plan, len(plan)):
+                measured[name] = wrk(server, paths, tmp)
+                print(f"round {number + 1}: {name}: {measured[name].throughput:.0f}/s, "
+                      f"{measured[name].cpu_us:.0f} µs CPU per request", file=sys.stderr)
+            rounds.append({name: measured[name] for name, _server, _paths in plan})
 
         server = apps["on"]
         mix = mixed_paths(random.Random(SEED), zips[:MIXED_ZIPS])
@@ -334,8 +355,8 @@ def section(report: Report) -> str:
         "campaign's. "
         f"The endpoints alternate in {ROUNDS} rounds; each ratio is to the floor of the same round.",
         "",
-        "| endpoint | round | requests/s | p50 | p99 | × floor | non-2xx |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        "| endpoint | round | requests/s | p50 | p99 | × floor | server CPU per request | non-2xx |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for number, measured in enumerate(report.rounds, 1):
         floor = measured[floor_name]
@@ -343,11 +364,15 @@ def section(report: Report) -> str:
             r = measured[name]
             shown = "" if name == floor_name else f"{ratio(r, floor):.2f}x"
             lines.append(f"| {name} | {number} | {r.throughput:.0f} | {r.p50:.1f} ms | {r.p99:.1f} ms | "
-                         f"{shown} | {r.errors} |")
-    lines += ["", "| endpoint | median ratio | target | |", "|---|---:|---|---|"]
+                         f"{shown} | {r.cpu_us:.0f} µs | {r.errors} |")
+    lines += ["",
+              "| endpoint | median ratio (throughput) | target | | floor's CPU per request / this one's |",
+              "|---|---:|---|---|---:|"]
     for name, target in TARGETS.items():
         median = statistics.median(ratio(m[name], m[floor_name]) for m in report.rounds)
-        lines.append(f"| {name} | {median:.2f}x | >= {target}x | {'met' if median >= target else 'MISSED'} |")
+        cpu = statistics.median(m[floor_name].cpu_us / m[name].cpu_us for m in report.rounds)
+        verdict = "met" if median >= target else "MISSED"
+        lines.append(f"| {name} | {median:.2f}x | >= {target}x | {verdict} | {cpu:.2f}x |")
     worst = max(after for _before, after in report.rss)
     growth = max(after - before for before, after in report.rss)
     lines += [
