@@ -391,8 +391,40 @@ def section(report: Report) -> str:
         f"{', '.join(f'{s:.2f}' for s in report.cold)} s "
         f"after the process started (target < {COLD_START_LIMIT_S:.0f} s: "
         + ("met" if max(report.cold) < COLD_START_LIMIT_S else "MISSED") + ").",
+        "",
+        "Notes:",
+        *NOTES,
     ]
     return "\n".join(lines)
+
+
+NOTES = [
+    "- What a lookup by ZIP costs now: its answer's JSON bytes are built once per ZIP and dataset (by the "
+    "app's JSON provider, so byte for byte what `jsonify` gave; tests/web/test_lookup_cache.py compares "
+    "every ZIP of the tiny dataset) and kept in a per-process LRU of 4096 answers; the answer carries an "
+    "ETag and `Cache-Control: public, max-age=86400`, and `If-None-Match` gets 304. API requests open "
+    "no cookie session. With limits off the views are not wrapped by Flask-Limiter at all.",
+    "- Limits on: Flask-Limiter checked each limited request twice (a before-request pass over default "
+    "and application limits, of which the app has none, then the view's wrapper); the first pass is "
+    "dropped. Its `memory://` storage started a timer thread whenever a hit came 10 ms after the last "
+    "sweep, and each start waited for the new thread to get the GIL; the app's storage sweeps inline "
+    "once a second instead. Before both: 0.34x with limits on in the same setting.",
+    "- The rest of the gap, limits off: every answer of the app carries the security headers (CSP, "
+    "X-Frame-Options, nosniff, Referrer-, Permissions- and Cross-Origin-Opener-Policy), its ETag and "
+    "Cache-Control, which Flask sets and gunicorn validates one by one, and passes the language-cookie "
+    "and Flask-Login after-request hooks; the floor has none of these. That is the policy's price "
+    "and stays.",
+    "- The rest of the gap, limits on: Flask-Limiter still resolves the view's limits, hits the storage "
+    "and reads it twice more for the X-RateLimit-* headers on every request, the largest part of the "
+    "CPU difference between the two lookup rows. Checking the one limit directly with the `limits` "
+    "library would remove most of it, at the price of re-doing the headers, the 429 and the Redis "
+    "fallback that Flask-Limiter provides; not done.",
+    "- The count is cached per process for COUNT_CACHE_SECONDS (5 s): its CPU per request stays near "
+    "the lookup's, with no database read on the path (an uncached read costs about 1-2 ms, see the "
+    "stats section).",
+    "- The machine is shared with other jobs: single rounds vary by a third; read the medians, and the "
+    "CPU-per-request ratio, which does not depend on how much CPU the neighbours leave.",
+]
 
 
 def run() -> str:

@@ -149,7 +149,33 @@ def section(splits: list[Split], load_after: tuple[float, float, float]) -> str:
         lines.append(f"| {s.database} | {s.wall:.2f} ms | {s.cpu:.2f} ms | {p['compose']:.2f} ms | "
                      f"{p['service']:.2f} ms | {p['held']:.2f} ms | {p['rollups']:.2f} ms | "
                      f"{s.statements:.0f} |")
-    return "\n".join(lines)
+    return "\n".join([*lines, "", "Notes:", *NOTES])
+
+
+NOTES = [
+    "- Rendering the three letters in the sandbox is a few percent of a submit; the CPU goes to the "
+    "request around it (form parsing, CSRF, e-mail validation, the session cookie, the redirect) and to "
+    "the submit service, whose write transaction is nine statements: the action, the messages (one "
+    "executemany), and the roll-up counts (by day, state, district, member, source and channel, the "
+    "constituents and the campaign's totals row).",
+    "- On SQLite the write transaction holds the database's one write lock (BEGIN IMMEDIATE) for the "
+    "time in the table, so submits alone could reach about 1000 ms / that time per second. While "
+    "delivery workers drain the outbox, each delivered letter adds two more write transactions (the "
+    "claim and the outcome, each updating the same roll-ups) and the load test's submits carry two "
+    "Senate letters each: the lock then serves about three times the submit's own writes.",
+    "- The load test runs everything on one machine: each submit also costs its Python client process "
+    "about a millisecond of CPU, and the delivery workers and the SMTP sink take their share. With "
+    "about 5 ms of CPU per submit in the web process alone, two cores give at most about 400 submits "
+    "per second before any client, worker or database server runs; that, not the lock, is what keeps "
+    "the load test under 300/s on this machine (see the load test's section for the figure).",
+    "- On PostgreSQL each of the nine statements is a round trip to a server that shares the same two "
+    "cores, so the transaction is longer than on SQLite, but concurrent submits wait on each other "
+    "only at the campaign's totals row, which is written last, just before COMMIT.",
+    "- Not done here, and what would close the gap: fewer statements per submit (the roll-ups in one "
+    "statement, or counted by the worker off the request path, giving up counts that are exact at "
+    "commit), and a compiled client for the submit load as for the lookup API. The roll-ups live in "
+    "services/counts.py, which another change (the packet channel's roll-up) is reshaping now.",
+]
 
 
 def run() -> str:
