@@ -420,7 +420,8 @@ def _section(runs: list[Run]) -> str:
     lines = [
         "## Load test (`python -m bench load`)",
         "",
-        f"{machine()}, {os.cpu_count()} CPU cores shared by the server, the clients and the SMTP sink. "
+        f"{machine()}, {os.cpu_count()} CPU cores shared by the server, the clients and the SMTP sink; "
+        f"load average {' / '.join(f'{x:.1f}' for x in os.getloadavg())} at the end. "
         "gunicorn with sync workers on loopback ("
         + ", ".join(f"{n} on {db}" for db, n in WEB_WORKERS.items())
         + "), "

@@ -65,6 +65,7 @@ def test_a_matching_if_none_match_gets_304_without_a_body(client: FlaskClient, h
     response = client.get("/api/v1/lookup?zip=53001", headers={"If-None-Match": header.format(tag=tag)})
     assert response.status_code == 304
     assert response.get_data() == b""
+    assert "Content-Length" not in response.headers  # a cache must not take the answer's length as 0
     assert response.headers["ETag"] == tag
     assert response.headers["Cache-Control"] == "public, max-age=86400"
 
@@ -173,3 +174,31 @@ def test_memory_limits_sweep_expired_counters(limited: Flask, monkeypatch: pytes
     monkeypatch.setattr(time, "time", lambda: later)
     client.get("/api/v1/lookup?zip=53001", environ_base={"REMOTE_ADDR": "10.8.1.1"})
     assert len(storage.storage) == 1  # only the newest client's counter is left
+
+
+def test_the_session_signer_is_built_once_per_key(app: Flask) -> None:
+    sessions = app.session_interface
+    first = sessions.get_signing_serializer(app)  # type: ignore[attr-defined]
+    assert sessions.get_signing_serializer(app) is first  # type: ignore[attr-defined]
+    app.secret_key = "another-secret-key-long-enough-for-this-test"
+    second = sessions.get_signing_serializer(app)  # type: ignore[attr-defined]
+    assert second is not first
+    assert second.loads(second.dumps({"a": 1})) == {"a": 1}
+    with pytest.raises(Exception, match="Signature"):
+        second.loads(first.dumps({"a": 1}))  # a cookie signed with the old key is refused
+
+
+def test_a_limited_request_is_checked_once(limited: Flask) -> None:
+    instance = limiter(limited)
+    assert instance._check_request_limit not in limited.before_request_funcs.get(None, [])
+    resolved: list[Any] = []
+    manager = instance.limit_manager
+    original = manager.resolve_limits
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        resolved.append(args)
+        return original(*args, **kwargs)
+
+    manager.resolve_limits = counting  # type: ignore[method-assign]
+    assert limited.test_client().get("/api/v1/lookup?zip=53001").status_code == 200
+    assert len(resolved) == 1  # Flask-Limiter's before-request pass would have resolved them a second time
