@@ -43,7 +43,7 @@ class InlineExpiryMemoryStorage(MemoryStorage):
     STORAGE_SCHEME = [_MEMORY_SCHEME]  # registered with `limits` by its metaclass
     SWEEP_SECONDS = 1.0
 
-    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options: object) -> None:
+    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options: str) -> None:
         super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
         self._next_sweep = 0.0
 

@@ -12,7 +12,7 @@ import functools
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask, Response, current_app, jsonify, request
 
@@ -36,7 +36,7 @@ class Answer:
 
 def build_answer(app: Flask, data: Dataset, zip_code: str) -> Answer:
     """Return a ZIP's answer serialised exactly as `jsonify` does; raise InvalidZip or NotFound."""
-    body = app.json.response(data.lookup(zip_code).to_json()).get_data()
+    body = cast(Response, app.json.response(data.lookup(zip_code).to_json())).get_data()
     return Answer(body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"')
 
 

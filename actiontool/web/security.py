@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, request
-from flask.sessions import SecureCookieSessionInterface, SessionMixin
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask.wrappers import Request
 from itsdangerous import URLSafeTimedSerializer
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -110,7 +110,7 @@ class CookieSessions(SecureCookieSessionInterface):
             self._signer = (keys, super().get_signing_serializer(app))
         return self._signer[1]
 
-    def open_session(self, app: Flask, request: Request) -> SessionMixin | None:
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
         """Return the request's session; the null session on /api/."""
         if request.path.startswith("/api/"):
             return self.null_session_class()
