@@ -202,3 +202,24 @@ def test_a_limited_request_is_checked_once(limited: Flask) -> None:
     manager.resolve_limits = counting  # type: ignore[method-assign]
     assert limited.test_client().get("/api/v1/lookup?zip=53001").status_code == 200
     assert len(resolved) == 1  # Flask-Limiter's before-request pass would have resolved them a second time
+
+
+def test_the_count_answers_jsonify_bytes_and_follows_its_cache(app: Flask, client: FlaskClient) -> None:
+    from actiontool.web.embed import public_count
+
+    campaign = next(c for c in registry.all_campaigns(app).values() if c.is_public)
+    for ref in (None, "partner-a"):
+        query = f"?ref={ref}" if ref else ""
+        first = client.get(f"/api/v1/campaigns/{campaign.slug}/count{query}")
+        again = client.get(f"/api/v1/campaigns/{campaign.slug}/count{query}")
+        with app.test_request_context():
+            payload = public_count(app, campaign.slug, int(campaign.goal), campaign.counter, ref)
+            expected = jsonify(payload).get_data()
+        assert first.status_code == again.status_code == 200
+        assert first.get_data() == again.get_data() == expected
+        assert first.headers["Content-Type"] == "application/json"
+    app.extensions["actiontool.count_cache"].clear()  # the cache expires: a new payload, new bytes
+    with app.test_request_context():
+        changed = {**public_count(app, campaign.slug, int(campaign.goal), campaign.counter), "goal": -1}
+    app.extensions["actiontool.count_cache"][(campaign.slug, None)] = (time.monotonic() + 60, changed)
+    assert client.get(f"/api/v1/campaigns/{campaign.slug}/count").get_json()["goal"] == -1
