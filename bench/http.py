@@ -51,6 +51,7 @@ SEED = 20261130
 SLUG = "bench-http"
 TARGETS = {"lookup, limits off": 0.9, "lookup, limits on": 0.8, "count, limits off": 0.9,
            "count, limits on": 0.8}
+SECURED = "minimal endpoint + the app's security headers"
 RSS_LIMIT_MB = 120
 COLD_START_LIMIT_S = 2.0
 
@@ -301,7 +302,8 @@ def measure(tmp: Path) -> Report:
                                                         "/api/v1/openapi.json", log))
         lookups = [f"/api/v1/lookup?zip={z}" for z in rotation]
         count = [f"/api/v1/campaigns/{SLUG}/count"]
-        plan = [("minimal Flask endpoint", floor, ["/ping"])]
+        plan = [("minimal Flask endpoint", floor, ["/ping"]),
+                (SECURED, floor, ["/secured/ping"])]
         for limits, server in apps.items():
             plan += [(f"lookup, limits {limits}", server, lookups),
                      (f"count, limits {limits}", server, count)]
@@ -348,7 +350,8 @@ def section(report: Report) -> str:
         f"{' / '.join(f'{x:.1f}' for x in report.load_before)} before, "
         f"{' / '.join(f'{x:.1f}' for x in report.load_after)} after (other jobs ran meanwhile). "
         f"Three gunicorn servers side by side, each `--workers {WEB_WORKERS} {' '.join(GUNICORN_ARGS)}` on "
-        "loopback: the floor (a bare Flask app whose one view returns `jsonify({\"ok\": True})`), and "
+        "loopback: the floor (a bare Flask app whose one view returns `jsonify({\"ok\": True})`; the "
+        "same app also answers it with the app's security headers added, a row for orientation), and "
         "`actiontool.wsgi:app` with rate limits off and on (memory storage, a limit never reached). "
         f"Client: wrk, {WRK_THREADS} threads x {WRK_CONNECTIONS} connections, {WRK_SECONDS} s per run; "
         f"the lookup rotates {len(report.zips)} ZIPs of the bundled data; the count is a live "
@@ -412,16 +415,18 @@ NOTES = [
     "- The rest of the gap, limits off: every answer of the app carries the security headers (CSP, "
     "X-Frame-Options, nosniff, Referrer-, Permissions- and Cross-Origin-Opener-Policy), its ETag and "
     "Cache-Control, which Flask sets and gunicorn validates one by one, and passes the language-cookie "
-    "and Flask-Login after-request hooks; the floor has none of these. That is the policy's price "
-    "and stays.",
+    "and Flask-Login after-request hooks; the floor has none of these. The row with the security "
+    "headers added to the floor shows their share (about half of the lookup's difference in CPU per "
+    "request in the runs so far); that is the policy's price and stays.",
     "- The rest of the gap, limits on: Flask-Limiter still resolves the view's limits, hits the storage "
     "and reads it twice more for the X-RateLimit-* headers on every request, the largest part of the "
     "CPU difference between the two lookup rows. Checking the one limit directly with the `limits` "
     "library would remove most of it, at the price of re-doing the headers, the 429 and the Redis "
     "fallback that Flask-Limiter provides; not done.",
-    "- The count is cached per process for COUNT_CACHE_SECONDS (5 s): its CPU per request stays near "
-    "the lookup's, with no database read on the path (an uncached read costs about 1-2 ms, see the "
-    "stats section).",
+    "- The count is cached per process for COUNT_CACHE_SECONDS (5 s), and its JSON bytes with it: its "
+    "CPU per request stays near the lookup's, with no database read on the path (an uncached read "
+    "costs about 1-2 ms, see the stats section). Its remaining cost over the lookup is finding the "
+    "campaign, checking `?ref=` and the cross-origin header partner pages need.",
     "- The machine is shared with other jobs: single rounds vary by a third; read the medians, and the "
     "CPU-per-request ratio, which does not depend on how much CPU the neighbours leave.",
 ]
