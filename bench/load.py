@@ -12,8 +12,9 @@ deliver Senate letters to an SMTP server in this process, then drives CLIENTS cl
 Afterwards it checks, and fails loudly otherwise: no 5xx; every unique constituent recorded once with
 one message per member; every duplicate answered with the first one's receipt; every e-mail delivered
 exactly once; and every dashboard count (totals and by day, state, district, member, source) equal to a
-brute-force recount of the rows. Targets (issue 6): lookup throughput >= 0.7x the baseline's; submit
->= 200/s on SQLite.
+brute-force recount of the rows. Targets (issue 16): submit >= 300/s on SQLite while the workers drain
+the outbox and on PostgreSQL. The lookup row here is for orientation: its client is Python sharing the
+cores with the server, so `python -m bench http` (wrk) measures the lookup API against its floor.
 
 Run: `python -m bench load` (writes docs/PERFORMANCE.md). Not part of `make test`.
 """
@@ -58,6 +59,7 @@ ROUNDS = 5  # baseline and lookup alternate in this many rounds
 WEB_WORKERS = {"SQLite": 4, "PostgreSQL": 4}  # 2 x cores; 2 and 3 measured slower on SQLite too
 DELIVERY_WORKERS = 2
 WORKER_NICE = 10
+SUBMIT_TARGET = 300  # per second, while the delivery workers drain (issue 16)
 SLUG = "load-test"
 REFS = ("", "partner-a", "partner-b", "ohio-parents")
 SEED = 20261127
@@ -418,7 +420,8 @@ def _section(runs: list[Run]) -> str:
     lines = [
         "## Load test (`python -m bench load`)",
         "",
-        f"{machine()}, {os.cpu_count()} CPU cores shared by the server, the clients and the SMTP sink. "
+        f"{machine()}, {os.cpu_count()} CPU cores shared by the server, the clients and the SMTP sink; "
+        f"load average {' / '.join(f'{x:.1f}' for x in os.getloadavg())} at the end. "
         "gunicorn with sync workers on loopback ("
         + ", ".join(f"{n} on {db}" for db, n in WEB_WORKERS.items())
         + "), "
@@ -441,10 +444,9 @@ def _section(runs: list[Run]) -> str:
         for phase in run.phases.values():
             target, verdict = "", ""
             if phase.name == "lookup API":
-                ratio = phase.throughput / ping.throughput
-                target, verdict = f">= 0.7x baseline: {ratio:.2f}x", "ok" if ratio >= 0.7 else "MISSED"
-            elif phase.name.startswith("submit") and run.database == "SQLite":
-                target, verdict = ">= 200/s", "ok" if phase.throughput >= 200 else "MISSED"
+                target = f"{phase.throughput / ping.throughput:.2f}x baseline (see HTTP)"
+            elif phase.name == "submit, delivery workers draining":
+                target, verdict = ">= 300/s", "ok" if phase.throughput >= SUBMIT_TARGET else "MISSED"
             lines.append(
                 f"| {run.database} | {phase.name} | {phase.requests} | {phase.throughput:.0f}/s | "
                 f"{phase.percentile(50):.1f} ms | {phase.percentile(95):.1f} ms | "

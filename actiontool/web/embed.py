@@ -11,9 +11,9 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
-from flask import Blueprint, Flask, Response, abort, current_app, jsonify, render_template, request, url_for
+from flask import Blueprint, Flask, Response, abort, current_app, render_template, request, url_for
 from sqlalchemy.orm import Session
 
 from actiontool import db
@@ -23,6 +23,7 @@ from actiontool.services import counts, stats
 bp = Blueprint("embed", __name__, url_prefix="/embed")
 CACHE_SECONDS = 5.0
 _EXTENSION = "actiontool.count_cache"
+_BODIES = "actiontool.count_bodies"
 _lock = threading.Lock()
 
 
@@ -91,6 +92,21 @@ def public_count(app: Flask, slug: str, goal: int, counter: PublicCounter,
     return payload
 
 
+def count_body(app: Flask, key: tuple[str, str | None], payload: dict[str, Any]) -> bytes:
+    """Return the JSON bytes of a cached count, serialised once per cached payload (as jsonify would)."""
+    bodies: dict[tuple[str, str | None], tuple[dict[str, Any], bytes]]
+    bodies = app.extensions.setdefault(_BODIES, {})
+    hit = bodies.get(key)
+    if hit is not None and hit[0] is payload:
+        return hit[1]
+    body = cast(Response, app.json.response(payload)).get_data()
+    with _lock:
+        if len(bodies) >= _CACHE_MAX:
+            bodies.clear()
+        bodies[key] = (payload, body)
+    return body
+
+
 def count_view(slug: str) -> Response | tuple[Response, int]:
     """Return the campaign's public count (or one source's, with ?ref=) as JSON, cacheable for seconds."""
     from actiontool.services.submit import clean_ref
@@ -102,7 +118,8 @@ def count_view(slug: str) -> Response | tuple[Response, int]:
     if raw_ref is not None and ref is None:
         return json_error("invalid_ref", "ref: 1 to 64 letters, digits, dashes or underscores", 400)
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    response = jsonify(public_count(app, slug, int(campaign.goal), campaign.counter, ref))
+    payload = public_count(app, slug, int(campaign.goal), campaign.counter, ref)
+    response = Response(count_body(app, (slug, ref), payload), mimetype="application/json")
     seconds = int(app.config.get("COUNT_CACHE_SECONDS", CACHE_SECONDS))
     response.headers["Cache-Control"] = f"public, max-age={seconds}"
     response.headers["Access-Control-Allow-Origin"] = "*"  # partner sites read it from their own pages

@@ -20,6 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, abort, current_app, request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from flask.wrappers import Request
+from itsdangerous import URLSafeTimedSerializer
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.sansio.utils import host_is_trusted
 
@@ -110,6 +113,30 @@ class CookieHardening:
         return self.wsgi_app(environ, start)
 
 
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, with its signer built once per key, and none for the JSON API.
+
+    The API reads no session and writes none, so opening one (verifying the cookie a browser sends
+    along) is wasted on each lookup; an API request gets Flask's null session, which is never saved.
+    """
+
+    def __init__(self) -> None:
+        self._signer: tuple[tuple[Any, ...], URLSafeTimedSerializer | None] | None = None
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        """Return the signer of the app's current keys, built again only when a key changes."""
+        keys = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        if self._signer is None or self._signer[0] != keys:
+            self._signer = (keys, super().get_signing_serializer(app))
+        return self._signer[1]
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        """Return the request's session; the null session on /api/."""
+        if request.path.startswith("/api/"):
+            return self.null_session_class()
+        return super().open_session(app, request)
+
+
 def resolve_secret_key(app: Flask) -> None:
     """Replace the development key: use the configured key, the instance folder's, or a new one.
 
@@ -179,6 +206,7 @@ def check_host() -> None:
 def init_app(app: Flask) -> None:
     """Check the secret key, trust the configured proxies, and add the headers to every response."""
     resolve_secret_key(app)
+    app.session_interface = CookieSessions()
     app.config["SESSION_COOKIE_SAMESITE"] = app.config.get("SESSION_COOKIE_SAMESITE") or "Lax"
     app.config["REMEMBER_COOKIE_SAMESITE"] = app.config.get("REMEMBER_COOKIE_SAMESITE") or "Lax"
     # Inside ProxyFix (wrapped below), so that it sees the scheme the proxy reported.

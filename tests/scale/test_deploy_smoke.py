@@ -57,7 +57,9 @@ def test_gunicorn_and_a_separate_worker_deliver_one_submission_end_to_end(tmp_pa
             "BOT_MIN_FILL_SECONDS": 0,  # the script fills the form at once; the bot tests cover the check
         }
         log = tmp_path / "servers.log"
-        base = stack.enter_context(servers.gunicorn(settings, workers=2, log=log))
+        # As docs/DEPLOY.md runs it: the app created once in the master, the dataset loaded before the fork.
+        base = stack.enter_context(servers.gunicorn(settings, workers=2, log=log, app="actiontool.wsgi:app",
+                                                    extra_args=("--preload",)))
         stack.enter_context(servers.workers(settings, 1, log=log))
 
         http = requests.Session()
