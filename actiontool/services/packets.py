@@ -16,6 +16,7 @@ actiontool.db), which serialises the two outright.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -266,6 +267,22 @@ def packets_of(session: Session, campaign: str, *, limit: int = 200) -> list[Pac
                                 .order_by(Packet.created_at.desc(), Packet.id.desc()).limit(limit)).scalars())
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def delivery_note(note: str | None) -> str | None:
+    """Return the note as stored: line ends as \\n, trimmed, None when empty; raise InvalidDelivery if unfit.
+
+    Control characters are refused rather than dropped (PostgreSQL cannot store a NUL in text at all).
+    """
+    note = (note or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+    if _CONTROL.search(note):
+        raise InvalidDelivery("note: it holds a control character; type or paste it again as plain text")
+    if len(note) > NOTE_MAX:
+        raise InvalidDelivery(f"note: at most {NOTE_MAX} characters")
+    return note or None
+
+
 def _delivered_at(on_date: date, now: datetime) -> datetime:
     """Return the time recorded on the letters: now when delivered today, else noon UTC of that day."""
     return now if on_date == now.date() else datetime.combine(on_date, time(12, 0), UTC)
@@ -279,11 +296,9 @@ def mark_delivered(session: Session, campaign: str, packet_id: int, on_date: dat
     nothing changed.
     """
     now = now or utcnow()
-    note = (note or "").strip() or None
+    note = delivery_note(note)
     if how not in DELIVERED_HOW:
         raise InvalidDelivery(f"how: one of {', '.join(HOW_LABELS[h] for h in DELIVERED_HOW)}")
-    if note is not None and len(note) > NOTE_MAX:
-        raise InvalidDelivery(f"note: at most {NOTE_MAX} characters")
     try:
         packet = session.execute(select(Packet).where(Packet.id == packet_id).with_for_update()
                                  .execution_options(populate_existing=True)).scalar_one_or_none()
