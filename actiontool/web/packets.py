@@ -126,7 +126,18 @@ def offices(slug: str) -> Any:
     return render_template(
         "organizer/offices.html", slug=slug, title=_title(campaign, slug), waiting=waiting, packets=made,
         button=ButtonForm(), delivered_form=DeliveredForm(formdata=None, on=_today()), today=_today(),
-        how_labels=packets.HOW_LABELS, left_office=packets.left_office_count(session, slug))
+        how_labels=packets.HOW_LABELS, left_office=packets.left_office_count(session, slug),
+        report_members=_report_members(waiting, made))
+
+
+def _report_members(waiting: list[packets.WaitingMember], made: list[Any],
+                    limit: int = 10) -> list[tuple[str, str]]:
+    """Return up to `limit` (bioguide, name) to offer office reports for: those waiting, then packets."""
+    members: dict[str, str] = {}
+    for bioguide, name in [(w.bioguide, w.member_name) for w in waiting] + [(p.bioguide, p.member_name)
+                                                                            for p in made]:
+        members.setdefault(bioguide, name)
+    return list(members.items())[:limit]
 
 
 @bp.post("/c/<slug>/offices/<bioguide>/packet")

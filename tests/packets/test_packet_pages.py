@@ -247,3 +247,11 @@ def test_a_packet_number_beyond_any_id_is_not_found(app: Flask, signed_in: Any, 
                               data={"on": utcnow().date().isoformat(), "how": "mailed"})
     assert response.status_code == 404
     assert _state(app) == before
+
+
+def test_the_office_report_links_members_whose_letters_are_all_in_packets(app: Flask, signed_in: Any) -> None:
+    _write(app)
+    signed_in.post(f"{BASE}/offices/R000001/packet")  # Rita's letters all leave waiting
+    page = signed_in.get(f"{BASE}/offices").get_data(as_text=True)
+    assert f'href="{BASE}/offices/R000001/report.pdf">Rita One</a>' in page
+    assert f'href="{BASE}/offices/S000001/report.pdf">Wanda Senior</a>' in page
