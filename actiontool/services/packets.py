@@ -26,6 +26,7 @@ from sqlalchemy import func, literal, select, text, update
 from sqlalchemy.orm import Session
 
 from actiontool.campaigns import Campaign
+from actiontool.districts import district_label
 from actiontool.districts.tenure import Roster
 from actiontool.letters import full_text
 from actiontool.models import (
@@ -118,9 +119,12 @@ class WaitingMember:
     @property
     def seat(self) -> str:
         """Return `WI-3`, `AK-AL`, or the state for a senator."""
-        if self.district is None:
-            return self.state
-        return f"{self.state}-AL" if self.district == 0 else f"{self.state}-{self.district}"
+        return seat_label(self.state, self.district)
+
+
+def seat_label(state: str, district: int | None) -> str:
+    """Return `WI-3`, `AK-AL`, or the state alone for a senator (district None)."""
+    return state if district is None else district_label(state, district)
 
 
 @dataclass(frozen=True, slots=True)
@@ -388,7 +392,7 @@ STATUS_LABELS: dict[str, str] = {
 
 def member_label(title: str, name: str, state: str, district: int | None) -> str:
     """Return how a cover names the office: "Senator Wanda Senior (WI)", "Representative Rita One (WI-1)"."""
-    seat = state if district is None else (f"{state}-AL" if district == 0 else f"{state}-{district}")
+    seat = seat_label(state, district)
     return f"{title} {name} ({seat})" if title else f"{name} ({seat})"
 
 
@@ -432,7 +436,7 @@ def render_packet(packet: Packet, campaign: Campaign | None, organization: str, 
 def render_office_report(summary: OfficeSummary, campaign: Campaign | None, member: str,
                          today: date) -> bytes:
     """Return the one-page office report of `summary` as a PDF."""
-    title = campaign.text(campaign.default_lang).title if campaign is not None else summary.campaign
+    title = campaign.title if campaign is not None else summary.campaign
     by_status = tuple((STATUS_LABELS.get(s, s), n) for s, n in summary.by_status.items() if n)
     places = [(city, state, zip_code) for city, state, zip_code, n in summary.places for _ in range(n)]
     report = OfficeReport(

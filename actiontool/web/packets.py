@@ -79,7 +79,7 @@ def _campaign_or_404(slug: str) -> Any:
 
 
 def _title(campaign: Any, slug: str) -> str:
-    return campaign.text(campaign.default_lang).title if campaign is not None else slug
+    return campaign.title if campaign is not None else slug
 
 
 def _today() -> date:
