@@ -127,7 +127,9 @@ def offices(slug: str) -> Any:
         "organizer/offices.html", slug=slug, title=_title(campaign, slug), waiting=waiting, packets=made,
         button=ButtonForm(), delivered_form=DeliveredForm(formdata=None, on=_today()), today=_today(),
         how_labels=packets.HOW_LABELS, left_office=packets.left_office_count(session, slug),
-        report_members=_report_members(waiting, made))
+        report_members=_report_members(waiting, made), organization=_organization(),
+        organization_named=bool(current_app.config.get("ORGANIZATION")
+                                or current_app.config.get("CWC_DELIVERY_AGENT")))
 
 
 def _report_members(waiting: list[packets.WaitingMember], made: list[Any],

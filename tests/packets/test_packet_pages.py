@@ -255,3 +255,11 @@ def test_the_office_report_links_members_whose_letters_are_all_in_packets(app: F
     page = signed_in.get(f"{BASE}/offices").get_data(as_text=True)
     assert f'href="{BASE}/offices/R000001/report.pdf">Rita One</a>' in page
     assert f'href="{BASE}/offices/S000001/report.pdf">Wanda Senior</a>' in page
+
+
+@pytest.mark.parametrize("organization", [None, "Parents Against Fentanyl"])
+def test_the_page_warns_when_packet_covers_would_name_only_the_site(app: Flask, signed_in: Any,
+                                                                      organization: str | None) -> None:
+    app.config["ORGANIZATION"] = organization
+    page = signed_in.get(f"{BASE}/offices").get_data(as_text=True)
+    assert ('id="organization-unset"' in page) is (organization is None)
