@@ -54,7 +54,7 @@ from actiontool.packets import (
     tally_cities,
     tally_zips,
 )
-from actiontool.services import counts, packet_counts
+from actiontool.services import counts, packet_counts, tenure
 from actiontool.services.organizers import audit
 from actiontool.services.outbox import set_status
 
@@ -181,12 +181,7 @@ def _end_left_office(session: Session, campaign: str, bioguide: str, roster: Ros
     waiting = session.execute(select(Message).where(
         Message.campaign == campaign, Message.bioguide == bioguide, *WAITING).with_for_update()
     ).scalars().all()
-    ended = 0
-    for message in waiting:
-        if roster.has_left(bioguide, message.created_day):
-            set_status(session, message, FAILED, now=now, last_error=LEFT_OFFICE, next_attempt_at=None)
-            ended += 1
-    return ended
+    return tenure.end_if_departed(session, waiting, roster, now=now)
 
 
 def make_packet(session: Session, campaign: str, bioguide: str, actor: str, *, roster: Roster | None = None,
