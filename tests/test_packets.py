@@ -89,6 +89,12 @@ def test_packet_has_a_cover_then_each_letter_on_its_own_page() -> None:
         assert not any(other in text for other in others)
 
 
+def test_a_letter_page_dates_the_letter_as_written_not_sent() -> None:
+    letters = [letter(0)]
+    page = pages_text(render_packet_pdf(cover_for(letters), letters))[1]
+    assert "Written November 2, 2026" in page and "Sent " not in page  # it reaches the office with the packet
+
+
 def test_cover_shows_the_campaign_the_organization_and_counts_by_city_and_zip() -> None:
     letters = [letter(0), letter(1, city="madison", zip="53703-1234"), letter(2),
                letter(3, city="Middleton", zip="53562"), letter(4, city="Middleton", zip="53562"),

@@ -104,7 +104,8 @@ def _letter(doc: Document, letter: PacketLetter) -> None:
         if line.strip():
             doc.paragraphs(line, BODY_LEADING)
     doc.set_style(SMALL, grey=True)
-    note = f"Sent {long_date(letter.sent_at.date())}"
+    # "Written", not "Sent": the letter reaches the office with this packet, not on the day it was written.
+    note = f"Written {long_date(letter.sent_at.date())}"
     if letter.edited:
         note += " · the constituent edited the suggested letter"
     doc.line(note, SMALL_LEADING)

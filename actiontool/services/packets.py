@@ -16,6 +16,7 @@ actiontool.db), which serialises the two outright.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -25,6 +26,7 @@ from sqlalchemy import func, literal, select, text, update
 from sqlalchemy.orm import Session
 
 from actiontool.campaigns import Campaign
+from actiontool.districts import district_label
 from actiontool.districts.tenure import Roster
 from actiontool.letters import full_text
 from actiontool.models import (
@@ -52,7 +54,7 @@ from actiontool.packets import (
     tally_cities,
     tally_zips,
 )
-from actiontool.services import counts, packet_counts
+from actiontool.services import counts, packet_counts, tenure
 from actiontool.services.organizers import audit
 from actiontool.services.outbox import set_status
 
@@ -117,9 +119,12 @@ class WaitingMember:
     @property
     def seat(self) -> str:
         """Return `WI-3`, `AK-AL`, or the state for a senator."""
-        if self.district is None:
-            return self.state
-        return f"{self.state}-AL" if self.district == 0 else f"{self.state}-{self.district}"
+        return seat_label(self.state, self.district)
+
+
+def seat_label(state: str, district: int | None) -> str:
+    """Return `WI-3`, `AK-AL`, or the state alone for a senator (district None)."""
+    return state if district is None else district_label(state, district)
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,12 +181,7 @@ def _end_left_office(session: Session, campaign: str, bioguide: str, roster: Ros
     waiting = session.execute(select(Message).where(
         Message.campaign == campaign, Message.bioguide == bioguide, *WAITING).with_for_update()
     ).scalars().all()
-    ended = 0
-    for message in waiting:
-        if roster.has_left(bioguide, message.created_day):
-            set_status(session, message, FAILED, now=now, last_error=LEFT_OFFICE, next_attempt_at=None)
-            ended += 1
-    return ended
+    return tenure.end_if_departed(session, waiting, roster, now=now)
 
 
 def make_packet(session: Session, campaign: str, bioguide: str, actor: str, *, roster: Roster | None = None,
@@ -266,6 +266,22 @@ def packets_of(session: Session, campaign: str, *, limit: int = 200) -> list[Pac
                                 .order_by(Packet.created_at.desc(), Packet.id.desc()).limit(limit)).scalars())
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def delivery_note(note: str | None) -> str | None:
+    """Return the note as stored: line ends as \\n, trimmed, None when empty; raise InvalidDelivery if unfit.
+
+    Control characters are refused rather than dropped (PostgreSQL cannot store a NUL in text at all).
+    """
+    note = (note or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+    if _CONTROL.search(note):
+        raise InvalidDelivery("note: it holds a control character; type or paste it again as plain text")
+    if len(note) > NOTE_MAX:
+        raise InvalidDelivery(f"note: at most {NOTE_MAX} characters")
+    return note or None
+
+
 def _delivered_at(on_date: date, now: datetime) -> datetime:
     """Return the time recorded on the letters: now when delivered today, else noon UTC of that day."""
     return now if on_date == now.date() else datetime.combine(on_date, time(12, 0), UTC)
@@ -279,11 +295,9 @@ def mark_delivered(session: Session, campaign: str, packet_id: int, on_date: dat
     nothing changed.
     """
     now = now or utcnow()
-    note = (note or "").strip() or None
+    note = delivery_note(note)
     if how not in DELIVERED_HOW:
         raise InvalidDelivery(f"how: one of {', '.join(HOW_LABELS[h] for h in DELIVERED_HOW)}")
-    if note is not None and len(note) > NOTE_MAX:
-        raise InvalidDelivery(f"note: at most {NOTE_MAX} characters")
     try:
         packet = session.execute(select(Packet).where(Packet.id == packet_id).with_for_update()
                                  .execution_options(populate_existing=True)).scalar_one_or_none()
@@ -373,7 +387,7 @@ STATUS_LABELS: dict[str, str] = {
 
 def member_label(title: str, name: str, state: str, district: int | None) -> str:
     """Return how a cover names the office: "Senator Wanda Senior (WI)", "Representative Rita One (WI-1)"."""
-    seat = state if district is None else (f"{state}-AL" if district == 0 else f"{state}-{district}")
+    seat = seat_label(state, district)
     return f"{title} {name} ({seat})" if title else f"{name} ({seat})"
 
 
@@ -417,7 +431,7 @@ def render_packet(packet: Packet, campaign: Campaign | None, organization: str, 
 def render_office_report(summary: OfficeSummary, campaign: Campaign | None, member: str,
                          today: date) -> bytes:
     """Return the one-page office report of `summary` as a PDF."""
-    title = campaign.text(campaign.default_lang).title if campaign is not None else summary.campaign
+    title = campaign.title if campaign is not None else summary.campaign
     by_status = tuple((STATUS_LABELS.get(s, s), n) for s, n in summary.by_status.items() if n)
     places = [(city, state, zip_code) for city, state, zip_code, n in summary.places for _ in range(n)]
     report = OfficeReport(

@@ -9,6 +9,7 @@ already frozen into a packet are left to the organization, which holds them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import or_, select
@@ -45,15 +46,23 @@ def end_letters_to_departed(session: Session, roster: Roster, *, now: datetime |
                 batch = session.execute(select(Message).where(Message.bioguide == bioguide, waiting)
                                         .order_by(Message.created_day, Message.id).limit(BATCH)
                                         .with_for_update()).scalars().all()
-                gone = [m for m in batch if roster.has_left(bioguide, m.created_day)]
-                for message in gone:
-                    set_status(session, message, FAILED, now=now, last_error=LEFT_OFFICE,
-                               next_attempt_at=None)
+                gone = end_if_departed(session, batch, roster, now=now)
                 session.commit()
             except BaseException:
                 session.rollback()
                 raise
-            ended += len(gone)
-            if len(batch) < BATCH or len(gone) < len(batch):
+            ended += gone
+            if len(batch) < BATCH or gone < len(batch):
                 break
     return ended
+
+
+def end_if_departed(session: Session, messages: Iterable[Message], roster: Roster, *, now: datetime) -> int:
+    """End as failed (LEFT_OFFICE) the `messages` whose member had left when written; return how many.
+
+    In the caller's transaction; the caller has locked the messages.
+    """
+    gone = [m for m in messages if roster.has_left(m.bioguide, m.created_day)]
+    for message in gone:
+        set_status(session, message, FAILED, now=now, last_error=LEFT_OFFICE, next_attempt_at=None)
+    return len(gone)

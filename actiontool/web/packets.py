@@ -27,7 +27,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import InputRequired, Optional
 
 from actiontool import db, registry
 from actiontool.districts.tenure import Roster
@@ -36,6 +36,7 @@ from actiontool.services import organizers, packets, stats
 
 bp = Blueprint("packets", __name__, url_prefix="/organizer")
 _BIOGUIDE = re.compile(r"^[A-Z][0-9]{6}$")
+_ID_MAX = 2**31 - 1  # packets.id is 32-bit on PostgreSQL: a larger number is no packet, not an error
 
 
 class ButtonForm(FlaskForm):
@@ -48,7 +49,8 @@ class DeliveredForm(FlaskForm):
     on = DateField("Delivered on", validators=[InputRequired()])
     how = SelectField("How", validators=[InputRequired()],
                       choices=[SelectChoice(h, packets.HOW_LABELS[h].capitalize()) for h in DELIVERED_HOW])
-    note = TextAreaField("Note (optional)", validators=[Optional(), Length(max=packets.NOTE_MAX)])
+    # Its length and characters are checked by services.packets (a browser sends each line end as CR-LF).
+    note = TextAreaField("Note (optional)", validators=[Optional()])
 
 
 @bp.before_request
@@ -77,7 +79,7 @@ def _campaign_or_404(slug: str) -> Any:
 
 
 def _title(campaign: Any, slug: str) -> str:
-    return campaign.text(campaign.default_lang).title if campaign is not None else slug
+    return campaign.title if campaign is not None else slug
 
 
 def _today() -> date:
@@ -105,7 +107,7 @@ def _bioguide_or_404(bioguide: str) -> str:
 
 def _packet_number(raw: str) -> int:
     """Return a packet id from the URL; 404 for anything but a positive number."""
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 12:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 10 or not 0 < int(raw) <= _ID_MAX:
         abort(404, description=f"there is no packet {raw}")
     return int(raw)
 
@@ -124,7 +126,20 @@ def offices(slug: str) -> Any:
     return render_template(
         "organizer/offices.html", slug=slug, title=_title(campaign, slug), waiting=waiting, packets=made,
         button=ButtonForm(), delivered_form=DeliveredForm(formdata=None, on=_today()), today=_today(),
-        how_labels=packets.HOW_LABELS, left_office=packets.left_office_count(session, slug))
+        how_labels=packets.HOW_LABELS, left_office=packets.left_office_count(session, slug),
+        report_members=_report_members(waiting, made), organization=_organization(),
+        organization_named=bool(current_app.config.get("ORGANIZATION")
+                                or current_app.config.get("CWC_DELIVERY_AGENT")))
+
+
+def _report_members(waiting: list[packets.WaitingMember], made: list[Any],
+                    limit: int = 10) -> list[tuple[str, str]]:
+    """Return up to `limit` (bioguide, name) to offer office reports for: those waiting, then packets."""
+    members: dict[str, str] = {}
+    for bioguide, name in [(w.bioguide, w.member_name) for w in waiting] + [(p.bioguide, p.member_name)
+                                                                            for p in made]:
+        members.setdefault(bioguide, name)
+    return list(members.items())[:limit]
 
 
 @bp.post("/c/<slug>/offices/<bioguide>/packet")
@@ -157,6 +172,8 @@ def mark_delivered(slug: str, packet_id: str) -> Any:
     try:
         moved = packets.mark_delivered(db.get_session(), slug, number, form.on.data, form.how.data or "",
                                        form.note.data, current_user.email)
+    except packets.InvalidDelivery as exc:
+        flash(f"Packet {number} was not marked delivered. {exc}", "error")
     except packets.PacketError as exc:
         flash(str(exc), "error")
     else:

@@ -108,3 +108,26 @@ def test_organizer_signs_in_and_uses_the_dashboard(served: tuple[str, Flask], ja
             assert download.value.suggested_filename == f"{SLUG}-by-member.csv"
         finally:
             browser.close()
+
+
+def test_organizer_pages_do_not_scroll_sideways_on_a_phone(served: tuple[str, Flask]) -> None:
+    executable = chromium_path()
+    from playwright.sync_api import sync_playwright
+
+    base, _ = served
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 390, "height": 844})
+            page.goto(f"{base}/organizer/login")
+            page.fill("#email", "org@example.org")
+            page.fill("#password", PASSWORD)
+            page.click("button[type=submit]")
+            for path in ("/organizer/", f"/organizer/c/{SLUG}", "/organizer/audit"):
+                page.goto(base + path)
+                assert page.locator("table.data").count() > 0, path
+                widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+                assert widths[0] <= widths[1], (path, widths)  # wide tables scroll in their own box
+            assert_accessible(page)
+        finally:
+            browser.close()

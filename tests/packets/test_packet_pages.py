@@ -201,3 +201,66 @@ def test_posts_without_the_csrf_token_are_refused(csrf_app_config: dict[str, Any
     assert _state(app) != before
     with app.app_context():
         db.engine().dispose()
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ({"on": "yesterday", "how": "mailed"}, "Delivered on: Not a valid date value"),
+    ({"on": "", "how": "mailed"}, "Delivered on: This field is required"),
+    ({"how": "mailed"}, "Delivered on: This field is required"),
+    ({"on": "TODAY"}, "How: This field is required"),
+    ({"on": "YESTERDAY", "how": "mailed"}, "it cannot have been delivered before"),
+    ({"on": "TODAY", "how": "mailed", "note": "a\x00b"}, "control character"),
+    ({"on": "TODAY", "how": "mailed", "note": "bell\x07"}, "control character"),
+    ({"on": "TODAY", "how": "mailed", "note": "x" * 5000}, "at most 2000 characters"),
+])
+def test_a_bad_delivery_form_says_what_is_wrong_and_changes_nothing(
+        app: Flask, signed_in: Any, data: dict[str, str], message: str) -> None:
+    _write(app)
+    signed_in.post(f"{BASE}/offices/R000001/packet")
+    packet_id = _packet_id(app, "R000001")
+    days = {"TODAY": utcnow().date(), "YESTERDAY": utcnow().date() - timedelta(days=1)}
+    data = {k: days[v].isoformat() if v in days else v for k, v in data.items()}
+    before = _state(app)
+    response = signed_in.post(f"{BASE}/packets/{packet_id}/delivered", data=data)
+    assert response.status_code == 302
+    page = signed_in.get(f"{BASE}/offices").get_data(as_text=True)
+    assert f"Packet {packet_id} was not marked delivered." in page and message in page
+    assert _state(app) == before
+
+
+def test_a_note_with_windows_line_ends_is_kept_with_plain_ones(app: Flask, signed_in: Any) -> None:
+    _write(app)
+    signed_in.post(f"{BASE}/offices/R000001/packet")
+    packet_id = _packet_id(app, "R000001")
+    signed_in.post(f"{BASE}/packets/{packet_id}/delivered",
+                   data={"on": utcnow().date().isoformat(), "how": "emailed",
+                         "note": " To: aide\r\nRe: HR 1 "})
+    with db.session_scope(app) as session:
+        assert session.execute(select(Packet.delivered_note)).scalar_one() == "To: aide\nRe: HR 1"
+
+
+@pytest.mark.parametrize("number", ["0", "2147483648", "999999999999", "-1"])
+def test_a_packet_number_beyond_any_id_is_not_found(app: Flask, signed_in: Any, number: str) -> None:
+    _write(app)
+    before = _state(app)
+    assert signed_in.get(f"{BASE}/packets/{number}.pdf").status_code == 404
+    response = signed_in.post(f"{BASE}/packets/{number}/delivered",
+                              data={"on": utcnow().date().isoformat(), "how": "mailed"})
+    assert response.status_code == 404
+    assert _state(app) == before
+
+
+def test_the_office_report_links_members_whose_letters_are_all_in_packets(app: Flask, signed_in: Any) -> None:
+    _write(app)
+    signed_in.post(f"{BASE}/offices/R000001/packet")  # Rita's letters all leave waiting
+    page = signed_in.get(f"{BASE}/offices").get_data(as_text=True)
+    assert f'href="{BASE}/offices/R000001/report.pdf">Rita One</a>' in page
+    assert f'href="{BASE}/offices/S000001/report.pdf">Wanda Senior</a>' in page
+
+
+@pytest.mark.parametrize("organization", [None, "Parents Against Fentanyl"])
+def test_the_page_warns_when_packet_covers_would_name_only_the_site(app: Flask, signed_in: Any,
+                                                                      organization: str | None) -> None:
+    app.config["ORGANIZATION"] = organization
+    page = signed_in.get(f"{BASE}/offices").get_data(as_text=True)
+    assert ('id="organization-unset"' in page) is (organization is None)
