@@ -19,13 +19,14 @@ from typing import Any
 
 from sqlalchemy import bindparam, select, text, update
 
-from actiontool import create_app, db, registry
+from actiontool import db
 from actiontool.delivery.settings import from_config
 from actiontool.delivery.worker import claim_messages, due_clause
 from actiontool.models import PACKET, QUEUED, Action, Message, utcnow
 from actiontool.services import counts, organizers, packet_counts, packets
-from actiontool.services.seed import members_from_dataset, seed
+from actiontool.services.seed import seed
 from bench._report import machine
+from bench._seeded import bench_app
 from bench.stats import REPEATS, _median_ms, _ok, _postgres_url
 
 SLUG = "detect-and-defeat"
@@ -77,11 +78,7 @@ def _plans(session: Any) -> dict[str, list[str]]:
 
 def measure(url: str, n: int) -> dict[str, Any]:
     """Seed `n` waiting packet letters at `url` and time the page, the service and the worker's claim."""
-    with tempfile.TemporaryDirectory() as instance:
-        app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "TESTING": True,
-                          "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False})
-        app.instance_path = instance
-        members = members_from_dataset(registry.dataset(app))
+    with bench_app(url) as (app, members):
         result: dict[str, Any] = {}
         with db.session_scope(app) as session:
             start = time.perf_counter()

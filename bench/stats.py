@@ -22,12 +22,13 @@ from typing import Any
 
 from sqlalchemy import create_engine, func, select, text
 
-from actiontool import create_app, db
+from actiontool import db
 from actiontool.models import Message
 from actiontool.services import organizers, stats
-from actiontool.services.seed import members_from_dataset, seed
+from actiontool.services.seed import seed
 from actiontool.services.stats import Filters
 from bench._report import machine
+from bench._seeded import bench_app
 
 SLUG = "detect-and-defeat"
 QUERY_LIMIT_MS = 150.0
@@ -84,13 +85,7 @@ def _brute_force(session: Any) -> Callable[[], Any]:
 
 def measure(url: str, n: int) -> dict[str, Any]:
     """Seed `n` messages at `url` and time the dashboard's queries, page and public count."""
-    with tempfile.TemporaryDirectory() as instance:
-        app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "TESTING": True,
-                          "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False})
-        app.instance_path = instance
-        from actiontool import registry
-
-        members = members_from_dataset(registry.dataset(app))
+    with bench_app(url) as (app, members):
         result: dict[str, Any] = {}
         with db.session_scope(app) as session:
             start = time.perf_counter()
