@@ -10,6 +10,7 @@ is not an edit; an edited one has the placeholders it still holds filled with th
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -250,15 +251,29 @@ class FormValues:
     ref: str | None = None
 
 
+def is_control(char: str) -> bool:
+    """Return True for a control character (NUL, CR, LF, DEL, C1) or a Unicode line/paragraph separator."""
+    return unicodedata.category(char) in ("Cc", "Zl", "Zp")
+
+
+def one_line(value: str) -> str:
+    """Return `value` with every control character and line or paragraph separator made a space.
+
+    The form refuses them already; this keeps the promise for any other caller: a detail filled into
+    the organisation's words (its statement to Congress) can never start a paragraph of its own there.
+    """
+    return "".join(" " if is_control(char) else char for char in value)
+
+
 def constituent(values: FormValues, state: str, lang: str) -> Constituent:
     """Return the constituent as the form has it, with placeholders (in interface `lang`) for blanks."""
     blank = placeholder(state, lang)
     return Constituent(
-        first_name=values.first_name or blank.first_name,
-        last_name=values.last_name or blank.last_name,
-        city=values.city or blank.city,
+        first_name=one_line(values.first_name) or blank.first_name,
+        last_name=one_line(values.last_name) or blank.last_name,
+        city=one_line(values.city) or blank.city,
         state=state,
-        prefix=values.prefix or "",
+        prefix=one_line(values.prefix or ""),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import cache
 from typing import Any
 
@@ -14,6 +15,7 @@ from wtforms.i18n import messages_path
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp, ValidationError
 
 from actiontool.campaigns import Campaign
+from actiontool.compose import is_control
 from actiontool.districts.model import InvalidZip
 
 # CWC takes the prefix from a fixed list; Mx. is offered only where no channel needs that list.
@@ -31,6 +33,23 @@ MAX_LETTER = 10000
 
 def _strip(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
+
+
+# Line breaks and tabs: the only control characters a multi-line box keeps.
+_LINE_BREAKS = frozenset("\r\n\t")
+
+
+def single_line(form: Any, field: Any) -> None:
+    """Refuse line breaks and control characters: one-line details must not start a new paragraph."""
+    if isinstance(field.data, str) and any(is_control(char) for char in field.data):
+        raise ValidationError(_l("Use one line, without line breaks or special characters."))
+
+
+def no_control_characters(form: Any, field: Any) -> None:
+    """Refuse control characters other than line breaks and tabs in a multi-line box."""
+    if isinstance(field.data, str) and any(c not in _LINE_BREAKS and unicodedata.category(c) == "Cc"
+                                           for c in field.data):
+        raise ValidationError(_l("Remove the special characters this text contains."))
 
 
 def _normalize_zip(text: str) -> str:
@@ -69,35 +88,38 @@ class ComposeForm(FlaskForm):
 
     prefix = SelectField(_l("Title (optional)"), choices=[], validate_choice=True)
     first_name = StringField(_l("First name"), filters=[_strip],
-                             validators=[DataRequired(_l("Enter your first name.")), Length(max=MAX_NAME)],
+                             validators=[DataRequired(_l("Enter your first name.")), Length(max=MAX_NAME),
+                                         single_line],
                              render_kw={"autocomplete": "given-name"})
     last_name = StringField(_l("Last name"), filters=[_strip],
-                            validators=[DataRequired(_l("Enter your last name.")), Length(max=MAX_NAME)],
+                            validators=[DataRequired(_l("Enter your last name.")), Length(max=MAX_NAME),
+                                        single_line],
                             render_kw={"autocomplete": "family-name"})
     email = EmailField(_l("E-mail address"), filters=[_strip],
                        validators=[DataRequired(_l("Enter your e-mail address.")), Length(max=MAX_EMAIL),
-                                   Email(_l("Enter an e-mail address like name@example.com."),
+                                   single_line, Email(_l("Enter an e-mail address like name@example.com."),
                                          check_deliverability=False)],
                        render_kw={"autocomplete": "email", "inputmode": "email", "spellcheck": "false"})
     address1 = StringField(_l("Street address"), filters=[_strip],
                            validators=[DataRequired(_l("Enter your street address.")),
-                                       Length(max=MAX_ADDRESS)],
+                                       Length(max=MAX_ADDRESS), single_line],
                            render_kw={"autocomplete": "street-address"})
     city = StringField(_l("City"), filters=[_strip],
-                       validators=[DataRequired(_l("Enter your city.")), Length(max=MAX_NAME)],
+                       validators=[DataRequired(_l("Enter your city.")), Length(max=MAX_NAME), single_line],
                        render_kw={"autocomplete": "address-level2"})
     zip = StringField(_l("ZIP code"), filters=[_strip],
-                      validators=[DataRequired(_l("Enter your ZIP code."))],
+                      validators=[DataRequired(_l("Enter your ZIP code.")), single_line],
                       render_kw={"autocomplete": "postal-code", "inputmode": "numeric"})
     phone = StringField(_l("Phone (optional)"), filters=[_strip],
-                        validators=[Optional(), Regexp(PHONE_RE, message=_l(
+                        validators=[Optional(), single_line, Regexp(PHONE_RE, message=_l(
                             "Enter a phone number using digits, such as 608-555-0123."))],
                         render_kw={"autocomplete": "tel", "inputmode": "tel"})
     personal_message = TextAreaField(_l("Your own words (optional)"), filters=[_strip],
                                      validators=[Optional(), Length(max=MAX_PERSONAL, message=_l(
-                                         "Keep your own words under %(max)d characters.", max=MAX_PERSONAL))])
+                                         "Keep your own words under %(max)d characters.", max=MAX_PERSONAL)),
+                                         no_control_characters])
     suggested_text = TextAreaField(_l("The letter"), validators=[Length(max=MAX_LETTER, message=_l(
-        "Keep the letter under %(max)d characters.", max=MAX_LETTER))])
+        "Keep the letter under %(max)d characters.", max=MAX_LETTER)), no_control_characters])
     wants_receipt = BooleanField(_l("E-mail me my receipt"))
     district = HiddenField(validators=[Optional(), Regexp(LABEL_RE)])
     letter_lang = HiddenField()

@@ -1,8 +1,8 @@
 """Rate limits (Flask-Limiter) on lookup and submit, per client IP and per constituent e-mail.
 
 One Limiter per app (so tests and several apps in a process never share counters). Limits are set in
-configuration (RATELIMIT_LOOKUP, RATELIMIT_SUBMIT, RATELIMIT_SUBMIT_EMAIL) and attached here to the
-views that need them, so the views stay free of limit decorators. Storage is in memory by default;
+configuration (RATELIMIT_LOOKUP, RATELIMIT_PREVIEW, RATELIMIT_SUBMIT, RATELIMIT_SUBMIT_EMAIL) and attached
+here to the views that need them, so the views stay free of limit decorators. Storage is in memory by default;
 several web processes share Redis through ACTIONTOOL_RATELIMIT_STORAGE_URL. If that storage is down
 the limits fall back to each process's memory rather than failing constituents' requests.
 
@@ -62,16 +62,19 @@ class RouteLimit:
     setting: str
     per: str  # "ip" | "email"
     methods: tuple[str, ...] = ("GET",)
+    counts: str = "all"  # on POST: "all", "sends" (previews exempt) or "previews" (only previews count)
 
 
 ROUTE_LIMITS: tuple[RouteLimit, ...] = (
     RouteLimit("api.lookup", "RATELIMIT_LOOKUP", "ip"),
     RouteLimit("public.members", "RATELIMIT_LOOKUP", "ip"),
-    RouteLimit("public.send", "RATELIMIT_SUBMIT", "ip", ("POST",)),
-    RouteLimit("public.send", "RATELIMIT_SUBMIT_EMAIL", "email", ("POST",)),
+    RouteLimit("public.send", "RATELIMIT_SUBMIT", "ip", ("POST",), "sends"),
+    RouteLimit("public.send", "RATELIMIT_SUBMIT_EMAIL", "email", ("POST",), "sends"),
+    # A preview sends nothing but renders every letter, as a lookup renders the members: limited apart.
+    RouteLimit("public.send", "RATELIMIT_PREVIEW", "ip", ("POST",), "previews"),
     # Each request may send an e-mail: limited like a submit, per IP and per address.
-    RouteLimit("public.receipt_link", "RATELIMIT_SUBMIT", "ip", ("POST",)),
-    RouteLimit("public.receipt_link", "RATELIMIT_SUBMIT_EMAIL", "email", ("POST",)),
+    RouteLimit("public.receipt_link", "RATELIMIT_SUBMIT", "ip", ("POST",), "sends"),
+    RouteLimit("public.receipt_link", "RATELIMIT_SUBMIT_EMAIL", "email", ("POST",), "sends"),
     RouteLimit("organizer.login", "RATELIMIT_LOGIN", "ip", ("POST",)),
 )
 
@@ -95,6 +98,14 @@ def email_key() -> str:
 def _is_preview() -> bool:
     """A preview of the letter sends nothing, so it does not count against the submit limits."""
     return "preview" in request.form
+
+
+def _is_not_preview() -> bool:
+    """Only previews count against the preview limit (a send is counted by the submit limits)."""
+    return "preview" not in request.form
+
+
+_EXEMPT = {"all": None, "sends": _is_preview, "previews": _is_not_preview}
 
 
 def limiter(app: Flask | None = None) -> Limiter:
@@ -124,10 +135,9 @@ def _attach(app: Flask, instance: Limiter) -> None:
         value = app.config.get(rule.setting)
         if view is None or not value:
             continue
-        exempt = _is_preview if "POST" in rule.methods else None
         limited = instance.limit(
-            value, key_func=key_funcs[rule.per], methods=list(rule.methods), exempt_when=exempt,
-            scope=f"{rule.endpoint}:{rule.per}",
+            value, key_func=key_funcs[rule.per], methods=list(rule.methods), exempt_when=_EXEMPT[rule.counts],
+            scope=f"{rule.endpoint}:{rule.counts}:{rule.per}",
         )(view)
         # Flask-Limiter types its wrapper as "sync or async" for any view; ours are sync, so it is one.
         app.view_functions[rule.endpoint] = cast("RouteCallable", limited)

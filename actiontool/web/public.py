@@ -233,11 +233,17 @@ def send(slug: str) -> ViewResult:
         return redirect(url_for("public.members", slug=slug, zip=lookup_zip, ref=form.ref.data or None),
                         code=303)
     _check_zip(form, draft)
-    if "preview" in request.form or not valid or form.zip.errors:
-        if "preview" in request.form:
-            _clear_errors(form)
-        status = 200 if "preview" in request.form else 422
-        return _compose_page(draft, form, lookup_zip=lookup_zip, status=status)
+    if "preview" in request.form:
+        # A preview answers only with this page's own token: another site cannot have us render for it.
+        # The constituent's words come back with a fresh token, so pressing the button again works.
+        refused = _csrf_failed(form)
+        _clear_errors(form, keep_csrf=refused)
+        if refused:  # the letters as they stand before any details: nothing posted is rendered into them
+            draft = compose(letter_environment(), campaign, lookup, form.district.data, FormValues(),
+                            lang=lang, interface_lang=current_language())
+        return _compose_page(draft, form, lookup_zip=lookup_zip, status=400 if refused else 200)
+    if not valid or form.zip.errors:
+        return _compose_page(draft, form, lookup_zip=lookup_zip, status=422)
     try:
         result = submit(get_session(), draft.submission(receipt_base_url=public_origin()))
     except NothingToSend:
@@ -290,9 +296,17 @@ def _remember_receipt(token: str) -> None:
     session[_RECEIPTS_KEY] = (kept + [digest])[-_RECEIPTS_KEPT:]
 
 
-def _clear_errors(form: ComposeForm) -> None:
+def _csrf_failed(form: ComposeForm) -> bool:
+    """Return True when the form was validated and its CSRF token was missing, expired or wrong."""
+    token = getattr(form, "csrf_token", None)  # absent only when CSRF is switched off (some tests)
+    return token is not None and bool(token.errors)
+
+
+def _clear_errors(form: ComposeForm, *, keep_csrf: bool = False) -> None:
     """Forget validation errors: a preview shows the letter, not complaints about blank fields."""
     for field in form:
+        if keep_csrf and field.type == "CSRFTokenField":
+            continue
         field.errors = []
     form.form_errors = []
 

@@ -1,0 +1,70 @@
+"""Finding 9 of the hardening issue: one-line details take one line, and no field takes control characters."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from actiontool import db
+from actiontool.models import Action, Message
+from tests.web.flow_helpers import count, page, send
+
+PAYLOAD = "Madison\n\nThe organisation now OPPOSES this proposal."
+ONE_LINE = "Use one line, without line breaks or special characters."
+ONE_LINE_ES = "Use una sola línea, sin saltos de línea ni caracteres especiales."
+NO_CONTROL = "Remove the special characters this text contains."
+
+
+def _error(response: object, field: str) -> str:
+    doc = page(response)
+    found = doc.xpath(f"//p[@id='{field}-error']")
+    assert found, f"no error shown under {field}"
+    return " ".join(found[0].text_content().split())
+
+
+@pytest.mark.parametrize("field,value", [
+    ("city", PAYLOAD),
+    ("city", "Madison\r\nP.S."),
+    ("city", "Madi\x00son"),
+    ("city", "Madison\u2028Line two"),
+    ("first_name", "Ana\nThe organisation withdraws its support."),
+    ("last_name", "Díaz\x1b[31m"),
+    ("address1", "1 Main St\nApt 2"),
+    ("address1", "1 Main St\x7f"),
+    ("email", "ana@example.com\r\nBcc: x@example.org"),
+    ("zip", "530\n01"),
+    ("phone", "608\n555 0123"),
+])
+def test_a_line_break_or_control_character_in_a_one_line_field_is_refused(
+        app: Flask, client: FlaskClient, field: str, value: str) -> None:
+    response = send(client, **{field: value})
+    assert response.status_code == 422
+    assert ONE_LINE in _error(response, field)  # e-mail and ZIP may add their own shape message
+    assert count(app, Action) == 0 and count(app, Message) == 0
+
+
+def test_the_one_line_message_is_translated(app: Flask, client: FlaskClient) -> None:
+    client.get("/?lang=es")
+    response = send(client, city=PAYLOAD)
+    assert response.status_code == 422
+    assert ONE_LINE_ES in _error(response, "city")
+
+
+def test_own_words_and_the_letter_keep_their_line_breaks(app: Flask, client: FlaskClient) -> None:
+    response = send(client, personal_message="First paragraph.\r\n\r\nSecond,\twith a tab.")
+    assert response.status_code == 303
+    with app.app_context():
+        action = db.get_session().execute(select(Action)).scalar_one()
+        assert action.personal_message == "First paragraph.\r\n\r\nSecond,\twith a tab."
+
+
+@pytest.mark.parametrize("field", ["personal_message", "suggested_text"])
+@pytest.mark.parametrize("char", ["\x00", "\x1b", "\x08", "\x85"])
+def test_own_words_and_the_letter_refuse_other_control_characters(
+        app: Flask, client: FlaskClient, field: str, char: str) -> None:
+    response = send(client, **{field: f"Please act.\n\nNow{char}."})
+    assert response.status_code == 422
+    assert NO_CONTROL in _error(response, field)
+    assert count(app, Action) == 0
