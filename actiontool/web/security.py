@@ -6,6 +6,8 @@
 - Links that leave the request (the receipt e-mail, the embed's button) are built only from
   ACTIONTOOL_BASE_URL or a host in ACTIONTOOL_ALLOWED_HOSTS; with the list set, any other host gets 400, so a
   forged Host or X-Forwarded-Host cannot put another site's address into the organization's mail.
+- Organizer pages refuse requests another site started (Sec-Fetch-Site: cross-site or same-site) with 403:
+  a link or form elsewhere cannot download personal data or write an audit row in an organizer's name.
 - The app refuses to start in production with the well-known development key: a key is configured
   (ACTIONTOOL_SECRET_KEY, the same on every web machine), or the `actiontool` command generates one
   and keeps it in the instance folder (the one-machine install), or start fails with a clear message.
@@ -196,6 +198,32 @@ def public_origin() -> str | None:
     return None
 
 
+# Every route under /organizer (the dashboard, exports, sign-in, office packets): the blueprints that own it.
+SAME_ORIGIN_BLUEPRINTS = frozenset({"organizer", "packets"})
+# same-origin: our own pages; none: typed, bookmarked, or pasted from a chat. A missing header (scripts, the
+# test client, browsers older than Chrome 76, Firefox 90, Safari 16.4) is let through.
+ALLOWED_FETCH_SITES = frozenset({"same-origin", "none"})
+CROSS_SITE_REFUSED = (
+    "This organizer page was opened from another site, so it was refused: exports and other organizer "
+    "actions only start from the organizer's own pages. Open the dashboard, or paste the address into the "
+    "address bar."
+)
+
+
+def refuse_cross_site() -> None:
+    """Answer 403 to an organizer request another site started, before any view reads or writes.
+
+    Top-level navigations carry the SameSite=Lax session cookie, so without this a link on any site could
+    download a personal-data CSV or forge an audit entry. `same-site` is refused too: a sibling subdomain
+    may belong to someone else.
+    """
+    if request.blueprint not in SAME_ORIGIN_BLUEPRINTS:
+        return
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None and site not in ALLOWED_FETCH_SITES:
+        abort(403, description=CROSS_SITE_REFUSED)
+
+
 def check_host() -> None:
     """Answer 400 to a request for a host the site does not serve (when an allow-list is configured)."""
     hosts = allowed_hosts(current_app.config)
@@ -221,4 +249,7 @@ def init_app(app: Flask) -> None:
             x_prefix=proxies if app.config.get("TRUST_FORWARDED_PREFIX") else 0,
         )
     app.before_request(check_host)
+    # An app-wide hook runs before the blueprints' own (sign-in, the campaign-file audit), so nothing is
+    # written for a refused request.
+    app.before_request(refuse_cross_site)
     app.after_request(add_security_headers)
