@@ -122,4 +122,6 @@ def test_a_nul_character_is_refused_before_it_reaches_the_database(app: Flask, c
     assert client.get(f"/c/{SLUG}/members?zip=53001%00").status_code == 400
     api = client.get("/api/v1/lookup?zip=53001%00")
     assert api.status_code == 400 and "NUL" in api.get_json()["error"]["message"]
+    login = {"email": "org\x00@example.org", "password": "x"}
+    assert client.post("/organizer/login", data=login).status_code == 400
     assert client.post(f"/c/{SLUG}/send", data={**fields, **GOOD, "send": "1"}).status_code == 303
