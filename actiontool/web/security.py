@@ -6,6 +6,8 @@
 - Links that leave the request (the receipt e-mail, the embed's button) are built only from
   ACTIONTOOL_BASE_URL or a host in ACTIONTOOL_ALLOWED_HOSTS; with the list set, any other host gets 400, so a
   forged Host or X-Forwarded-Host cannot put another site's address into the organization's mail.
+- Organizer pages refuse requests another site started (Sec-Fetch-Site: cross-site or same-site) with 403:
+  a link or form elsewhere cannot download personal data or write an audit row in an organizer's name.
 - The app refuses to start in production with the well-known development key: a key is configured
   (ACTIONTOOL_SECRET_KEY, the same on every web machine), or the `actiontool` command generates one
   and keeps it in the instance folder (the one-machine install), or start fails with a clear message.
@@ -196,6 +198,58 @@ def public_origin() -> str | None:
     return None
 
 
+# Every route under /organizer (the dashboard, exports, sign-in, office packets): the blueprints that own it.
+SAME_ORIGIN_BLUEPRINTS = frozenset({"organizer", "packets"})
+# same-origin: our own pages; none: typed, bookmarked, or pasted from a chat. A missing header (scripts, the
+# test client, browsers older than Chrome 76, Firefox 90, Safari 16.4) is let through.
+ALLOWED_FETCH_SITES = frozenset({"same-origin", "none"})
+CROSS_SITE_REFUSED = (
+    "This organizer page was opened from another site, so it was refused: exports and other organizer "
+    "actions only start from the organizer's own pages. Open the dashboard, or paste the address into the "
+    "address bar."
+)
+
+
+def refuse_cross_site() -> None:
+    """Answer 403 to an organizer request another site started, before any view reads or writes.
+
+    Top-level navigations carry the SameSite=Lax session cookie, so without this a link on any site could
+    download a personal-data CSV or forge an audit entry. `same-site` is refused too: a sibling subdomain
+    may belong to someone else.
+    """
+    if request.blueprint not in SAME_ORIGIN_BLUEPRINTS:
+        return
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None and site not in ALLOWED_FETCH_SITES:
+        abort(403, description=CROSS_SITE_REFUSED)
+
+
+# Forms that check their own fields for every control character and name the field in their message: the
+# packet delivery form (its note), and the compose form's visible fields (actiontool.web.forms). A NUL in
+# any other field, a key or a query string gets the plain 400 below.
+FIELDS_NAMING_CONTROL_CHARACTERS: dict[str, frozenset[str]] = {
+    "packets.mark_delivered": frozenset({"on", "how", "note"}),
+    "public.send": frozenset({"first_name", "last_name", "email", "address1", "city", "zip", "phone",
+                              "personal_message", "suggested_text"}),
+}
+
+
+def refuse_nul() -> None:
+    """Answer 400 to a query string or form that carries a NUL character, which no real text contains.
+
+    PostgreSQL cannot store NUL in a text column: without this check a crafted form reached the database
+    and failed there with a 500 (found by tests/web/test_fuzz.py). The fields listed in
+    FIELDS_NAMING_CONTROL_CHARACTERS for the endpoint say so themselves, next to the field.
+    """
+    items = list(request.args.items(multi=True))
+    if request.method == "POST" and request.mimetype in ("application/x-www-form-urlencoded",
+                                                         "multipart/form-data"):
+        own = FIELDS_NAMING_CONTROL_CHARACTERS.get(request.endpoint or "", frozenset())
+        items += [(key, value) for key, value in request.form.items(multi=True) if key not in own]
+    if any("\x00" in key or "\x00" in value for key, value in items):
+        abort(400, description="the request carries a NUL character, which no field accepts")
+
+
 def check_host() -> None:
     """Answer 400 to a request for a host the site does not serve (when an allow-list is configured)."""
     hosts = allowed_hosts(current_app.config)
@@ -221,4 +275,8 @@ def init_app(app: Flask) -> None:
             x_prefix=proxies if app.config.get("TRUST_FORWARDED_PREFIX") else 0,
         )
     app.before_request(check_host)
+    # An app-wide hook runs before the blueprints' own (sign-in, the campaign-file audit), so nothing is
+    # written for a refused request.
+    app.before_request(refuse_cross_site)
+    app.before_request(refuse_nul)
     app.after_request(add_security_headers)

@@ -264,3 +264,23 @@ def test_the_page_warns_when_packet_covers_would_name_only_the_site(app: Flask, 
     app.config["ORGANIZATION"] = organization
     page = signed_in.get(f"{BASE}/offices").get_data(as_text=True)
     assert ('id="organization-unset"' in page) is (organization is None)
+
+
+@pytest.mark.parametrize("fmt", ["pdf", "csv"])
+def test_a_packet_or_report_download_another_site_starts_is_refused_and_not_audited(
+        app: Flask, signed_in: Any, fmt: str) -> None:
+    _write(app)
+    assert signed_in.post(f"{BASE}/offices/R000001/packet").status_code == 302
+    packet_id = _packet_id(app, "R000001")
+
+    def exports() -> int:
+        with db.session_scope(app) as session:
+            return int(session.execute(select(func.count()).select_from(AuditEvent)
+                                       .where(AuditEvent.kind == "export")).scalar_one())
+
+    for url in (f"{BASE}/packets/{packet_id}.{fmt}", f"{BASE}/offices/R000001/report.pdf"):
+        response = signed_in.get(url, headers={"Sec-Fetch-Site": "cross-site"})
+        assert response.status_code == 403 and "opened from another site" in response.get_data(as_text=True)
+        assert exports() == 0
+    response = signed_in.get(f"{BASE}/packets/{packet_id}.{fmt}", headers={"Sec-Fetch-Site": "same-origin"})
+    assert response.status_code == 200 and exports() == 1
