@@ -26,15 +26,16 @@ depends_on: Union[str, Sequence[str], None] = None
 
 def upgrade() -> None:
     """Upgrade schema."""
-    with op.batch_alter_table('actions', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('flagged_repeat', sa.Boolean(), server_default=sa.false(), nullable=False))
-        batch_op.add_column(sa.Column('identity_key', sa.String(length=64), nullable=True))
-        batch_op.create_index('ix_actions_flagged_repeat', ['campaign', 'flagged_repeat'], unique=False)
+    # Not batch_alter_table: on SQLite that copies `actions` into a new table and drops the old one, and
+    # with foreign keys on, the drop cascades to every message. SQLite adds these columns in place.
+    op.add_column('actions', sa.Column('flagged_repeat', sa.Boolean(), server_default=sa.false(), nullable=False))
+    op.add_column('actions', sa.Column('identity_key', sa.String(length=64), nullable=True))
+    op.create_index('ix_actions_flagged_repeat', 'actions', ['campaign', 'flagged_repeat'], unique=False)
 
 
 def downgrade() -> None:
     """Downgrade schema."""
-    with op.batch_alter_table('actions', schema=None) as batch_op:
-        batch_op.drop_index('ix_actions_flagged_repeat')
-        batch_op.drop_column('identity_key')
-        batch_op.drop_column('flagged_repeat')
+    op.drop_index('ix_actions_flagged_repeat', table_name='actions')
+    # SQLite 3.35+ drops a column in place (no table copy, so no cascade); older SQLite refuses.
+    op.drop_column('actions', 'identity_key')
+    op.drop_column('actions', 'flagged_repeat')
