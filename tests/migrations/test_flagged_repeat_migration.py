@@ -17,14 +17,16 @@ from tests.factories import outgoing, submission
 
 pytestmark = pytest.mark.empty_database
 
-ACTION = ("INSERT INTO actions (id, receipt_token, campaign, created_at, created_day, lang, state, "
+# No explicit id: PostgreSQL's sequence must hand out the ids the later submits use.
+ACTION = ("INSERT INTO actions (receipt_token, campaign, created_at, created_day, lang, state, "
           "first_name, last_name, email, address1, city, zip, wants_receipt_email, receipt_email_attempts) "
-          "VALUES (1, 'tok', 'c1', :at, :day, 'en', 'WI', 'Jane', 'Doe', 'jane@example.org', '1 Main St', "
+          "VALUES ('tok', 'c1', :at, :day, 'en', 'WI', 'Jane', 'Doe', 'jane@example.org', '1 Main St', "
           "'Madison', '53703', :no, 0)")
 MESSAGE = ("INSERT INTO messages (id, action_id, campaign, constituent_key, bioguide, member_name, "
            "member_title, chamber, state, channel, status, subject, suggested_text, edited, attempts, "
-           "created_at, created_day, updated_at) VALUES ('m1', 1, 'c1', :key, 'S000001', 'Sam One', "
-           "'Senator', 'senate', 'WI', 'smtp', 'queued', 'Please act', 'Dear Sam', :no, 0, :at, :day, :at)")
+           "created_at, created_day, updated_at) VALUES ('m1', (SELECT id FROM actions), 'c1', :key, "
+           "'S000001', 'Sam One', 'Senator', 'senate', 'WI', 'smtp', 'queued', 'Please act', 'Dear Sam', "
+           ":no, 0, :at, :day, :at)")
 
 
 def test_upgrading_from_0003_keeps_actions_unflagged_and_they_still_deduplicate(database_url: str) -> None:
