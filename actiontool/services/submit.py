@@ -219,7 +219,7 @@ def existing_receipt(session: Session, campaign: str, keys: dict[str, str]) -> s
     rows = session.execute(
         select(Action.receipt_token, Message.constituent_key, Message.bioguide)
         .join(Message, Message.action_id == Action.id)
-        .where(Message.campaign == campaign, Message.constituent_key.in_(set(keys.values())),
+        .where(Message.campaign == campaign, Message.constituent_key.in_(sorted(set(keys.values()))),
                Message.bioguide.in_(list(keys)))
         .order_by(Action.created_at, Action.id)
     ).all()
