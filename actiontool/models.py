@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -92,7 +93,11 @@ class Action(Base):
 
     __tablename__ = "actions"
     # The worker looks for receipt e-mails still to send on every poll.
-    __table_args__ = (Index("ix_actions_receipt_due", "wants_receipt_email", "receipt_email_sent_at"),)
+    __table_args__ = (
+        Index("ix_actions_receipt_due", "wants_receipt_email", "receipt_email_sent_at"),
+        # The organizer dashboard counts a campaign's flagged repeats.
+        Index("ix_actions_flagged_repeat", "campaign", "flagged_repeat"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     receipt_token: Mapped[str] = mapped_column(String(64), unique=True)  # unguessable receipt URL part
@@ -122,6 +127,13 @@ class Action(Base):
     receipt_email_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     receipt_email_next_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # An e-mail address that already wrote to these members came back with another name or street
+    # address: written (not dropped, so nobody can suppress another by using their address first) and
+    # shown to organizers apart. See services/submit.py.
+    flagged_repeat: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # sha256 of the e-mail's key with the normalised name and street address, kept after purge (like
+    # `Message.constituent_key`) so a later repeat can still be told apart; None on rows made before 0004.
+    identity_key: Mapped[str | None] = mapped_column(String(64))
 
     messages: Mapped[list[Message]] = relationship(
         back_populates="action", order_by="Message.created_at", cascade="all, delete-orphan"

@@ -317,6 +317,17 @@ def _by_status(session: Session, campaign: str, filters: Filters) -> list[dict[s
     return rows
 
 
+def flagged_repeats(session: Session, campaign: str) -> int:
+    """Return how many of the campaign's actions are flagged repeats (an e-mail that wrote before as another).
+
+    Exact: a count over `ix_actions_flagged_repeat`, for the whole campaign. These actions are also in
+    the action and message counts; organizers see them apart because the e-mail address is unverified.
+    """
+    return int(session.execute(
+        select(func.count()).select_from(Action).where(Action.campaign == campaign, Action.flagged_repeat)
+    ).scalar_one())
+
+
 def states_with_messages(session: Session, campaign: str) -> list[str]:
     """Return the states that have messages in the campaign, for the filter choices."""
     t = MEMBER_COUNTS.c

@@ -3,6 +3,13 @@
 A repeat submission (same campaign, same e-mail, same member) cannot insert a second message: the
 unique constraint `uq_messages_once` refuses it and the INSERT ... ON CONFLICT DO NOTHING skips the row.
 When nothing new was inserted the transaction rolls back and the existing receipt is returned.
+
+The e-mail address is not verified, so it alone must not decide that a letter was "already sent":
+whoever wrote first with another person's address would silence that person. A repeat is therefore
+dropped only when it is the same person (same e-mail, and the same name and street address, compared
+case- and space-insensitively). When the e-mail already wrote to one of these members under another
+name or street address, the new action is written under its own key (the e-mail's key and a digest of
+the name and address) and marked `flagged_repeat`, which organizers see counted apart.
 """
 
 from __future__ import annotations
@@ -57,6 +64,52 @@ def constituent_key(email: str) -> str:
     return hashlib.sha256(email.strip().lower().encode("utf-8")).hexdigest()
 
 
+def normalised_identity(first_name: str | None, last_name: str | None, address1: str | None,
+                        city: str | None, zip_code: str | None) -> str:
+    """Return the name and street address that tell two writers of one e-mail apart, case-folded."""
+    parts = (first_name, last_name, address1, city, zip_code)
+    return "\n".join(" ".join((part or "").split()).casefold() for part in parts)
+
+
+def repeat_key(email: str, identity: str) -> str:
+    """Return a flagged repeat's de-duplication key: the e-mail's key joined with name and address."""
+    return hashlib.sha256(f"{constituent_key(email)}\n{identity}".encode()).hexdigest()
+
+
+def message_keys(session: Session, submission: Submission, key: str, identity_key: str) -> dict[str, str]:
+    """Return each target member's de-duplication key: the e-mail's, or the flagged repeat's.
+
+    A member this e-mail already wrote to under another name or street address gets the repeat key
+    (`identity_key`), so the new letter is written rather than dropped.
+    """
+    bioguides = [m.bioguide for m in submission.messages]
+    earlier = session.execute(
+        select(Message.bioguide, Action.identity_key, Action.purged_at, Action.first_name, Action.last_name,
+               Action.address1, Action.city, Action.zip)
+        .join(Action, Message.action_id == Action.id)
+        .where(Message.campaign == submission.campaign, Message.constituent_key == key,
+               Message.bioguide.in_(bioguides))
+    ).all()
+    other = {row.bioguide for row in earlier if _earlier_identity_key(row, submission) != identity_key}
+    return {bioguide: identity_key if bioguide in other else key for bioguide in bioguides}
+
+
+def _earlier_identity_key(row: Any, submission: Submission) -> str:
+    """Return an earlier action's identity key; one made before 0004 and since purged counts as the same."""
+    if row.identity_key is not None:
+        return str(row.identity_key)
+    email = submission.constituent.email
+    if row.purged_at is not None:  # nothing left to compare: drop the repeat as before 0004
+        return repeat_key(email, normalised_identity(*_identity_parts(submission.constituent)))
+    earlier = normalised_identity(row.first_name, row.last_name, row.address1, row.city, row.zip)
+    return repeat_key(email, earlier)
+
+
+def _identity_parts(details: ConstituentDetails) -> tuple[str, str, str, str, str]:
+    """Return the details that make up a writer's identity, in normalised_identity's order."""
+    return details.first_name, details.last_name, details.address1, details.city, details.zip
+
+
 def initial_status(channel: str) -> str:
     """Return a new message's status: hand-off waits for the constituent; other channels are queued."""
     return NEEDS_CONSTITUENT if channel == "handoff" else QUEUED
@@ -81,6 +134,7 @@ def submit(session: Session, submission: Submission, *, now: datetime | None = N
     now = now or utcnow()
     key = constituent_key(submission.constituent.email)
     details = submission.constituent
+    identity_key = repeat_key(details.email, normalised_identity(*_identity_parts(details)))
     action = Action(
         receipt_token=secrets.token_urlsafe(32),
         campaign=submission.campaign,
@@ -101,17 +155,19 @@ def submit(session: Session, submission: Submission, *, now: datetime | None = N
         personal_message=submission.constituent_text or None,
         wants_receipt_email=submission.wants_receipt_email,
         receipt_base_url=submission.receipt_base_url,
+        identity_key=identity_key,
     )
     with transaction(session):
+        keys = message_keys(session, submission, key, identity_key)
+        action.flagged_repeat = any(k != key for k in keys.values())
         session.add(action)
         session.flush()  # assigns action.id inside the transaction
-        rows = [_message_row(action, m, key, submission, now) for m in submission.messages]
+        rows = [_message_row(action, m, keys[m.bioguide], submission, now) for m in submission.messages]
         # One executemany with RETURNING: its compiled form is cached, unlike a multi-row VALUES.
         inserted = session.execute(_insert(session).returning(*Message.__table__.c), rows).all()
         if not inserted:
             session.rollback()  # sent already: drop this action, answer with the first one's receipt
-            return SubmitResult(existing_receipt(session, submission.campaign, key,
-                                                 [m.bioguide for m in submission.messages]), created=False)
+            return SubmitResult(existing_receipt(session, submission.campaign, keys), created=False)
         _after_insert(session, action, inserted)
     return SubmitResult(action.receipt_token, created=True)
 
@@ -154,13 +210,17 @@ def _message_row(action: Action, message: OutgoingMessage, key: str, submission:
     }
 
 
-def existing_receipt(session: Session, campaign: str, key: str, bioguides: Sequence[str]) -> str:
-    """Return the receipt token of the earlier action that already wrote to one of these members."""
-    token = session.execute(
-        select(Action.receipt_token)
+def existing_receipt(session: Session, campaign: str, keys: dict[str, str]) -> str:
+    """Return the receipt token of the earlier action that wrote to one of these members under these keys.
+
+    `keys` maps each member to the key this submit used for it, so a flagged repeat is answered with its
+    own earlier receipt, never with the receipt of the e-mail's other writer.
+    """
+    rows = session.execute(
+        select(Action.receipt_token, Message.constituent_key, Message.bioguide)
         .join(Message, Message.action_id == Action.id)
-        .where(Message.campaign == campaign, Message.constituent_key == key, Message.bioguide.in_(bioguides))
-        .order_by(Action.created_at)
-        .limit(1)
-    ).scalar_one()
-    return token
+        .where(Message.campaign == campaign, Message.constituent_key.in_(sorted(set(keys.values()))),
+               Message.bioguide.in_(list(keys)))
+        .order_by(Action.created_at, Action.id)
+    ).all()
+    return next(row.receipt_token for row in rows if keys[row.bioguide] == row.constituent_key)

@@ -117,6 +117,8 @@ def dashboard(slug: str) -> Any:
         "args": filters.to_args(),
         # Submissions that looked automated never became actions; organizers see how many were kept out.
         "bots": bots.bot_counts(session, slug),
+        # An unverified e-mail that wrote again under another name or address: written, shown apart.
+        "flagged_repeats": stats.flagged_repeats(session, slug),
     }
     return render_template("organizer/dashboard.html", **context)
 

@@ -384,6 +384,22 @@ def test_dashboard_shows_submissions_kept_out_as_automated_apart_from_the_counts
     assert "<td>honeypot</td><td>2</td>" in page and "<td>too fast</td><td>1</td>" in page
 
 
+
+def test_dashboard_shows_flagged_repeats_apart(signed_in: FlaskClient, app: Flask) -> None:
+    from actiontool.services.submit import submit
+    from tests.factories import outgoing, submission
+
+    letters = [outgoing("S000001")]
+    with db.session_scope(app) as s:
+        submit(s, submission(letters, campaign=SLUG, first_name="Mallory"))
+        submit(s, submission(letters, campaign=SLUG))  # the address's owner, under her own name
+        submit(s, submission(letters, campaign=SLUG))  # identical: writes nothing
+        submit(s, submission(letters, campaign="another-campaign", first_name="Mallory"))
+        submit(s, submission(letters, campaign="another-campaign"))
+    page = signed_in.get(f"/organizer/c/{SLUG}").get_data(as_text=True)
+    assert re.search(r'id="total-flagged-repeats">1<', page)
+    assert re.search(r'id="total-actions">2<', page)
+
 # Query strings (finding 14 of the hardening issue: these answered 500) ------------
 
 @pytest.mark.parametrize("path", [f"/organizer/c/{SLUG}/delivery", "/organizer/audit",
