@@ -10,11 +10,7 @@ and the worker's claim with nothing due among the million waiting letters. Print
 
 from __future__ import annotations
 
-import os
-import tempfile
 import time
-from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import bindparam, select, text, update
@@ -27,7 +23,7 @@ from actiontool.services import counts, organizers, packet_counts, packets
 from actiontool.services.seed import seed
 from bench._report import machine
 from bench._seeded import bench_app
-from bench.stats import REPEATS, _median_ms, _ok, _postgres_url
+from bench.stats import REPEATS, _median_ms, _ok, on_each_database
 
 SLUG = "detect-and-defeat"
 LIMIT_MS = 150.0
@@ -141,17 +137,7 @@ def _section(name: str, r: dict[str, Any]) -> list[str]:
 
 def run() -> str:
     """Run the benchmark on SQLite (and PostgreSQL when configured); return the Markdown section."""
-    n = int(os.environ.get("ACTIONTOOL_BENCH_MESSAGES", "1000000"))
-    results: list[tuple[str, dict[str, Any]]] = []
-    with tempfile.TemporaryDirectory() as folder:
-        results.append(("SQLite", measure(f"sqlite:///{Path(folder) / 'bench.sqlite3'}", n)))
-    pg: tuple[str, Callable[[], None]] | None = _postgres_url()
-    if pg is not None:
-        url, drop = pg
-        try:
-            results.append(("PostgreSQL", measure(url, n)))
-        finally:
-            drop()
+    results = on_each_database(measure)
     lines = [
         "## Deliver to offices (`python -m bench offices`)",
         "",

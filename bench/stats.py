@@ -150,6 +150,22 @@ def _postgres_url() -> tuple[str, Callable[[], None]] | None:
     return f"{base}{sep}options=-csearch_path%3D{schema}", drop
 
 
+def on_each_database(measure: Callable[[str, int], dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    """Run `measure(url, n)` on a throwaway SQLite file, then on PostgreSQL when it is configured."""
+    n = int(os.environ.get("ACTIONTOOL_BENCH_MESSAGES", "1000000"))
+    results: list[tuple[str, dict[str, Any]]] = []
+    with tempfile.TemporaryDirectory() as folder:
+        results.append(("SQLite", measure(f"sqlite:///{Path(folder) / 'bench.sqlite3'}", n)))
+    pg = _postgres_url()
+    if pg is not None:
+        url, drop = pg
+        try:
+            results.append(("PostgreSQL", measure(url, n)))
+        finally:
+            drop()
+    return results
+
+
 def _section(name: str, r: dict[str, Any]) -> list[str]:
     worst = max(r["queries"].values())
     lines = [
@@ -179,17 +195,7 @@ def _section(name: str, r: dict[str, Any]) -> list[str]:
 
 def run() -> str:
     """Run the benchmark on SQLite (and PostgreSQL when configured); return the Markdown section."""
-    n = int(os.environ.get("ACTIONTOOL_BENCH_MESSAGES", "1000000"))
-    results: list[tuple[str, dict[str, Any]]] = []
-    with tempfile.TemporaryDirectory() as folder:
-        results.append(("SQLite", measure(f"sqlite:///{Path(folder) / 'bench.sqlite3'}", n)))
-    pg = _postgres_url()
-    if pg is not None:
-        url, drop = pg
-        try:
-            results.append(("PostgreSQL", measure(url, n)))
-        finally:
-            drop()
+    results = on_each_database(measure)
     lines = [
         "## Organizer dashboard and public count (bench/stats.py)",
         "",
