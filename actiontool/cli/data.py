@@ -24,6 +24,15 @@ def _parse_day(_ctx: click.Context, _param: click.Parameter, value: str | None) 
         raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
 
 
+def _parse_states(_ctx: click.Context, _param: click.Parameter, value: str | None) -> frozenset[str]:
+    """Return the two-letter state codes of a comma-separated list (`AL,la, NY`)."""
+    states = [part.strip().upper() for part in (value or "").split(",") if part.strip()]
+    bad = [s for s in states if len(s) != 2 or not s.isascii() or not s.isalpha()]
+    if bad:
+        raise click.BadParameter(f"{bad[0][:20]!r} is not a two-letter state code (e.g. AL,LA)")
+    return frozenset(states)
+
+
 def _progress(label: str, length: int) -> Callable[[Iterable[Any]], Iterable[Any]]:
     """Return a wrapper that shows a progress bar on stderr while iterating."""
 
@@ -51,7 +60,8 @@ def data() -> None:
                    "us-zipcodes-congress/, boundaries/ and (optional) contact-congress/members/.")
 @click.option("--legislators", help="legislators-current.json: a path or URL.")
 @click.option("--zccd", help="zccd.csv (ZCTA -> district): a path or URL.")
-@click.option("--boundaries", help="The 119th-Congress district boundaries as GeoJSON: a path or URL.")
+@click.option("--boundaries", help="The Census district boundaries of the Congress to serve, as GeoJSON: a "
+              "path or URL (with --from-dir: the latest boundaries/cdNNN_*.geojson).")
 @click.option("--offices", help="legislators-district-offices.csv: a path or URL (optional input).")
 @click.option("--no-offices", is_flag=True, help="Build without members' local offices.")
 @click.option("--contact-forms", "contact_forms",
@@ -62,17 +72,24 @@ def data() -> None:
               "(default: the installed zipcodes package).")
 @click.option("--as-of", "as_of", help="The date the member data describes (default: known snapshot's date, "
               "else today).")
-@click.option("--congress", default=119, show_default=True, type=int)
+@click.option("--congress", type=click.IntRange(1, 999),
+              help="The Congress the data describes (default: the boundaries' CDnnnFP property, which must "
+              "agree with the House members' term starts; given, a disagreement is only a warning).")
+@click.option("--redrawn-states", "redrawn", callback=_parse_states, metavar="ST,ST",
+              help="States whose new map the ZIP crosswalk does not reflect yet: their ZIPs are placed by "
+              "centre point in the boundaries (approximate), the crosswalk is kept for the other states.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Where to write (default: the bundled data folder).")
 @click.option("--today", callback=_parse_day, hidden=True)
 def build_command(
     from_dir: Path | None, legislators: str | None, zccd: str | None, boundaries: str | None,
     offices: str | None, no_offices: bool, contact_forms: str | None, no_contact_forms: bool,
-    zipcodes_file: str | None, as_of: str | None, congress: int, out_dir: Path | None, today: date | None,
+    zipcodes_file: str | None, as_of: str | None, congress: int | None, redrawn: frozenset[str],
+    out_dir: Path | None, today: date | None,
 ) -> None:
     """Build the dataset from upstream (URLs by default), check it, and write it only if it is sound."""
     from actiontool.districts.build import BuildError, Inputs, build
+    from actiontool.districts.model import ordinal
 
     overrides = {"legislators": legislators, "zccd": zccd, "boundaries": boundaries,
                  "zipcodes": zipcodes_file, "offices": offices, "contact_forms": contact_forms}
@@ -86,7 +103,8 @@ def build_command(
         inputs = replace(inputs, contact_forms=None)
     out = out_dir or _default_out()
     try:
-        result = build(inputs, out, as_of=as_of, congress=congress, today=today, progress=_progress)
+        result = build(inputs, out, as_of=as_of, congress=congress, redrawn=redrawn, today=today,
+                       progress=_progress)
     except BuildError as exc:
         for problem in exc.problems:
             click.echo(f"error: {problem}", err=True)
@@ -96,7 +114,7 @@ def build_command(
     for warning in [*s["warnings"], *result.report.warnings]:
         click.echo(f"warning: {warning}", err=True)
     click.echo(
-        f"wrote {len(result.files)} files to {out}: {s['members']} members ({s['offices']} local offices), "
+        f"wrote {len(result.files)} files to {out}: the {ordinal(s['congress'])} Congress, {s['members']} members ({s['offices']} local offices), "
         f"{s['seats']} House seats, "
         f"{s['zips']} ZIPs ({s['zcta']} by ZCTA, {s['coordinates']} by coordinates, {s['state']} by state)"
     )
@@ -106,6 +124,10 @@ def build_command(
         shown = ", ".join(s["postal_state_added"][:10])
         click.echo(f"{len(s['postal_state_added'])} ZIP(s) whose tabulation area lies outside their postal "
                    f"state also list that state's district: {shown}", err=True)
+    if redrawn:
+        click.echo(f"{len(s['redrawn'])} ZIP(s) of the redrawn state(s) {', '.join(sorted(redrawn))} were placed "
+                   "by their centre point in the new boundaries (approximate), not by the ZIP crosswalk",
+                   err=True)
     if s["unresolved"]:
         shown = ", ".join(s["unresolved"][:10])
         click.echo(f"{len(s['unresolved'])} ZIP(s) could not be placed and are left out: {shown}", err=True)

@@ -1,11 +1,16 @@
 """`actiontool data build`: turn the upstream files into the compact bundled data, checked before writing.
 
 Inputs (each a path or an http(s) URL): congress-legislators' legislators-current.json, the ZCTA -> district
-table zccd.csv, and the 119th-Congress boundaries as GeoJSON; optionally the district offices CSV and
+table zccd.csv, and the Census district boundaries of the Congress to serve as GeoJSON; optionally the district offices CSV and
 contact-congress's `members/` folder (or the repository as .tar.gz), which fills in contact form URLs.
 ZIP -> city/state/coordinates/type comes from the `zipcodes` package, read here only, so the runtime never
 imports it. Same inputs, same bytes out: keys are sorted, coordinates rounded, and nothing records when
 the build ran.
+
+The Congress the data describes comes from the inputs: the boundaries' `CDnnnFP` property, checked against
+the Congress the House members' terms began in. For states whose map was redrawn before the ZIP crosswalk
+caught up (`redrawn`), the crosswalk's rows are set aside and each ZIP is placed by its centre point in the
+new boundaries, with any district within 2 km as a further candidate (`approximate`, basis `coordinates`).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections import defaultdict
@@ -43,11 +49,11 @@ from actiontool.districts.dataset import (
     DataError,
     load,
 )
-from actiontool.districts.model import SPECIAL_ELECTION, district_label
+from actiontool.districts.congress import boundary_property, members_congress
+from actiontool.districts.model import SPECIAL_ELECTION, district_label, ordinal
 from actiontool.districts.states import ISLAND_AREAS, NON_VOTING, STATES, congress_end, house_title
 
 FETCH_TIMEOUT = (10.0, 120.0)  # seconds: connect, read
-DEFAULT_CONGRESS = 119
 
 DEFAULT_URLS: dict[str, str] = {
     "legislators": "https://unitedstates.github.io/congress-legislators/legislators-current.json",
@@ -65,7 +71,7 @@ DEFAULT_URLS: dict[str, str] = {
 DIR_LAYOUT: dict[str, str] = {
     "legislators": "congress-legislators/legislators-current.json",
     "zccd": "us-zipcodes-congress/zccd.csv",
-    "boundaries": "boundaries/cd119_20m.geojson",
+    "boundaries": "boundaries/cd119_20m.geojson",  # or the latest cdNNN_*.geojson there (newest_boundaries)
 }
 # Optional inputs: used when present.
 OPTIONAL_LAYOUT: dict[str, str] = {
@@ -142,10 +148,22 @@ class Inputs:
     def from_dir(cls, folder: Path, **overrides: str | None) -> Inputs:
         """Return inputs read from a folder laid out like the upstream copies, with per-input overrides."""
         paths: dict[str, str | None] = {name: str(Path(folder) / rel) for name, rel in DIR_LAYOUT.items()}
+        paths["boundaries"] = str(newest_boundaries(Path(folder) / "boundaries") or paths["boundaries"])
         for name, rel in OPTIONAL_LAYOUT.items():
             paths[name] = str(Path(folder) / rel) if (Path(folder) / rel).exists() else None
         paths.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**paths)  # type: ignore[arg-type]
+
+
+_BOUNDARIES_NAME = re.compile(r"cd(\d{2,3})_[^/]*\.geojson")
+
+
+def newest_boundaries(folder: Path) -> Path | None:
+    """Return the boundaries file of the latest Congress in a folder (`cd119_20m.geojson`,
+    `cd120_20m.geojson`, ...), so a new Congress's file is used once it is put there; None when there is none."""
+    found = [(int(m.group(1)), path) for path in folder.glob("cd*.geojson")
+             if (m := _BOUNDARIES_NAME.fullmatch(path.name))] if folder.is_dir() else []
+    return max(found)[1] if found else None
 
 
 @dataclass
@@ -323,9 +341,9 @@ def parse_offices(raw: bytes, members: set[str], problems: list[str]) -> dict[st
 # -- boundaries ----------------------------------------------------------------------------------
 
 
-def _district_number(props: Mapping[str, Any]) -> int:
-    """Return the district number of a boundary feature: 0 for at-large states, DC and PR."""
-    code = str(props.get("CD119FP", "")).strip()
+def _district_number(code: Any) -> int:
+    """Return the district number of a boundary feature's `CDnnnFP` value: 0 for at-large states, DC and PR."""
+    code = str(code).strip()
     if code in ("00", "98"):  # Census: 00 at-large, 98 a non-voting delegate's area
         return 0
     return int(code)
@@ -338,22 +356,37 @@ def _flat_ring(ring: list[list[float]]) -> list[float]:
     return flat
 
 
-def parse_boundaries(raw: bytes, problems: list[str]) -> dict[str, list[list[list[float]]]]:
-    """Return {label: [[flat ring, ...] per polygon]} from the 119th-Congress GeoJSON."""
+@dataclass
+class ParsedBoundaries:
+    """The district polygons of one Congress, and that Congress (from the `CDnnnFP` property's name)."""
+
+    shapes: dict[str, list[list[list[float]]]]
+    congress: int | None
+
+
+def parse_boundaries(raw: bytes, problems: list[str]) -> ParsedBoundaries:
+    """Return {label: [[flat ring, ...] per polygon]} and the Congress of a Census district GeoJSON."""
     try:
         features = json.loads(raw)["features"]
     except (ValueError, KeyError, TypeError) as exc:
         problems.append(f"boundaries: not a GeoJSON FeatureCollection ({exc})")
-        return {}
+        return ParsedBoundaries({}, None)
     shapes: dict[str, list[list[list[float]]]] = defaultdict(list)
+    congresses: set[int] = set()
     for feature in features:
         props = feature.get("properties") or {}
         geometry = feature.get("geometry") or {}
-        if str(props.get("CD119FP", "")).upper() == "ZZ":
+        found = boundary_property(props)
+        if found is None:
+            problems.append(f"boundaries: feature {str(props)[:80]} has no CDnnnFP district property")
+            continue
+        key, congress = found
+        congresses.add(congress)
+        if str(props.get(key, "")).upper() == "ZZ":
             continue  # Census: water or land assigned to no district
         try:
             state = str(props["DISTRICT_ID"]).split("-")[0]
-            number = _district_number(props)
+            number = _district_number(props[key])
         except (KeyError, ValueError):
             problems.append(f"boundaries: cannot tell the district of feature {str(props)[:80]}")
             continue
@@ -367,7 +400,10 @@ def parse_boundaries(raw: bytes, problems: list[str]) -> dict[str, list[list[lis
             problems.append(f"boundaries: {district_label(state, number)} has no polygon geometry")
             continue
         shapes[district_label(state, number)] += [[_flat_ring(ring) for ring in poly] for poly in polygons]
-    return dict(shapes)
+    if len(congresses) > 1:
+        named = ", ".join(ordinal(c) for c in sorted(congresses))
+        problems.append(f"boundaries: features of several Congresses ({named}) in one file")
+    return ParsedBoundaries(dict(shapes), min(congresses) if len(congresses) == 1 else None)
 
 
 # -- ZCTA -> districts ---------------------------------------------------------------------------
@@ -471,6 +507,8 @@ class _Sources:
     contact_forms: FormUrls | None = None
     forms_added: set[str] = field(default_factory=set)  # members whose form URL came from contact-congress
     warnings: list[str] = field(default_factory=list)  # facts to report that do not stop the build
+    boundaries_congress: int | None = None  # from the boundaries' CDnnnFP property
+    members_congress: int | None = None  # the Congress most House members' terms began in
 
 
 @dataclass
@@ -495,6 +533,7 @@ class _Placement:
     zips: dict[str, str] = field(default_factory=dict)
     unresolved: list[str] = field(default_factory=list)
     postal_state_added: list[str] = field(default_factory=list)
+    redrawn: list[str] = field(default_factory=list)  # ZIPs of redrawn states placed by coordinates
 
 
 def _read_sources(inputs: Inputs, progress: Progress) -> _Sources:
@@ -503,16 +542,17 @@ def _read_sources(inputs: Inputs, progress: Progress) -> _Sources:
     reading = progress("Reading inputs", len(DIR_LAYOUT))
     raw = {name: read_input(name, getattr(inputs, name)) for name in reading(DIR_LAYOUT)}
     members, warnings = drop_malformed_links(parse_members(raw["legislators"], problems))
-    shapes = parse_boundaries(raw["boundaries"], problems)
+    boundaries = parse_boundaries(raw["boundaries"], problems)
     zctas = parse_zccd(raw["zccd"], problems)
     places, places_origin = read_places(inputs.zipcodes)
     offices_raw = read_input("offices", inputs.offices) if inputs.offices else None
     offices = parse_offices(offices_raw, {m["bioguide"] for m in members}, problems) if offices_raw else None
     if problems:
         raise BuildError(problems)
-    sources = _Sources(raw=raw, members=members, shapes=shapes, zctas=zctas, places=places,
+    sources = _Sources(raw=raw, members=members, shapes=boundaries.shapes, zctas=zctas, places=places,
                        places_origin=places_origin, offices_raw=offices_raw, offices=offices,
-                       warnings=warnings)
+                       warnings=warnings, boundaries_congress=boundaries.congress,
+                       members_congress=members_congress(json.loads(raw["legislators"])))
     if inputs.contact_forms:
         sources.contact_files = read_contact_forms(inputs.contact_forms)
         sources.contact_forms = form_urls(sources.contact_files)
@@ -543,11 +583,14 @@ def _seat_members(
     return _Seats(house=house, senate=senate)
 
 
-def _check_zcta_districts(zctas: Mapping[str, set[str]], seats: _Seats, problems: list[str]) -> None:
-    """Add a problem for every district zccd.csv names that is not a seat."""
+def _check_zcta_districts(zctas: Mapping[str, set[str]], seats: _Seats, problems: list[str],
+                          redrawn: frozenset[str] = frozenset()) -> None:
+    """Add a problem for every district zccd.csv names that is not a seat (redrawn states' rows are not used)."""
     unknown: dict[str, list[str]] = defaultdict(list)
     for zcta, labels in zctas.items():
         for label in labels - seats.house.keys():
+            if _state_of(label) in redrawn:
+                continue
             unknown[label].append(zcta)
     for label, examples in sorted(unknown.items()):
         shown = ", ".join(sorted(examples)[:3])
@@ -577,16 +620,17 @@ class _StatePlacer:
         """Return True when the state (or area) has one House seat."""
         return self._seats_per_state.get(state, 0) == 1
 
-    def districts(self, place: Mapping[str, Any]) -> set[str]:
-        """Return the districts of a ZIP's own state: the only seat, or those at its centre point."""
-        state = str(place.get("state") or "")
+    def districts(self, place: Mapping[str, Any], state: str | None = None) -> set[str]:
+        """Return the districts of a state (default: the ZIP's own) for a ZIP: the only seat, or those at or
+        near its centre point."""
+        state = state or str(place.get("state") or "")
         if self.single_seat(state):
             return {district_label(state, 0)}
         if self._boundaries is None:
             from actiontool.districts.geometry import Boundaries
 
             self._boundaries = Boundaries(self._shapes)
-        return _place_by_coordinates(self._boundaries, place)
+        return _place_by_coordinates(self._boundaries, place, state)
 
 
 def _zip_record(zip_code: str, place: Mapping[str, Any], labels: set[str], basis: str) -> str:
@@ -602,13 +646,21 @@ def _zip_record(zip_code: str, place: Mapping[str, Any], labels: set[str], basis
     return "|".join([city, state, lat, lon, kind, basis, ",".join(ordered)])
 
 
+def _state_of(label: str) -> str:
+    return label.split("-")[0]
+
+
 def _place_zips(
     zctas: Mapping[str, set[str]],
     places_by_zip: Mapping[str, dict[str, Any]],
     placer: _StatePlacer,
     progress: Progress,
+    redrawn: frozenset[str] = frozenset(),
 ) -> _Placement:
-    """Return every ZIP's record: by its ZCTA when it has one, else by its state or its centre point."""
+    """Return every ZIP's record: by its ZCTA when it has one, else by its state or its centre point.
+
+    A ZCTA's districts in a `redrawn` state are of the old map: they are replaced by the districts of that
+    state at or near the ZIP's centre point in the new boundaries (basis `coordinates`)."""
     placement = _Placement()
     wanted = sorted(set(zctas) | set(places_by_zip))
     for zip_code in progress("Placing ZIP codes", len(wanted))(wanted):
@@ -616,11 +668,21 @@ def _place_zips(
         place_state = place.get("state")
         if zip_code in zctas:
             labels, basis = set(zctas[zip_code]), "z"
+            stale = {_state_of(lb) for lb in labels} & redrawn
+            if stale:
+                labels = {lb for lb in labels if _state_of(lb) not in stale}
+                for state in sorted(stale):
+                    labels |= placer.districts(place, state)
+                basis = "c"
+                placement.redrawn.append(zip_code)
             if placer.has_seats(place_state) and place_state not in {lb.split("-")[0] for lb in labels}:
                 # The tabulation area lies in other states but USPS puts the ZIP in this one (e.g. 57717,
                 # Belle Fourche SD, whose ZCTA is in MT and WY): list this state's district too.
                 labels |= placer.districts(place)
                 placement.postal_state_added.append(zip_code)
+            if not labels:  # only when a redrawn state's ZIP has no usable centre point
+                placement.unresolved.append(zip_code)
+                continue
         else:
             labels = placer.districts(place)
             basis = "s" if placer.single_seat(place_state) else "c"
@@ -662,6 +724,7 @@ def _manifest(
     places_by_zip: Mapping[str, dict[str, Any]],
     as_of: str | None,
     congress: int,
+    redrawn: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     """Return the manifest: what the dataset is, its files' digests, and every source's provenance."""
     known_as_of = KNOWN_SNAPSHOTS.get(sha256(sources.raw["legislators"]), {}).get("date")
@@ -672,6 +735,8 @@ def _manifest(
             "congress": congress,
             "congress_ends": congress_end(congress),
             "files": {name: {"bytes": len(data), "sha256": sha256(data)} for name, data in files.items()},
+            # Only when set, so a build without redrawn states writes the same bytes as before.
+            **({"redrawn_states": sorted(redrawn)} if redrawn else {}),
         },
         "sources": {
             name: _source_entry(name, getattr(inputs, name), sha256(sources.raw[name])) for name in DIR_LAYOUT
@@ -704,6 +769,7 @@ def _summary(sources: _Sources, seats: _Seats, placement: _Placement) -> dict[st
         "state": basis_counts["s"],
         "unresolved": placement.unresolved,
         "postal_state_added": placement.postal_state_added,
+        "redrawn": placement.redrawn,
         "members": len(sources.members),
         "offices": sum(len(v) for v in (sources.offices or {}).values()),
         "seats": len(seats.house),
@@ -725,28 +791,69 @@ def _contact_form_counts(sources: _Sources) -> dict[str, Any]:
     return counts
 
 
+def _congress(sources: _Sources, given: int | None, problems: list[str]) -> int:
+    """Return the Congress the data describes: `given`, else the boundaries' (which the members must agree
+    with). A disagreement is a problem without `given`, a warning with it (the operator knowingly builds
+    e.g. the new Congress's members on boundaries whose file still bears the old number)."""
+    found = sources.boundaries_congress
+    members = sources.members_congress
+    if given is None and found is None:
+        problems.append("boundaries: no CDnnnFP property tells which Congress they are of; give --congress")
+        return 0
+    congress = given if given is not None else found
+    assert congress is not None
+    for what, number in (("boundaries", found), ("House members' terms", members)):
+        if number is None or number == congress:
+            continue
+        text = (f"the {what} are of the {ordinal(number)} Congress, "
+                f"the data is built as the {ordinal(congress)}")
+        if given is None:
+            problems.append(f"{text}: update the out-of-date input, or give --congress to build anyway")
+        else:
+            sources.warnings.append(text)
+    return congress
+
+
+def _check_redrawn(redrawn: frozenset[str], seats: _Seats, expect: Expectations, problems: list[str]) -> None:
+    """Add a problem for a redrawn state that is not a state with more than one seat in the boundaries."""
+    per_state = seats.count_by_state()
+    for state in sorted(redrawn):
+        if state not in expect.states:
+            problems.append(f"redrawn states: {state!r} is not a state")
+        elif per_state.get(state, 0) < 2:
+            problems.append(f"redrawn states: {state} has one seat, so no map to redraw")
+
+
 def assemble(
     inputs: Inputs,
     *,
     as_of: str | None = None,
-    congress: int = DEFAULT_CONGRESS,
+    congress: int | None = None,
+    redrawn: frozenset[str] = frozenset(),
     expect: Expectations | None = None,
     progress: Progress = _no_progress,
 ) -> tuple[dict[str, bytes], dict[str, Any]]:
-    """Read and check the inputs; return the files to write and a summary. Raise BuildError on any problem."""
+    """Read and check the inputs; return the files to write and a summary. Raise BuildError on any problem.
+
+    `congress` overrides the Congress the inputs name; `redrawn` lists states whose new map the ZIP crosswalk
+    does not reflect yet: their ZIPs are placed by centre point in the boundaries instead."""
     expect = expect or Expectations()
     sources = _read_sources(inputs, progress)
     problems: list[str] = []
+    number = _congress(sources, congress, problems)
     seats = _seat_members(sources.members, sources.shapes, expect, problems)
-    _check_zcta_districts(sources.zctas, seats, problems)
+    _check_redrawn(redrawn, seats, expect, problems)
+    _check_zcta_districts(sources.zctas, seats, problems, redrawn)
     if problems:
         raise BuildError(problems)
     places_by_zip = _represented_places(sources.places)
     placer = _StatePlacer(sources.shapes, seats.count_by_state())
-    placement = _place_zips(sources.zctas, places_by_zip, placer, progress)
+    placement = _place_zips(sources.zctas, places_by_zip, placer, progress, redrawn)
     files = _data_files(sources, seats, placement, _territory_zips(places_by_zip))
-    files[MANIFEST_FILE] = _dump(_manifest(inputs, sources, files, places_by_zip, as_of, congress))
-    return files, _summary(sources, seats, placement)
+    files[MANIFEST_FILE] = _dump(_manifest(inputs, sources, files, places_by_zip, as_of, number, redrawn))
+    summary = _summary(sources, seats, placement)
+    summary["congress"] = number
+    return files, summary
 
 
 def _source_entry(name: str, source: str, digest: str) -> dict[str, Any]:
@@ -761,13 +868,12 @@ def _source_entry(name: str, source: str, digest: str) -> dict[str, Any]:
     }
 
 
-def _place_by_coordinates(boundaries: Any, place: Mapping[str, Any]) -> set[str]:
-    """Return the districts of the ZIP's own state at (or just beside) its centre point."""
+def _place_by_coordinates(boundaries: Any, place: Mapping[str, Any], state: str) -> set[str]:
+    """Return the districts of `state` at (or just beside) the ZIP's centre point."""
     point = place_point(place)
     if point is None:
         return set()
     lat, lon = point
-    state = place.get("state")
     own = [label for label in boundaries.containing(lat, lon) if label.split("-")[0] == state]
     near = [(lb, km) for lb, km in boundaries.within_km(lat, lon, APPROX_MAX_KM) if lb.split("-")[0] == state]
     if own:
@@ -786,14 +892,16 @@ def build(
     out_dir: Path,
     *,
     as_of: str | None = None,
-    congress: int = DEFAULT_CONGRESS,
+    congress: int | None = None,
+    redrawn: frozenset[str] = frozenset(),
     expect: Expectations | None = None,
     today: date | None = None,
     progress: Progress = _no_progress,
 ) -> BuildResult:
     """Build, check and write the dataset into `out_dir`; on any error write nothing and raise BuildError."""
     expect = expect or Expectations()
-    files, summary = assemble(inputs, as_of=as_of, congress=congress, expect=expect, progress=progress)
+    files, summary = assemble(inputs, as_of=as_of, congress=congress, redrawn=redrawn, expect=expect,
+                              progress=progress)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".build-", dir=out_dir))
