@@ -168,14 +168,17 @@ def check_command(data_dir: Path | None, today: date | None) -> None:
     senators = sum(len(s) for s in dataset.senate().values())
     click.echo(f"{len(seats)} House seats ({len(dataset.vacancies())} vacant), {senators} senators, "
                f"{len(list(dataset.zip_codes()))} ZIPs")
-    if report.congress_ended:
+    if not report.congress_ended:
+        click.echo(f"the {info.congress_name} ends on {info.congress_ends} "
+                   f"({info.days_left(today)} days from {today})")
+    if report.transition is not None:
+        click.echo(f"{'WARNING' if report.congress_ended else 'warning'}: {report.transition.text}")
+    elif report.congress_ended:
         click.echo(f"WARNING: the {info.congress_name} ended on {info.congress_ends}. "
                    "The members shown are out of date: rebuild with `actiontool data build`.")
-    else:
-        left = (date.fromisoformat(info.congress_ends) - today).days
-        click.echo(f"the {info.congress_name} ends on {info.congress_ends} ({left} days from {today})")
     for warning in report.warnings:
-        if not warning.startswith(f"the {info.congress_name} ended"):
+        if warning != (report.transition.text if report.transition else None) and not warning.startswith(
+                f"the {info.congress_name} ended"):
             click.echo(f"warning: {warning}")
     for error in report.errors:
         click.echo(f"error: {error}", err=True)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from actiontool.districts.congress import TransitionNotice, transition_notice
 from actiontool.districts.dataset import Dataset, parse_label, read_manifest
 from actiontool.districts.states import NON_VOTING, SENATORS_PER_STATE, STATES, VOTING_SEATS
 
@@ -32,6 +33,7 @@ class Report:
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     congress_ended: bool = False
+    transition: TransitionNotice | None = None  # within 30 days of the Congress's end: what to do
 
     @property
     def ok(self) -> bool:
@@ -110,14 +112,37 @@ def _check_zips(dataset: Dataset, report: Report) -> None:
 
 
 def _check_currency(dataset: Dataset, today: date, report: Report) -> None:
+    info = dataset.info
+    with_the_congress = 0
     for member in dataset.members():
-        if member.term_end and member.term_end < today.isoformat():
+        if not member.term_end or member.term_end >= today.isoformat():
+            continue
+        if member.term_end == info.congress_ends and member.term_end_type is None:
+            with_the_congress += 1  # the regular end of the Congress: said once below, not 500 times
+        elif member.term_end_type is not None:
             report.warnings.append(
                 f"{member.name} ({member.title}, {member.label}): recorded term ended {member.term_end}; "
                 "kept (an appointee sits until a successor is sworn in) — check for a newer dataset"
             )
-    if dataset.info.has_ended(today):
-        report.congress_ended = True
+        else:
+            report.warnings.append(
+                f"{member.name} ({member.title}, {member.label}): recorded term ended {member.term_end}; "
+                "letters to them are no longer delivered — check for a newer dataset"
+            )
+    if with_the_congress:
+        report.warnings.append(
+            f"{with_the_congress} members' recorded terms ended with the {info.congress_name} on "
+            f"{info.congress_ends}: letters to them are no longer delivered until the data is rebuilt")
+    if dataset.info.redrawn_states:
+        report.warnings.append(
+            f"ZIPs of {', '.join(dataset.info.redrawn_states)} were placed by their centre point in the new "
+            "boundaries (approximate: the ZIP crosswalk predates the new map); rebuild without "
+            "--redrawn-states once an updated crosswalk is out")
+    report.congress_ended = dataset.info.has_ended(today)
+    report.transition = transition_notice(dataset.info, today)
+    if report.transition is not None:
+        report.warnings.append(report.transition.text)
+    elif report.congress_ended:
         report.warnings.append(
             f"the {dataset.info.congress_name} ended on {dataset.info.congress_ends}: this data "
             "describes a past Congress; rebuild it with `actiontool data build`"

@@ -82,8 +82,9 @@ def transition_notice(info: DataInfo, today: date) -> TransitionNotice | None:
             f"Congress's members are seated that day. Follow {RUNBOOK}: fetch the new upstream files, "
             "`actiontool data build`, `actiontool data check`, then deploy on the day"))
     if -TRANSITION_WINDOW_DAYS <= left <= 0:
+        ago = "today" if left == 0 else f"{-left} day(s) ago"
         return TransitionNotice("after", -left, (
-            f"the {info.congress_name} ended on {info.congress_ends}, {-left} day(s) ago: this data still names "
+            f"the {info.congress_name} ended on {info.congress_ends}, {ago}: this data still names "
             f"its members. Follow {RUNBOOK}: rebuild with the {following} Congress's members (with "
             "`--redrawn-states` while a redrawn state's ZIP crosswalk is late) and deploy"))
     return None

@@ -136,7 +136,8 @@ class Dataset:
         self.manifest = manifest
         info = manifest["dataset"]
         self.info = DataInfo(as_of=info["as_of"], congress=int(info["congress"]),
-                             congress_ends=info["congress_ends"])
+                             congress_ends=info["congress_ends"],
+                             redrawn_states=tuple(info.get("redrawn_states", ())))
         self._members = {b: _member(b, raw) for b, raw in members["members"].items()}
         self._seats: dict[str, District] = {}
         for label, bioguide in members["house"].items():

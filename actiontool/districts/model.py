@@ -183,6 +183,8 @@ class DataInfo:
     as_of: str  # YYYY-MM-DD
     congress: int
     congress_ends: str  # YYYY-MM-DD: after this date the data describes a past Congress
+    # States whose ZIPs were placed by centre point because the ZIP crosswalk predates their new map.
+    redrawn_states: tuple[str, ...] = ()
 
     @property
     def congress_name(self) -> str:
