@@ -268,7 +268,10 @@ def _grouped(session: Session, campaign: str, dim: str, filters: Filters) -> lis
         extra = [func.max(t.member_name).label("member_name"), func.max(t.chamber).label("chamber"),
                  func.max(t.state).label("m_state"), func.max(t.district).label("m_district")]
     elif dim == "district":
-        extra = [func.max(t.member_name).label("member_name"), func.max(t.bioguide).label("bioguide")]
+        # By seat and member: a seat whose member changed (a new Congress, a special election) has letters
+        # to each, and each is named (_merge_seats) rather than one name standing for all.
+        groups = [*groups, t.bioguide]
+        extra = [func.max(t.member_name).label("member_name")]
     sums = _status_sums(filters, table)
     stmt: Select[Any] = select(*groups, *extra, *sums).where(*_message_where(campaign, filters, table))
     if dim == "district":
@@ -281,7 +284,26 @@ def _grouped(session: Session, campaign: str, dim: str, filters: Filters) -> lis
         if total == 0:
             continue  # a status filter leaves groups with nothing in that status
         rows.append({**_describe(dim, row), **counts, "messages": total, **meanings(counts)})
-    return rows
+    return _merge_seats(rows) if dim == "district" else rows
+
+
+def _merge_seats(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Return one row per seat from rows per seat and member: counts summed, every member named (by the
+    name stored with their letters, so a member who left is still named), the most written-to first."""
+    merged: dict[str, dict[str, Any]] = {}
+    for row in sorted(rows, key=lambda r: (-r["messages"], r["member_name"], r["bioguide"])):
+        seat = merged.get(row["key"])
+        if seat is None:
+            merged[row["key"]] = {**row, "member_names": [row["member_name"]], "bioguides": [row["bioguide"]]}
+            continue
+        for name in (*STATUSES, "messages"):
+            seat[name] += row[name]
+        seat["member_names"].append(row["member_name"])
+        seat["bioguides"].append(row["bioguide"])
+    for seat in merged.values():
+        seat.update(meanings({s: seat[s] for s in STATUSES}))
+        seat["member_name"] = ", ".join(seat["member_names"])
+    return list(merged.values())
 
 
 def _describe(dim: str, row: RowMapping) -> dict[str, Any]:
