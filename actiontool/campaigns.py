@@ -17,7 +17,7 @@ from typing import Any, Literal
 import yaml
 
 from actiontool import letters
-from actiontool.districts.model import ordinal
+from actiontool.districts.congress import congress_name_in
 
 Status = Literal["draft", "live", "closed"]
 Targets = Literal["house", "senate", "both"]
@@ -111,9 +111,13 @@ class Bill:
     @property
     def label(self) -> str:
         """Return e.g. "H.R. 1234 (119th Congress)"."""
+        return self.label_in("en")
+
+    def label_in(self, lang: str) -> str:
+        """Return e.g. "H.R. 1234 (119th Congress)", or in Spanish "H.R. 1234 (119.º Congreso)"."""
         names = {"hr": "H.R.", "s": "S.", "hjres": "H.J.Res.", "sjres": "S.J.Res.", "hconres": "H.Con.Res.",
                  "sconres": "S.Con.Res.", "hres": "H.Res.", "sres": "S.Res."}
-        return f"{names[self.type]} {self.number} ({ordinal(self.congress)} Congress)"
+        return f"{names[self.type]} {self.number} ({congress_name_in(self.congress, lang)})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,7 +223,7 @@ class Campaign:
         """Return what a letter template may read about the campaign."""
         text = self.text(lang)
         return {"slug": self.slug, "title": text.title, "ask": text.ask, "subject": text.subject,
-                "bill": self.bill.label if self.bill else None}
+                "bill": self.bill.label_in(lang) if self.bill else None}
 
 
 # -- reading YAML with line numbers -------------------------------------------------------------------

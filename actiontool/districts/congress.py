@@ -37,6 +37,16 @@ def ordinal_in(number: int, lang: str) -> str:
     return ordinal(number)
 
 
+# The pure core renders letters in a chosen language without Babel, so a Congress's name in each interface
+# language is kept here, beside its ordinal (as letters.LANGUAGE_NAMES keeps the languages' own names).
+_CONGRESS_NAMES = {"en": "{ordinal} Congress", "es": "{ordinal} Congreso"}
+
+
+def congress_name_in(number: int, lang: str) -> str:
+    """Return a Congress's name in a language: `119th Congress`, `119.º Congreso` (English when unknown)."""
+    return _CONGRESS_NAMES.get(lang, _CONGRESS_NAMES["en"]).format(ordinal=ordinal_in(number, lang))
+
+
 def boundary_property(props: Mapping[str, Any]) -> tuple[str, int] | None:
     """Return (property name, Congress) of a boundary feature's district property, e.g. ("CD120FP", 120)."""
     for key in props:

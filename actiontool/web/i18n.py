@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from flask import Flask, Response, request
 from flask_babel import Babel, get_locale
 
+from actiontool.districts.congress import congress_name_in
 from actiontool.letters import LANGUAGE_NAMES
 
 LANGUAGES: dict[str, str] = LANGUAGE_NAMES
@@ -67,4 +68,10 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def language_context() -> dict[str, object]:
-        return {"languages": LANGUAGES, "current_language": current_language, "switch_url": switch_url}
+        return {"languages": LANGUAGES, "current_language": current_language, "switch_url": switch_url,
+                "congress_name": congress_name}
+
+
+def congress_name(number: int) -> str:
+    """Return a Congress's name in the interface language: `119th Congress`, `119.º Congreso`."""
+    return congress_name_in(number, current_language())

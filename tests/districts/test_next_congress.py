@@ -169,3 +169,13 @@ def test_each_congress_ends_on_its_own_day(congress: int, ends: str, name: str) 
 def test_ordinals_in_spanish() -> None:
     assert [ordinal_in(n, "es") for n in (119, 121, 122, 123)] == ["119.º", "121.º", "122.º", "123.º"]
     assert [ordinal_in(n, "en") for n in (119, 121, 122, 123)] == ["119th", "121st", "122nd", "123rd"]
+
+
+@pytest.mark.parametrize(("congress", "lang", "label"), [
+    (119, "en", "H.R. 1234 (119th Congress)"), (121, "en", "H.R. 1234 (121st Congress)"),
+    (122, "es", "H.R. 1234 (122.º Congreso)"), (123, "en", "H.R. 1234 (123rd Congress)"),
+])
+def test_a_letter_names_its_bill_s_congress_in_the_letter_s_language(congress: int, lang: str, label: str) -> None:
+    from actiontool.campaigns import Bill
+
+    assert Bill(congress, "hr", 1234).label_in(lang) == label

@@ -116,7 +116,7 @@ def test_members_step_shows_cards_with_title_party_seat_and_phone(client: FlaskC
     assert "Representative Rita One" in text and "Democrat · WI-1" in text
     assert "Senator Wanda Senior" in text and "Senator Walt Junior" in text and "Republican · WI" in text
     assert "202-224-0001" in text
-    assert "Members of Congress as of 2026-06-15." in text  # says how old its data is
+    assert "Members of the 119th Congress as of 2026-06-15." in text  # says which data, and how old
     assert page(response).xpath("//a[@href='tel:202-224-0001']")
 
 

@@ -148,3 +148,13 @@ def test_a_receipt_from_before_the_switch_still_names_its_members(apps: tuple[Fl
     receipt = send(old.test_client(), "53002", query="&district=WI-2", email="before1@example.org")
     text = text_of(new.test_client().get(receipt.headers["Location"]))
     assert "Ron Two" in text
+
+
+@pytest.mark.parametrize(("lang", "sentence"), [
+    ("en", "Members of the 120th Congress as of 2027-01-03."),
+    ("es", "Miembros del 120.º Congreso a fecha de 2027-01-03."),
+])
+def test_the_members_page_names_the_data_s_congress_in_the_page_s_language(
+        apps: tuple[Flask, Flask], lang: str, sentence: str) -> None:
+    _old, new = apps
+    assert sentence in text_of(new.test_client().get(f"/c/{SLUG}/members?zip=53002&lang={lang}"))
