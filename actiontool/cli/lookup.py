@@ -53,6 +53,8 @@ def _dataset(data_dir: Path | None) -> Any:
 
 def format_table(result: Any) -> str:
     """Return a Lookup as a readable plain-text table."""
+    from actiontool.districts.model import redrawn
+
     lines = []
     query = result.query
     if "zip" in query:
@@ -66,6 +68,9 @@ def format_table(result: Any) -> str:
         basis = "no district polygon here; the nearby territory has a single seat"
     elif "zip" not in query and result.status == "approximate":
         basis = "just outside the generalised district boundaries; the nearest districts are listed"
+    elif redrawn(result):
+        basis = (f"{result.state}'s map was redrawn after the ZIP crosswalk was made; placed by the ZIP's "
+                 "centre point in the new districts")
     lines.append(f"Match: {status} — {basis}")
     if len(result.districts) > 1:
         lines.append(f"{len(result.districts)} possible House districts: the address decides which one.")

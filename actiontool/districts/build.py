@@ -51,7 +51,14 @@ from actiontool.districts.dataset import (
 )
 from actiontool.districts.congress import boundary_property, members_congress
 from actiontool.districts.model import SPECIAL_ELECTION, district_label, ordinal
-from actiontool.districts.states import ISLAND_AREAS, NON_VOTING, STATES, congress_end, house_title
+from actiontool.districts.states import (
+    ISLAND_AREAS,
+    NON_VOTING,
+    STATE_FIPS,
+    STATES,
+    congress_end,
+    house_title,
+)
 
 FETCH_TIMEOUT = (10.0, 120.0)  # seconds: connect, read
 
@@ -385,7 +392,9 @@ def parse_boundaries(raw: bytes, problems: list[str]) -> ParsedBoundaries:
         if str(props.get(key, "")).upper() == "ZZ":
             continue  # Census: water or land assigned to no district
         try:
-            state = str(props["DISTRICT_ID"]).split("-")[0]
+            # DISTRICT_ID (`WI-02`) where the conversion added it; a Census file as is has only STATEFP.
+            state = (str(props["DISTRICT_ID"]).split("-")[0] if "DISTRICT_ID" in props
+                     else STATE_FIPS[str(props["STATEFP"]).zfill(2)])
             number = _district_number(props[key])
         except (KeyError, ValueError):
             problems.append(f"boundaries: cannot tell the district of feature {str(props)[:80]}")

@@ -204,6 +204,12 @@ class DataInfo:
         return (date.fromisoformat(self.congress_ends) - today).days
 
 
+def redrawn(result: Lookup) -> bool:
+    """Return True when a ZIP's answer comes from the new map of a redrawn state (placed by centre point
+    because the ZIP crosswalk predates the map), not from a ZIP without a tabulation area."""
+    return result.basis == "coordinates" and bool(set(result.states) & set(result.data.redrawn_states))
+
+
 @dataclass(frozen=True, slots=True)
 class Lookup:
     """The answer to a ZIP or point lookup."""

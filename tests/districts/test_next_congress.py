@@ -179,3 +179,24 @@ def test_a_letter_names_its_bill_s_congress_in_the_letter_s_language(congress: i
     from actiontool.campaigns import Bill
 
     assert Bill(congress, "hr", 1234).label_in(lang) == label
+
+
+def test_the_lookup_command_says_a_redrawn_state_s_zip_is_on_the_new_map(next_dir: Path) -> None:
+    result = CliRunner().invoke(main, ["lookup", "--data-dir", str(next_dir), "53002"])
+    assert result.exit_code == 0, result.output
+    assert ("Match: approximate — WI's map was redrawn after the ZIP crosswalk was made; placed by the ZIP's "
+            "centre point in the new districts") in result.stdout
+    assert "Nia New" in result.stdout
+    elsewhere = CliRunner().invoke(main, ["lookup", "--data-dir", str(next_dir), "99599"])  # AK: not redrawn
+    assert "this ZIP has no tabulation area" in elsewhere.stdout and "redrawn" not in elsewhere.stdout
+
+
+def test_a_census_file_without_district_ids_is_read_by_state_fips(tmp_path: Path) -> None:
+    inputs = nxt.write_inputs(tmp_path / "in")
+    path = Path(inputs.boundaries)
+    collection = json.loads(path.read_text())
+    for feature in collection["features"]:
+        del feature["properties"]["DISTRICT_ID"]
+    path.write_text(json.dumps(collection))
+    nxt.build_next(inputs, tmp_path / "out")
+    assert set(load(tmp_path / "out").boundaries()) == {"WI-1", "WI-2", "WI-3", "MN-1", "AK-AL", "DC-AL", "PR-AL"}

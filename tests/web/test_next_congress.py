@@ -158,3 +158,17 @@ def test_the_members_page_names_the_data_s_congress_in_the_page_s_language(
         apps: tuple[Flask, Flask], lang: str, sentence: str) -> None:
     _old, new = apps
     assert sentence in text_of(new.test_client().get(f"/c/{SLUG}/members?zip=53002&lang={lang}"))
+
+
+@pytest.mark.parametrize(("lang", "sentence"), [
+    ("en", "WI drew new congressional districts for the 120th Congress, and ZIP code 53002 is placed in them"),
+    ("es", "WI trazó nuevos distritos del Congreso para el 120.º Congreso, y el código postal 53002 se ubica"),
+])
+def test_a_redrawn_state_s_zip_says_why_it_is_approximate(apps: tuple[Flask, Flask], lang: str,
+                                                          sentence: str) -> None:
+    _old, new = apps
+    client = new.test_client()
+    text = text_of(client.get(f"/c/{SLUG}/members?zip=53002&lang={lang}"))
+    assert sentence in text and "PO" not in text.split(sentence)[0][-200:]
+    # A ZIP without a tabulation area elsewhere keeps its own reason.
+    assert "no mapped area" in text_of(client.get(f"/c/{SLUG}/members?zip=99599&lang=en"))
