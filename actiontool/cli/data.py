@@ -114,7 +114,8 @@ def build_command(
     for warning in [*s["warnings"], *result.report.warnings]:
         click.echo(f"warning: {warning}", err=True)
     click.echo(
-        f"wrote {len(result.files)} files to {out}: the {ordinal(s['congress'])} Congress, {s['members']} members ({s['offices']} local offices), "
+        f"wrote {len(result.files)} files to {out}: the {ordinal(s['congress'])} Congress, "
+        f"{s['members']} members ({s['offices']} local offices), "
         f"{s['seats']} House seats, "
         f"{s['zips']} ZIPs ({s['zcta']} by ZCTA, {s['coordinates']} by coordinates, {s['state']} by state)"
     )
@@ -125,8 +126,8 @@ def build_command(
         click.echo(f"{len(s['postal_state_added'])} ZIP(s) whose tabulation area lies outside their postal "
                    f"state also list that state's district: {shown}", err=True)
     if redrawn:
-        click.echo(f"{len(s['redrawn'])} ZIP(s) of the redrawn state(s) {', '.join(sorted(redrawn))} were placed "
-                   "by their centre point in the new boundaries (approximate), not by the ZIP crosswalk",
+        click.echo(f"{len(s['redrawn'])} ZIP(s) of the redrawn state(s) {', '.join(sorted(redrawn))} were "
+                   "placed by their centre point in the new boundaries (approximate), not by the crosswalk",
                    err=True)
     if s["unresolved"]:
         shown = ", ".join(s["unresolved"][:10])

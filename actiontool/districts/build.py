@@ -1,8 +1,9 @@
 """`actiontool data build`: turn the upstream files into the compact bundled data, checked before writing.
 
 Inputs (each a path or an http(s) URL): congress-legislators' legislators-current.json, the ZCTA -> district
-table zccd.csv, and the Census district boundaries of the Congress to serve as GeoJSON; optionally the district offices CSV and
-contact-congress's `members/` folder (or the repository as .tar.gz), which fills in contact form URLs.
+table zccd.csv, and the Census district boundaries of the Congress to serve as GeoJSON; optionally the
+district offices CSV and contact-congress's `members/` folder (or the repository as .tar.gz), which fills
+in contact form URLs.
 ZIP -> city/state/coordinates/type comes from the `zipcodes` package, read here only, so the runtime never
 imports it. Same inputs, same bytes out: keys are sorted, coordinates rounded, and nothing records when
 the build ran.
@@ -31,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from actiontool.districts.checks import Expectations, Report, check_dataset
+from actiontool.districts.congress import boundary_property, members_congress
 from actiontool.districts.contact_forms import (
     ContactFormsError,
     FormUrls,
@@ -49,7 +51,6 @@ from actiontool.districts.dataset import (
     DataError,
     load,
 )
-from actiontool.districts.congress import boundary_property, members_congress
 from actiontool.districts.model import SPECIAL_ELECTION, district_label, ordinal
 from actiontool.districts.states import (
     ISLAND_AREAS,
@@ -167,7 +168,7 @@ _BOUNDARIES_NAME = re.compile(r"cd(\d{2,3})_[^/]*\.geojson")
 
 def newest_boundaries(folder: Path) -> Path | None:
     """Return the boundaries file of the latest Congress in a folder (`cd119_20m.geojson`,
-    `cd120_20m.geojson`, ...), so a new Congress's file is used once it is put there; None when there is none."""
+    `cd120_20m.geojson`, ...), so a new Congress's file is used once it is put there; else None."""
     found = [(int(m.group(1)), path) for path in folder.glob("cd*.geojson")
              if (m := _BOUNDARIES_NAME.fullmatch(path.name))] if folder.is_dir() else []
     return max(found)[1] if found else None
@@ -349,7 +350,7 @@ def parse_offices(raw: bytes, members: set[str], problems: list[str]) -> dict[st
 
 
 def _district_number(code: Any) -> int:
-    """Return the district number of a boundary feature's `CDnnnFP` value: 0 for at-large states, DC and PR."""
+    """Return the district number of a feature's `CDnnnFP` value: 0 for at-large states, DC and PR."""
     code = str(code).strip()
     if code in ("00", "98"):  # Census: 00 at-large, 98 a non-voting delegate's area
         return 0
@@ -594,7 +595,7 @@ def _seat_members(
 
 def _check_zcta_districts(zctas: Mapping[str, set[str]], seats: _Seats, problems: list[str],
                           redrawn: frozenset[str] = frozenset()) -> None:
-    """Add a problem for every district zccd.csv names that is not a seat (redrawn states' rows are not used)."""
+    """Add a problem for every district zccd.csv names that is not a seat (redrawn states' rows: unused)."""
     unknown: dict[str, list[str]] = defaultdict(list)
     for zcta, labels in zctas.items():
         for label in labels - seats.house.keys():

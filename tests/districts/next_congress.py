@@ -1,4 +1,4 @@
-"""A synthetic next Congress (the 120th, seated 2027-01-03) made from the tiny inputs, as upstream would ship it.
+"""A synthetic next Congress (the 120th, seated 2027-01-03) from the tiny inputs, as upstream would ship it.
 
 What changes from the tiny 119th dataset (tiny.py):
 - Wisconsin is redrawn: the WI-1 / WI-2 line moves west from longitude -89.0 to -89.25. The ZIP crosswalk
@@ -45,7 +45,8 @@ def _box(feature: dict[str, Any]) -> tiny.Box:
 FEATURES = [
     _feature("WI-01", "55", "01", (-90, 43, LINE, 44)),
     _feature("WI-02", "55", "02", (LINE, 43, -88, 44)),
-    *[_feature(f["properties"]["DISTRICT_ID"], f["properties"]["STATEFP"], f["properties"]["CD119FP"], _box(f))
+    *[_feature(f["properties"]["DISTRICT_ID"], f["properties"]["STATEFP"], f["properties"]["CD119FP"],
+               _box(f))
       for f in tiny.FEATURES if f["properties"]["DISTRICT_ID"] not in ("WI-01", "WI-02")],
 ]
 

@@ -38,7 +38,8 @@ def _labels(data: Dataset, zip_code: str) -> list[str]:
 # -- the Congress comes from the inputs ------------------------------------------------------------
 
 
-def test_the_build_takes_the_congress_from_the_newest_boundaries_file(next_dir: Path, nextdata: Dataset) -> None:
+def test_the_build_takes_the_congress_from_the_newest_boundaries_file(next_dir: Path,
+                                                                      nextdata: Dataset) -> None:
     manifest = json.loads((next_dir / "MANIFEST.json").read_text())["dataset"]
     assert (manifest["congress"], manifest["congress_ends"]) == (120, "2029-01-03")
     assert manifest["redrawn_states"] == ["WI"]
@@ -48,7 +49,8 @@ def test_the_build_takes_the_congress_from_the_newest_boundaries_file(next_dir: 
 def test_boundaries_of_another_congress_than_the_members_are_refused_unless_the_congress_is_given(
         tmp_path: Path) -> None:
     # The new boundaries file is late: only the 119th's is there, beside the 120th's members.
-    stale = replace(nxt.write_inputs(tmp_path / "in"), boundaries=tiny.write_inputs(tmp_path / "old").boundaries)
+    old = tiny.write_inputs(tmp_path / "old")
+    stale = replace(nxt.write_inputs(tmp_path / "in"), boundaries=old.boundaries)
     with pytest.raises(BuildError) as refused:
         nxt.build_next(stale, tmp_path / "out", redrawn=frozenset())
     assert refused.value.problems == [
@@ -56,7 +58,8 @@ def test_boundaries_of_another_congress_than_the_members_are_refused_unless_the_
         "out-of-date input, or give --congress to build anyway"]
     assert not (tmp_path / "out" / "MANIFEST.json").exists()
     built = nxt.build_next(stale, tmp_path / "out", redrawn=frozenset(), congress=120)
-    assert "the boundaries are of the 119th Congress, the data is built as the 120th" in built.summary["warnings"]
+    warning = "the boundaries are of the 119th Congress, the data is built as the 120th"
+    assert warning in built.summary["warnings"]
     assert load(tmp_path / "out").info.congress == 120
 
 
@@ -100,7 +103,8 @@ def test_the_redrawn_list_is_checked(tmp_path: Path) -> None:
 
 def test_data_build_takes_redrawn_states_on_the_command_line(tmp_path: Path) -> None:
     nxt.write_inputs(tmp_path / "in")
-    args = ["data", "build", "--from-dir", str(tmp_path / "in"), "--zipcodes", str(tmp_path / "in" / "zipcodes.json"),
+    args = ["data", "build", "--from-dir", str(tmp_path / "in"),
+            "--zipcodes", str(tmp_path / "in" / "zipcodes.json"),
             "--out", str(tmp_path / "out")]
     result = CliRunner().invoke(main, [*args, "--redrawn-states", " wi,ak"])
     # The list reached the build, read case-blind: AK is refused (one seat), WI is not.
@@ -175,7 +179,8 @@ def test_ordinals_in_spanish() -> None:
     (119, "en", "H.R. 1234 (119th Congress)"), (121, "en", "H.R. 1234 (121st Congress)"),
     (122, "es", "H.R. 1234 (122.º Congreso)"), (123, "en", "H.R. 1234 (123rd Congress)"),
 ])
-def test_a_letter_names_its_bill_s_congress_in_the_letter_s_language(congress: int, lang: str, label: str) -> None:
+def test_a_letter_names_its_bill_s_congress_in_the_letter_s_language(congress: int, lang: str,
+                                                                     label: str) -> None:
     from actiontool.campaigns import Bill
 
     assert Bill(congress, "hr", 1234).label_in(lang) == label
@@ -199,4 +204,5 @@ def test_a_census_file_without_district_ids_is_read_by_state_fips(tmp_path: Path
         del feature["properties"]["DISTRICT_ID"]
     path.write_text(json.dumps(collection))
     nxt.build_next(inputs, tmp_path / "out")
-    assert set(load(tmp_path / "out").boundaries()) == {"WI-1", "WI-2", "WI-3", "MN-1", "AK-AL", "DC-AL", "PR-AL"}
+    expected = {"WI-1", "WI-2", "WI-3", "MN-1", "AK-AL", "DC-AL", "PR-AL"}
+    assert set(load(tmp_path / "out").boundaries()) == expected
