@@ -213,8 +213,15 @@ def sha256(data: bytes) -> str:
 
 
 def source_url(name: str, source: str) -> str:
-    """Return the URL to record for an input: the one given, or the upstream URL a local copy came from."""
-    return source if source.startswith(("http://", "https://")) else DEFAULT_URLS[name]
+    """Return the URL to record for an input: the one given, or the upstream URL a local copy came from.
+
+    A local boundaries file of another Congress than the default's (`cd120_20m.geojson`) did not come from
+    the default URL: it is recorded as a local file by its name."""
+    if source.startswith(("http://", "https://")):
+        return source
+    if name == "boundaries" and Path(source).name != Path(DIR_LAYOUT["boundaries"]).name:
+        return f"local file {Path(source).name}"
+    return DEFAULT_URLS[name]
 
 
 # -- members -------------------------------------------------------------------------------------

@@ -206,3 +206,9 @@ def test_a_census_file_without_district_ids_is_read_by_state_fips(tmp_path: Path
     nxt.build_next(inputs, tmp_path / "out")
     expected = {"WI-1", "WI-2", "WI-3", "MN-1", "AK-AL", "DC-AL", "PR-AL"}
     assert set(load(tmp_path / "out").boundaries()) == expected
+
+
+def test_the_manifest_does_not_credit_a_new_boundaries_file_to_the_old_url(next_dir: Path) -> None:
+    source = json.loads((next_dir / "MANIFEST.json").read_text())["sources"]["boundaries"]
+    assert source["url"] == "local file cd120_20m.geojson"
+    assert source["version"] == "unknown (identified by sha256)"
