@@ -268,42 +268,52 @@ def _grouped(session: Session, campaign: str, dim: str, filters: Filters) -> lis
         extra = [func.max(t.member_name).label("member_name"), func.max(t.chamber).label("chamber"),
                  func.max(t.state).label("m_state"), func.max(t.district).label("m_district")]
     elif dim == "district":
-        # By seat and member: a seat whose member changed (a new Congress, a special election) has letters
-        # to each, and each is named (_merge_seats) rather than one name standing for all.
-        groups = [*groups, t.bioguide]
-        extra = [func.max(t.member_name).label("member_name")]
+        # How many members a seat's letters went to: more than one after a new Congress or a special
+        # election, and then each is named (_name_seat_members) rather than one name standing for all.
+        extra = [func.max(t.member_name).label("member_name"), func.max(t.bioguide).label("bioguide"),
+                 func.min(t.bioguide).label("first_bioguide")]
     sums = _status_sums(filters, table)
     stmt: Select[Any] = select(*groups, *extra, *sums).where(*_message_where(campaign, filters, table))
     if dim == "district":
         stmt = stmt.where(t.district.is_not(None))
     stmt = stmt.group_by(*groups)
     rows = []
+    shared: set[str] = set()  # seats whose letters went to more than one member
     for row in session.execute(stmt).mappings():
         counts = {s: int(row[s]) for s in STATUSES}
         total = sum(counts.values())
         if total == 0:
             continue  # a status filter leaves groups with nothing in that status
         rows.append({**_describe(dim, row), **counts, "messages": total, **meanings(counts)})
-    return _merge_seats(rows) if dim == "district" else rows
+        if dim == "district" and row["first_bioguide"] != row["bioguide"]:
+            shared.add(rows[-1]["key"])
+    if shared:
+        _name_seat_members(session, campaign, filters, table, rows, shared)
+    return rows
 
 
-def _merge_seats(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Return one row per seat from rows per seat and member: counts summed, every member named (by the
-    name stored with their letters, so a member who left is still named), the most written-to first."""
-    merged: dict[str, dict[str, Any]] = {}
-    for row in sorted(rows, key=lambda r: (-r["messages"], r["member_name"], r["bioguide"])):
-        seat = merged.get(row["key"])
-        if seat is None:
-            merged[row["key"]] = {**row, "member_names": [row["member_name"]], "bioguides": [row["bioguide"]]}
-            continue
-        for name in (*STATUSES, "messages"):
-            seat[name] += row[name]
-        seat["member_names"].append(row["member_name"])
-        seat["bioguides"].append(row["bioguide"])
-    for seat in merged.values():
-        seat.update(meanings({s: seat[s] for s in STATUSES}))
-        seat["member_name"] = ", ".join(seat["member_names"])
-    return list(merged.values())
+def _name_seat_members(session: Session, campaign: str, filters: Filters, table: Table,
+                       rows: list[dict[str, Any]], shared: set[str]) -> None:
+    """Name every member in the rows of seats whose letters went to several members, the most written-to
+    first, by the names stored with the letters (a member who left keeps theirs).
+
+    A second, small query for those seats only: grouping every seat by member as well would cost the common
+    case (one member per seat) its index-ordered GROUP BY."""
+    t = table.c
+    states = sorted({key.split("-")[0] for key in shared})
+    stmt = (select(t.state, t.district, t.bioguide, func.max(t.member_name).label("member_name"),
+                   *_status_sums(filters, table))
+            .where(*_message_where(campaign, filters, table), t.state.in_(states), t.district.is_not(None))
+            .group_by(t.state, t.district, t.bioguide))
+    names: dict[str, list[tuple[int, str]]] = {}
+    for found in session.execute(stmt).mappings():
+        label = seat_label(found["state"], found["district"])
+        total = sum(int(found[s]) for s in STATUSES)
+        if label in shared and total:
+            names.setdefault(label, []).append((-total, found["member_name"]))
+    for row in rows:
+        if row["key"] in names:
+            row["member_name"] = ", ".join(name for _, name in sorted(names[row["key"]]))
 
 
 def _describe(dim: str, row: RowMapping) -> dict[str, Any]:
