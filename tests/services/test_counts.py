@@ -305,3 +305,27 @@ def test_counts_match_after_concurrent_real_submits(app: Flask) -> None:
     assert not errors, errors
     with db.session_scope(app) as s:
         assert_counts_match(s, random.Random(7), rounds=20)
+
+
+def test_a_seat_whose_member_changed_names_each_member_most_written_to_first(
+        app: Flask, writer: Callable[..., int]) -> None:
+    from actiontool.services.seed import SeedMember
+
+    before = HOUSE[0]  # OH-1's member until a new Congress; then someone else holds the seat
+    after = SeedMember("N000009", "Rep. Ohio Zed", "Representative", "house", before.state, before.district)
+    with db.session_scope(app) as s:
+        writer(s, CAMPAIGN, "a@example.org", before, day=DAY0, ref=None)
+        writer(s, CAMPAIGN, "b@example.org", after, day=DAY0 + timedelta(days=1), ref=None)
+        writer(s, CAMPAIGN, "c@example.org", after, day=DAY0 + timedelta(days=2), ref="x")
+        writer(s, CAMPAIGN, "d@example.org", HOUSE[1], day=DAY0, ref=None)
+        for filters in (Filters(), Filters(ref="x"), Filters(date_to=DAY0)):
+            seats = {r["key"]: r for r in stats.by(s, CAMPAIGN, "district", filters)}
+            shown = seats[f"{before.state}-{before.district}"]
+            if filters.ref:  # only the new member has letters from that source
+                assert (shown["member_name"], shown["messages"]) == ("Rep. Ohio Zed", 1)
+            elif filters.date_to:
+                assert (shown["member_name"], shown["messages"]) == (before.name, 1)
+            else:
+                assert (shown["member_name"], shown["messages"]) == (f"Rep. Ohio Zed, {before.name}", 3)
+            other = seats.get(f"{HOUSE[1].state}-{HOUSE[1].district}")
+            assert other is None or other["member_name"] == HOUSE[1].name
