@@ -12,12 +12,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from actiontool.districts.model import Member
+from actiontool.districts.model import SPECIAL_ELECTION, Member
 
 
 def term_has_ended(member: Member, today: date) -> bool:
-    """Return True when the member's recorded term end is before `today` (False when none is recorded)."""
-    if not member.term_end:
+    """Return True when the member's recorded term end is before `today` (False when none is recorded).
+
+    An appointee's recorded end is the date of the special election, not the day they leave: they sit
+    until the winner is sworn in, which only a newer dataset can tell (it leaves them out then).
+    """
+    if not member.term_end or member.term_end_type == SPECIAL_ELECTION:
         return False
     try:
         return date.fromisoformat(member.term_end) < today

@@ -77,3 +77,17 @@ def test_the_worker_ends_unclaimed_hand_off_and_packet_letters_to_members_who_le
         assert gone == {date(2026, 6, 1): FAILED, date(2026, 7, 1): NEEDS_CONSTITUENT}
         assert [m.bioguide for m in packets.waiting_by_member(session, "packets-test")] == ["R000001"]
         assert rollup_status_counts(session) == brute_status_counts(session)
+
+
+def test_an_appointee_whose_term_ends_by_special_election_is_still_in_office_after_that_date() -> None:
+    # Jon Husted and Ashley Moody in the bundled data: recorded end 2026-11-03, type special-election.
+    from dataclasses import replace
+
+    from actiontool.districts import bundled
+
+    husted = bundled().member("H001104")
+    assert husted is not None and husted.term_end == "2026-11-03" and husted.term_end_type == "special-election"
+    assert not term_has_ended(husted, date(2026, 11, 30))
+    assert term_has_ended(replace(husted, term_end_type=None), date(2026, 11, 30))
+    roster = Roster.from_members([husted], date(2026, 11, 1), date(2026, 11, 30))
+    assert not roster.has_left("H001104", date(2026, 11, 20))
