@@ -48,9 +48,13 @@ def district_words(district: District) -> str:
     """Return the district named in words: "Wisconsin’s 2nd congressional district"."""
     place = place_name(district.state)
     if district.district == 0:
-        return _capitalised(_("%(place)s’s at-large congressional district", place=place))
-    number = _ORDINALS.get(current_language(), ordinal)(district.district)
-    return _capitalised(_("%(place)s’s %(ordinal)s congressional district", place=place, ordinal=number))
+        words = _("%(place)s’s at-large congressional district", place=place)
+    else:
+        number = _ORDINALS.get(current_language(), ordinal)(district.district)
+        words = _("%(place)s’s %(ordinal)s congressional district", place=place, ordinal=number)
+    if current_language() == "es":  # "de el Distrito de Columbia" is written "del Distrito de Columbia"
+        words = words.replace(" de el ", " del ")
+    return _capitalised(words)
 
 
 def no_senators(state: str) -> str | None:
