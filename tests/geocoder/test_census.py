@@ -50,7 +50,8 @@ def test_no_match_and_several_matches(standin: CensusStandIn) -> None:
 
 
 @pytest.mark.parametrize("mode", ["500", "not-json"])
-def test_a_server_error_or_an_unreadable_answer_is_a_geocoder_error(standin: CensusStandIn, mode: str) -> None:
+def test_a_server_error_or_an_unreadable_answer_is_a_geocoder_error(standin: CensusStandIn,
+                                                                    mode: str) -> None:
     standin.mode = mode
     with pytest.raises(GeocoderError):
         _geocoder(standin).districts(ADDRESS)
@@ -67,7 +68,8 @@ def test_an_unreachable_geocoder_is_a_geocoder_error() -> None:
         CensusGeocoder("http://127.0.0.1:9", timeout=1).districts(ADDRESS)
 
 
-@pytest.mark.parametrize(("label", "code"), [("AK-AL", "00"), ("DC-AL", "98"), ("PR-AL", "98"), ("WI-2", "02")])
+@pytest.mark.parametrize(("label", "code"), [("AK-AL", "00"), ("DC-AL", "98"), ("PR-AL", "98"),
+                                             ("WI-2", "02")])
 def test_at_large_and_delegate_codes_read_as_at_large(label: str, code: str) -> None:
     body = answer({"street": "12 lake st", "zip": "53002"})
     entry = body["result"]["addressMatches"][0]["geographies"]["119th Congressional Districts"][0]

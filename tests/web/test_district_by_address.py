@@ -79,7 +79,8 @@ def test_the_address_answers_with_the_district_and_fills_the_letter_form(
     ("12 Lake St", "hold", "We could not look up your address just now."),
 ])
 def test_anything_but_one_of_the_zips_districts_falls_back_to_the_choice(
-        app: Flask, client: FlaskClient, standin: CensusStandIn, street: str, mode: str, sentence: str) -> None:
+        app: Flask, client: FlaskClient, standin: CensusStandIn, street: str, mode: str,
+        sentence: str) -> None:
     standin.mode = mode
     response = _find(client, street)
     standin.release.set()
@@ -110,7 +111,8 @@ def test_a_bad_address_gets_a_clear_message_and_is_not_sent(
 
 
 @pytest.mark.parametrize("street", ["12 Lake St 🏠", "شارع ١٢"])
-def test_emoji_and_rtl_text_are_sent_as_typed(client: FlaskClient, standin: CensusStandIn, street: str) -> None:
+def test_emoji_and_rtl_text_are_sent_as_typed(client: FlaskClient, standin: CensusStandIn,
+                                              street: str) -> None:
     response = _find(client, street)
     assert "We could not find that street address" in text_of(response)
     assert [r.query["street"] for r in standin.received] == [street]
@@ -158,9 +160,10 @@ def test_the_looked_up_zip_and_a_zip_that_reaches_the_district_are_accepted(app:
     assert [a.district_label for a in rows(app)[0]] == ["WI-2", "WI-1"]
 
 
-def test_a_district_of_the_state_the_lookup_zip_cannot_reach_is_refused(app: Flask, client: FlaskClient) -> None:
+def test_a_district_of_the_state_the_lookup_zip_cannot_reach_is_refused(app: Flask,
+                                                                        client: FlaskClient) -> None:
     # The case: looked up by one ZIP, a district of the state it does not reach, another ZIP.
-    _doc, fields = (lambda r: (page(r), form_fields(page(r))))(client.get(f"/c/{SLUG}/members?zip=53001"))
+    fields = form_fields(page(client.get(f"/c/{SLUG}/members?zip=53001")))
     response = client.post(f"/c/{SLUG}/send", data={**fields, **GOOD, "district": "WI-3", "zip": "53003",
                                                     "lookup_zip": "53001", "send": "1"})
     assert response.status_code == 422
@@ -240,5 +243,6 @@ def test_the_address_step_in_spanish(client: FlaskClient, standin: CensusStandIn
     text = text_of(client.get(f"/c/{SLUG}/members?zip={SPLIT}&lang=es"))
     assert "Oficina del Censo" in text
     standin.mode = "500"
-    response = client.post(f"/c/{SLUG}/members/address?lang=es", data={"zip": SPLIT, "address1": "12 Lake St"})
+    response = client.post(f"/c/{SLUG}/members/address?lang=es",
+                           data={"zip": SPLIT, "address1": "12 Lake St"})
     assert "No pudimos buscar su dirección en este momento." in text_of(response)
