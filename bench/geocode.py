@@ -111,6 +111,7 @@ def run() -> str:
         f"| {results[1][0]} | {cpu:.2f} ms | {wall:.2f} ms | {cpu / base_cpu:.2f}x |",
         "",
         f"Added by the address step: **{added:.2f} ms** of CPU per request (target < {LIMIT_MS:g} ms): "
-        f"{verdict}. It is one HTTP request with `requests` (a kept-alive connection from one session per "
-        "app), reading the JSON answer, and checking the district against the ZIP's candidates.",
+        f"{verdict}. It is one HTTP request with `requests` (one session per app; the stand-in speaks "
+        "HTTP/1.0, so each request opens a connection, as a first request to the Census Bureau would), "
+        "reading the JSON answer, and checking the district against the ZIP's candidates.",
     ])

@@ -44,7 +44,9 @@ class CensusGeocoder:
             response.raise_for_status()
             body = response.json()
         except (requests.RequestException, ValueError) as exc:  # ValueError: the body is not JSON
-            raise GeocoderError(f"{type(exc).__name__}: {exc}") from exc
+            # Only the kind of failure and its status: requests' messages quote the URL, so the address.
+            status = getattr(getattr(exc, "response", None), "status_code", None)
+            raise GeocoderError(type(exc).__name__ + (f" (HTTP {status})" if status else "")) from None
         return labels_of(body)
 
 

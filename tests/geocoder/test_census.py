@@ -57,6 +57,14 @@ def test_a_server_error_or_an_unreadable_answer_is_a_geocoder_error(standin: Cen
         _geocoder(standin).districts(ADDRESS)
 
 
+def test_a_failure_does_not_quote_the_address(standin: CensusStandIn) -> None:
+    standin.mode = "500"
+    with pytest.raises(GeocoderError) as failure:
+        _geocoder(standin).districts(ADDRESS)
+    assert str(failure.value) == "HTTPError (HTTP 500)"
+    assert "Lake" not in repr(failure.value) and failure.value.__cause__ is None
+
+
 def test_a_slow_answer_is_a_geocoder_error_after_the_timeout(standin: CensusStandIn) -> None:
     standin.mode = "hold"
     with pytest.raises(GeocoderError, match="Timeout"):
