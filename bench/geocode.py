@@ -45,7 +45,7 @@ def _medians_ms(fn: Callable[[], Any]) -> tuple[float, float]:
 
 
 def _standin(label: str) -> tuple[subprocess.Popen[str], str]:
-    """Start the geocoder's stand-in in its own process, answering STREET with `label`; return it and its URL."""
+    """Start the stand-in in its own process, answering STREET with `label`: return it and its URL."""
     root = Path(__file__).resolve().parent.parent
     process = subprocess.Popen([sys.executable, "-m", "tests.geocoder.census_standin", f"{STREET}={label}"],
                                cwd=root, stdout=subprocess.PIPE, text=True)
@@ -78,7 +78,8 @@ def run() -> str:
                 assert response.status_code == 200 and f'value="{label}"' in response.get_data(as_text=True)
 
             def by_address() -> None:
-                response = client.post(f"/c/{SLUG}/members/address", data={"zip": zip_code, "address1": STREET})
+                response = client.post(f"/c/{SLUG}/members/address",
+                                       data={"zip": zip_code, "address1": STREET})
                 body = response.get_data(as_text=True)
                 assert response.status_code == 200 and 'value="address"' in body, body[:300]
 

@@ -1,6 +1,7 @@
 """A split ZIP in a real browser, with JavaScript on and off, in English and Spanish: the street address
 finds the district through the Census geocoder's stand-in; with the geocoder off the choice is the step;
-a geocoder that does not answer gives the choice within its timeout plus one second. axe-core on every page."""
+a geocoder that does not answer gives the choice within its timeout plus one second. axe-core on every
+page that runs scripts."""
 
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ WORDS = {
            "Wisconsin’s 2nd congressional district.", "failed": "We could not look up your address just now.",
            "send": "Write my letters", "continue": "Continue", "chose": "You chose district WI-2"},
     "es": {"find": "Buscar mi distrito", "found": "Encontramos su distrito por su dirección: WI-2, "
-           "2.º distrito congresional de Wisconsin.", "failed": "No pudimos buscar su dirección en este momento.",
+           "2.º distrito congresional de Wisconsin.",
+           "failed": "No pudimos buscar su dirección en este momento.",
            "send": "Escribir mis cartas", "continue": "Continuar", "chose": "Eligió el distrito WI-2"},
 }
 VARIANTS = [pytest.param(js, lang, id=f"{'js' if js else 'nojs'}-{lang}")
