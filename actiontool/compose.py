@@ -74,6 +74,7 @@ class Submission:
     wants_receipt_email: bool
     messages: Sequence[OutgoingMessage]
     receipt_base_url: str | None = None  # the site's origin the constituent used, for the receipt e-mail
+    district_basis: str = "zip"  # how the district was decided: one of BASES
 
 
 # -- domain errors ---------------------------------------------------------------------------------------
@@ -98,7 +99,60 @@ class ZipOutsideState:
     label: str
 
 
-ZipProblem = ZipNotFound | ZipOutsideState
+@dataclass(frozen=True, slots=True)
+class ZipOutsideDistrict:
+    """The constituent's ZIP is in the district's state but cannot reach the chosen district."""
+
+    zip: str
+    label: str
+
+
+ZipProblem = ZipNotFound | ZipOutsideState | ZipOutsideDistrict
+
+# How the district of an action was decided: the ZIP had one district; the geocoder placed the street
+# address in one of the ZIP's districts; the browser's location picked one; the constituent chose.
+BASES: tuple[str, ...] = ("zip", "address", "location", "choice")
+
+
+def district_basis(lookup: Lookup, asked: str | None) -> str:
+    """Return how the district was decided: `zip` when the ZIP has one, else the form's word for it.
+
+    The form's word is the page's own report (a split ZIP's district is still checked against the ZIP's
+    candidates); anything else counts as the constituent's choice.
+    """
+    if len(lookup.districts) == 1:
+        return "zip"
+    return asked if asked in ("address", "location", "choice") else "choice"
+
+
+# -- the district from a street address ------------------------------------------------------------------
+
+FOUND, NO_MATCH, SEVERAL, OUTSIDE, FAILED = "found", "no_match", "several", "outside", "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class AddressAnswer:
+    """What a geocoder's answer means for a split ZIP: a district, or why the constituent must choose."""
+
+    outcome: str  # FOUND, NO_MATCH, SEVERAL, OUTSIDE or FAILED
+    district: District | None = None
+
+
+def district_from_address(lookup: Lookup, labels: Sequence[str]) -> AddressAnswer:
+    """Judge the geocoder's districts (one per address match) against the ZIP's candidates.
+
+    The answer is used only when every match names the same district and it is one of the ZIP's: the
+    bundled data stays the authority on which seats a ZIP can reach.
+    """
+    found = set(labels)
+    if not found:
+        return AddressAnswer(NO_MATCH)
+    if len(found) > 1:
+        return AddressAnswer(SEVERAL)
+    district = lookup.district(found.pop())
+    if district is None:
+        return AddressAnswer(OUTSIDE)
+    return AddressAnswer(FOUND, district)
 
 
 # -- the members ---------------------------------------------------------------------------------------
@@ -133,8 +187,13 @@ def choose(campaign: Campaign, lookup: Lookup, label: str | None) -> Choice:
     return Choice(lookup, district, tuple(members), tuple(vacant))
 
 
-def zip_problem(zip_code: str, district: District, find: Callable[[str], Lookup]) -> ZipProblem | None:
-    """Return why the constituent's ZIP does not fit the chosen district; None when it is in its state."""
+def zip_problem(zip_code: str, district: District, find: Callable[[str], Lookup], *,
+                lookup_zip: str | None = None, check_district: bool = True) -> ZipProblem | None:
+    """Return why the constituent's ZIP does not fit the chosen district; None when it fits.
+
+    The ZIP must lie in the district's state and, when `check_district`, reach the district itself (be one
+    of its candidates), unless it is the ZIP the district was looked up by (`lookup_zip`).
+    """
     try:
         lookup = find(zip_code)
     except LookupError_:
@@ -143,6 +202,8 @@ def zip_problem(zip_code: str, district: District, find: Callable[[str], Lookup]
     states |= {d.state for d in lookup.districts}
     if district.state not in states:
         return ZipOutsideState(zip_code, district.state, district.label)
+    if check_district and zip_code != lookup_zip and lookup.district(district.label) is None:
+        return ZipOutsideDistrict(zip_code, district.label)
     return None
 
 
@@ -249,6 +310,7 @@ class FormValues:
     letter: str | None = None  # the letter box as sent; None when there is none (not editable, not sent yet)
     wants_receipt: bool = False
     ref: str | None = None
+    basis: str | None = None  # how the page decided the district (see district_basis)
 
 
 def is_control(char: str) -> bool:
@@ -338,6 +400,7 @@ class Draft:
             constituent_text=values.personal_message or None,
             wants_receipt_email=values.wants_receipt,
             receipt_base_url=receipt_base_url,
+            district_basis=district_basis(self.choice.lookup, values.basis),
             messages=[OutgoingMessage(
                 bioguide=m.bioguide, member_name=m.name, member_title=m.title, chamber=m.chamber,
                 state=m.state, district=m.district, channel=campaign.channel_for(m.chamber),

@@ -59,6 +59,11 @@ DEFAULTS: dict[str, Any] = {
     "TRUST_FORWARDED_PORT": False,  # also believe X-Forwarded-Port
     "MAX_CONTENT_LENGTH": 64 * 1024,
     "RETENTION_DAYS": 30,  # `actiontool purge` clears personal data of actions older than this
+    # A split ZIP's district from the street address: off | census (the Census Bureau's geocoder). Off by
+    # default so a fresh install and the tests make no outside call; docs/DEPLOY.md recommends census.
+    "GEOCODER": "off",
+    "GEOCODER_URL": "https://geocoding.geo.census.gov/geocoder",  # tests point it at a local stand-in
+    "GEOCODER_TIMEOUT": 3.0,  # seconds; past it the page offers the choice of districts
 }
 
 _TRUE = {"1", "true", "yes", "on"}

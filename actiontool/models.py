@@ -108,6 +108,9 @@ class Action(Base):
     lang: Mapped[str] = mapped_column(String(8), default="en")
     # The chosen House district's label (e.g. WI-3, AK-AL); None when the campaign targets the Senate only.
     district_label: Mapped[str | None] = mapped_column(String(8))
+    # How the district was decided (compose.BASES): zip (the ZIP has one), address (the geocoder placed the
+    # street address), location (the browser's) or choice. Never the coordinates. None before 0011.
+    district_basis: Mapped[str | None] = mapped_column(String(10))
     state: Mapped[str] = mapped_column(String(2))
     # Personal data: cleared by `actiontool purge` once every message is final; counts do not need it.
     prefix: Mapped[str | None] = mapped_column(String(16))

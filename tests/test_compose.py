@@ -20,6 +20,7 @@ from actiontool.compose import (
     FormValues,
     NoDistrict,
     ZipNotFound,
+    ZipOutsideDistrict,
     ZipOutsideState,
     choose,
     compose,
@@ -157,7 +158,33 @@ def test_the_constituents_zip_must_lie_in_the_chosen_districts_state(
         tiny: Dataset, zip_code: str, district_zip: str, label: str, problem: object) -> None:
     district = tiny.lookup(district_zip).district(label)
     assert district is not None
-    assert zip_problem(zip_code, district, tiny.lookup) == problem
+    # The state alone: what a Senate-only campaign needs (no district is written).
+    assert zip_problem(zip_code, district, tiny.lookup, check_district=False) == problem
+
+
+@pytest.mark.parametrize(("zip_code", "lookup_zip", "label", "problem"), [
+    ("53001", "53001", "WI-1", None),
+    ("53002", "53001", "WI-1", None),  # split between WI-1 and WI-2: it reaches WI-1
+    ("53002", "53002", "WI-2", None),
+    ("53001", "53002", "WI-2", ZipOutsideDistrict("53001", "WI-2")),  # WI-1 only
+    ("53003", "53001", "WI-1", ZipOutsideDistrict("53003", "WI-1")),  # WI-3 only
+    ("54999", "53001", "WI-1", None),  # its area is in MN, its postal state WI: both are candidates
+    ("53003", "53002", "WI-2", ZipOutsideDistrict("53003", "WI-2")),
+    ("56001", "56001", "WI-1", None),  # the looked-up ZIP itself
+    ("20001", "53001", "WI-1", ZipOutsideState("20001", "WI", "WI-1")),  # the state is said first
+])
+def test_the_constituents_zip_must_reach_the_chosen_district(
+        tiny: Dataset, zip_code: str, lookup_zip: str, label: str, problem: object) -> None:
+    district = tiny.lookup(lookup_zip).district(label)
+    assert district is not None
+    assert zip_problem(zip_code, district, tiny.lookup, lookup_zip=lookup_zip) == problem
+
+
+def test_the_looked_up_zip_always_fits_its_own_district(tiny: Dataset) -> None:
+    district = tiny.lookup("53002").district("WI-2")
+    assert district is not None
+    # Same ZIP: fits even when the ZIP's own answer would be read differently later (the lookup decides).
+    assert zip_problem("53002", district, lambda _z: tiny.lookup("53001"), lookup_zip="53002") is None
 
 
 # -- placeholders ------------------------------------------------------------------------------------

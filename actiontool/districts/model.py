@@ -230,6 +230,15 @@ class Lookup:
         house = tuple(d.member for d in self.districts if d.member is not None)
         return house + self.senators
 
+    @property
+    def certain(self) -> bool:
+        """Return True when the answer cannot be wrong, whatever its status: one seat, held at large.
+
+        A single-seat state or territory, DC or Guam has one seat for every address in it, so even an
+        approximate placement (a PO-box ZIP, a ZIP placed by state) names the right members.
+        """
+        return len(self.districts) == 1 and self.districts[0].district == 0
+
     def district(self, label: str) -> District | None:
         """Return the candidate district with this label, if it is one."""
         return next((d for d in self.districts if d.label == label), None)

@@ -143,6 +143,7 @@ def submit(session: Session, submission: Submission, *, now: datetime | None = N
         ref=submission.ref,
         lang=submission.lang,
         district_label=submission.district_label,
+        district_basis=submission.district_basis,
         state=submission.state,
         prefix=details.prefix or None,
         first_name=details.first_name,

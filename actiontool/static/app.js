@@ -63,6 +63,11 @@
   if (geo && locate && "geolocation" in navigator && window.fetch) {
     geo.hidden = false;
     var status = document.getElementById("geo-status");
+    // How the district was decided, sent with the choice: "location" until the person picks another.
+    var basis = document.getElementById("district-basis");
+    Array.prototype.forEach.call(document.querySelectorAll("input[name='district']"), function (radio) {
+      radio.addEventListener("change", function () { if (basis) { basis.value = "choice"; } });
+    });
     var say = function (key, label) {
       var text = locate.getAttribute("data-msg-" + key) || "";
       status.textContent = label ? text.replace("__LABEL__", label) : text;
@@ -80,6 +85,7 @@
               .filter(function (el) { return el; });
             if (matches.length === 1) {
               matches[0].checked = true;
+              if (basis) { basis.value = "location"; }
               matches[0].focus();
               say("found", matches[0].value);
             } else if (matches.length > 1) {

@@ -19,6 +19,7 @@ def init_app(app: Flask) -> None:
         packets,
         public,
         security,
+        words,
     )
 
     security.init_app(app)  # first: it checks the secret key before anything uses it
@@ -27,6 +28,7 @@ def init_app(app: Flask) -> None:
     i18n.init_app(app)
     app.register_blueprint(public.bp)
     bots.init_app(app)  # bot_guard() for the compose form: honeypot and fill time
+    words.init_app(app)  # districts and places named in words
     organizer.init_app(app)  # the dashboard under /organizer, and Flask-Login
     app.register_blueprint(packets.bp)  # "Deliver to offices": office packets and reports, signed in
     app.register_blueprint(embed.bp)  # /embed/<slug>: the only pages partner sites may frame

@@ -122,6 +122,7 @@ class ComposeForm(FlaskForm):
         "Keep the letter under %(max)d characters.", max=MAX_LETTER)), no_control_characters])
     wants_receipt = BooleanField(_l("E-mail me my receipt"))
     district = HiddenField(validators=[Optional(), Regexp(LABEL_RE)])
+    basis = HiddenField()  # how the page decided the district (compose.district_basis reads it)
     letter_lang = HiddenField()
     ref = HiddenField()
 
@@ -152,23 +153,50 @@ class ComposeForm(FlaskForm):
             raise ValidationError(_l("The letter cannot be empty."))
 
     def error_list(self) -> list[tuple[str, str]]:
-        """Return (field id, message) for every error, in the order the fields appear.
+        """Return (field id, message) for every error, in the order the fields appear."""
+        return error_list(self)
 
-        An expired or missing CSRF token gets one plain message with no field to link to: the form is
-        shown again with a fresh token, so sending it again works.
-        """
-        found: list[tuple[str, str]] = []
-        for field in self:
-            if not field.errors:
-                continue
-            if field.type == "CSRFTokenField":
-                found.insert(0, ("", str(_l("This form expired. Check your details and send it again."))))
-                continue
-            found.extend((field.id, str(message)) for message in field.errors)
-        return found
+
+def error_list(form: FlaskForm) -> list[tuple[str, str]]:
+    """Return (field id, message) for every error of `form`, in the order the fields appear.
+
+    An expired or missing CSRF token gets one plain message with no field to link to: the form is
+    shown again with a fresh token, so sending it again works.
+    """
+    found: list[tuple[str, str]] = []
+    for field in form:
+        if not field.errors:
+            continue
+        if field.type == "CSRFTokenField":
+            found.insert(0, ("", str(_l("This form expired. Check your details and send it again."))))
+            continue
+        # A hidden field (the district) has nothing to link to: its message stands alone.
+        target = "" if field.type == "HiddenField" else field.id
+        found.extend((target, str(message)) for message in field.errors)
+    return found
 
 
 _WTFORMS_TRANSLATIONS = _WTFormsTranslations()
+
+
+class AddressForm(FlaskForm):
+    """A split ZIP's street address, sent to the geocoder to find the district (the ZIP is kept apart)."""
+
+    class Meta:
+        def get_translations(self, form: Any) -> _WTFormsTranslations:
+            return _WTFORMS_TRANSLATIONS
+
+    address1 = StringField(_l("Street address"), filters=[_strip],
+                           validators=[DataRequired(_l("Enter your street address.")),
+                                       Length(max=MAX_ADDRESS, message=_l(
+                                           "Keep the street address under %(max)d characters.",
+                                           max=MAX_ADDRESS)),
+                                       single_line],
+                           render_kw={"autocomplete": "address-line1"})
+
+    def error_list(self) -> list[tuple[str, str]]:
+        """Return (field id, message) for every error, in the order the fields appear."""
+        return error_list(self)
 
 
 class HandedOffForm(FlaskForm):

@@ -68,6 +68,8 @@ class RouteLimit:
 ROUTE_LIMITS: tuple[RouteLimit, ...] = (
     RouteLimit("api.lookup", "RATELIMIT_LOOKUP", "ip"),
     RouteLimit("public.members", "RATELIMIT_LOOKUP", "ip"),
+    # Each request may ask the outside geocoder: limited like a lookup, so we do not flood the service.
+    RouteLimit("public.district_by_address", "RATELIMIT_LOOKUP", "ip", ("POST",)),
     RouteLimit("public.send", "RATELIMIT_SUBMIT", "ip", ("POST",), "sends"),
     RouteLimit("public.send", "RATELIMIT_SUBMIT_EMAIL", "email", ("POST",), "sends"),
     # A preview sends nothing but renders every letter, as a lookup renders the members: limited apart.

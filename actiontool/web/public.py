@@ -5,6 +5,7 @@ render, turning the domain errors into messages."""
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -20,22 +21,29 @@ from flask import (
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
+from actiontool import geocoder as geocoding
 from actiontool import letters
 from actiontool.campaigns import Campaign, UnknownCampaign
 from actiontool.compose import (
+    NO_MATCH,
+    OUTSIDE,
+    SEVERAL,
     Draft,
     FormValues,
     NoDistrict,
     Route,
+    ZipOutsideDistrict,
     ZipOutsideState,
     ZipProblem,
     all_delivered_for_them,
     choose,
     compose,
+    district_basis,
     routes,
     shown_body,
     zip_problem,
 )
+from actiontool.config import ConfigError
 from actiontool.db import get_session
 from actiontool.delivery.campaign_info import server_delivers
 from actiontool.delivery.settings import DeliverySettings, from_config
@@ -44,13 +52,33 @@ from actiontool.registry import dataset, get_campaign, letter_environment, live_
 from actiontool.services import counts, receipts
 from actiontool.services.submit import NothingToSend, clean_ref, submit
 from actiontool.web import bots
-from actiontool.web.forms import ComposeForm, HandedOffForm, ReceiptLinkForm
+from actiontool.web.forms import AddressForm, ComposeForm, HandedOffForm, ReceiptLinkForm
 from actiontool.web.i18n import current_language
 from actiontool.web.security import public_origin
 
 bp = Blueprint("public", __name__)
 
 ViewResult = str | Response | BaseResponse | tuple[str, int]
+_GEOCODER = "actiontool.geocoder"
+
+
+@bp.record_once
+def _check_geocoder_settings(state: Any) -> None:
+    """Refuse to start with a geocoder setting that cannot be used (a typo must not switch it off)."""
+    try:
+        geocoding.settings_from_config(state.app.config)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+
+
+def _geocoder() -> geocoding.Geocoder | None:
+    """Return the app's geocoder, None when it is off (settings read per request: tests change them)."""
+    settings = geocoding.settings_from_config(current_app.config)
+    held = current_app.extensions.get(_GEOCODER)
+    if held is None or held[0] != settings:  # one client (and its connection pool) per settings
+        held = (settings, geocoding.from_settings(settings))
+        current_app.extensions[_GEOCODER] = held
+    return held[1]
 
 
 def _public_campaign(slug: str) -> Campaign:
@@ -128,7 +156,7 @@ def _lookup_or_error(campaign: Campaign, zip_text: str) -> Lookup | tuple[str, i
 
 @bp.get("/c/<slug>/members")
 def members(slug: str) -> ViewResult:
-    """Show the members for a ZIP (or the district choice an ambiguous ZIP needs) and the letter form."""
+    """Show the members for a ZIP (or the district step an ambiguous ZIP needs) and the letter form."""
     campaign = _public_campaign(slug)
     if not campaign.is_open:
         return redirect(url_for("public.campaign", slug=slug, ref=_ref()), code=303)
@@ -136,24 +164,90 @@ def members(slug: str) -> ViewResult:
     lookup = _lookup_or_error(campaign, zip_text)
     if not isinstance(lookup, Lookup):
         return lookup
+    zip_code = lookup.query.get("zip", zip_text.strip())
     choice = choose(campaign, lookup, request.args.get("district"))
     if choice.district is None:
-        return render_template("pages/choose.html", campaign=campaign, text=campaign.text(current_language()),
-                               lookup=lookup, zip=lookup.query.get("zip", zip_text.strip()), ref=_ref(),
-                               bad_choice=bool(request.args.get("district")))
+        return _choose_page(campaign, lookup, zip_code, bad_choice=bool(request.args.get("district")))
+    # Only the page's own words: "address" is decided by the geocoder (district_by_address), never a link.
+    asked = request.args.get("basis")
+    return _members_page(campaign, lookup, choice.district.label, zip_code,
+                         basis=asked if asked in ("location", "choice") else None)
+
+
+@bp.post("/c/<slug>/members/address")
+def district_by_address(slug: str) -> ViewResult:
+    """Find a split ZIP's district from the street address; fall back to the choice with a sentence.
+
+    A POST, so the address stays out of URLs and access logs. The geocoder's answer counts only when it
+    is one of the ZIP's candidates; the street typed here fills the letter form.
+    """
+    campaign = _public_campaign(slug)
+    if not campaign.is_open:
+        return redirect(url_for("public.campaign", slug=slug, ref=_ref()), code=303)
+    zip_text = request.form.get("zip", "")
+    lookup = _lookup_or_error(campaign, zip_text)
+    if not isinstance(lookup, Lookup):
+        return lookup
+    zip_code = lookup.query.get("zip", zip_text.strip())
+    geocoder = _geocoder()
+    if geocoder is None or len(lookup.districts) < 2:  # nothing to decide here: the usual step
+        return redirect(url_for("public.members", slug=slug, zip=zip_code, ref=_ref()), code=303)
+    form = AddressForm()
+    if not form.validate():
+        return _choose_page(campaign, lookup, zip_code, address_form=form, status=422)
+    street = form.address1.data or ""
+    answer = geocoding.resolve(geocoder, lookup, street)
+    if answer.district is None:
+        return _choose_page(campaign, lookup, zip_code, address_form=form,
+                            address_note=_address_note(answer.outcome, zip_code))
+    return _members_page(campaign, lookup, answer.district.label, zip_code, basis="address",
+                         address1=street, city=lookup.city or "")
+
+
+def _address_note(outcome: str, zip_code: str) -> str:
+    """Return the plain sentence shown when the address did not settle the district."""
+    if outcome == NO_MATCH:
+        return _("We could not find that street address in ZIP code %(zip)s. Check it, or choose your "
+                 "district below.", zip=zip_code)
+    if outcome == SEVERAL:
+        return _("That address matches places in more than one district. Choose your district below.")
+    if outcome == OUTSIDE:
+        return _("That address is not in one of the districts of ZIP code %(zip)s. Check the address and "
+                 "the ZIP code, or choose your district below.", zip=zip_code)
+    return _("We could not look up your address just now. Choose your district below.")
+
+
+def _choose_page(campaign: Campaign, lookup: Lookup, zip_code: str, *, bad_choice: bool = False,
+                 address_form: AddressForm | None = None, address_note: str | None = None,
+                 status: int = 200) -> tuple[str, int]:
+    """Return the district step: the street address first (when the geocoder is on), then the choice."""
+    geocoder_on = _geocoder() is not None
+    form = address_form if address_form is not None else AddressForm(formdata=None)
+    return render_template("pages/choose.html", campaign=campaign, text=campaign.text(current_language()),
+                           lookup=lookup, zip=zip_code, ref=_ref(), bad_choice=bad_choice,
+                           geocoder_on=geocoder_on, address_form=form, address_note=address_note,
+                           errors=form.error_list()), status
+
+
+def _members_page(campaign: Campaign, lookup: Lookup, label: str, zip_code: str, *, basis: str | None,
+                  address1: str = "", city: str = "") -> ViewResult:
+    """Return the members step for the district `label` of the looked-up ZIP, with the letter form."""
     asked = request.args.get("letter", "")
     lang = asked if asked in campaign.letters else campaign.letter_lang(current_language())
     form = ComposeForm(formdata=None).for_campaign(campaign)
-    form.zip.data = lookup.query.get("zip", zip_text.strip())
-    form.district.data = choice.district.label
+    form.zip.data = zip_code
+    form.district.data = label
+    form.basis.data = district_basis(lookup, basis)
+    form.address1.data = address1
+    form.city.data = city
     form.letter_lang.data = lang
     form.ref.data = _ref() or ""
     env = letter_environment()
-    draft = compose(env, campaign, lookup, choice.district.label, FormValues(), lang=lang,
+    draft = compose(env, campaign, lookup, label, FormValues(), lang=lang,
                     interface_lang=current_language())
     if campaign.editable and draft.members:
         form.suggested_text.data = shown_body(env, campaign, draft.choice, lang, draft.constituent)
-    return _compose_page(draft, form, lookup_zip=form.zip.data)
+    return _compose_page(draft, form, lookup_zip=zip_code)
 
 
 def _compose_page(draft: Draft, form: ComposeForm, *, lookup_zip: str, status: int = 200) -> tuple[str, int]:
@@ -187,14 +281,17 @@ def _values(form: ComposeForm) -> FormValues:
         personal_message=form.personal_message.data or "",
         letter=None if letter_box is None else letter_box.data or "",
         wants_receipt=bool(form.wants_receipt.data), ref=form.ref.data or None,
+        basis=form.basis.data or None,
     )
 
 
-def _check_zip(form: ComposeForm, draft: Draft) -> None:
-    """Add a ZIP error unless the (well-formed) ZIP exists and lies in the chosen district's state."""
+def _check_zip(form: ComposeForm, draft: Draft, lookup_zip: str) -> None:
+    """Add a ZIP error unless the (well-formed) ZIP exists, lies in the chosen district's state and, when
+    the campaign writes to the House, reaches the district itself (or is the ZIP it was looked up by)."""
     if form.zip.errors or not form.zip.data:
         return
-    problem = zip_problem(form.zip.data, draft.district, dataset().lookup)
+    problem = zip_problem(form.zip.data, draft.district, dataset().lookup, lookup_zip=lookup_zip,
+                          check_district=draft.campaign.targets_chamber("house"))
     if problem is not None:
         form.zip.errors = [*form.zip.errors, _zip_message(problem)]
 
@@ -205,7 +302,31 @@ def _zip_message(problem: ZipProblem) -> str:
         return _(
             "ZIP code %(zip)s is not in %(state)s, where your district %(label)s is. Check your ZIP code.",
             zip=problem.zip, state=problem.state, label=problem.label)
+    if isinstance(problem, ZipOutsideDistrict):
+        return _("ZIP code %(zip)s is not in your district %(label)s. Check your ZIP code, or go back and "
+                 "change your district.", zip=problem.zip, label=problem.label)
     return _("We could not find ZIP code %(zip)s. Check it and try again.", zip=problem.zip)
+
+
+def _forged_district(campaign: Campaign, lookup: Lookup, form: ComposeForm, lookup_zip: str
+                     ) -> ViewResult | None:
+    """Answer a district that is not one of the looked-up ZIP's (tampered or stale); None when it is.
+
+    A split ZIP asks again, with a sentence; a ZIP with one district shows the form again with an error.
+    Nothing is written either way.
+    """
+    label = form.district.data or ""
+    if lookup.district(label) is not None or (not label and len(lookup.districts) == 1):
+        return None
+    message = _("The district sent is not one of the districts of ZIP code %(zip)s. Choose one of the "
+                "districts below.", zip=lookup_zip)
+    if len(lookup.districts) != 1:
+        return _choose_page(campaign, lookup, lookup_zip, bad_choice=True, address_note=message, status=422)
+    form.district.data = lookup.districts[0].label
+    form.district.errors = [_("The district sent is not the district of ZIP code %(zip)s, %(label)s. "
+                              "Check your details and send the form again.",
+                              zip=lookup_zip, label=lookup.districts[0].label)]
+    return None
 
 
 @bp.post("/c/<slug>/send")
@@ -225,14 +346,18 @@ def send(slug: str) -> ViewResult:
         lookup = dataset().lookup(lookup_zip)
     except LookupError_:
         return redirect(url_for("public.campaign", slug=slug, ref=form.ref.data or None), code=303)
+    lookup_zip = str(lookup.query.get("zip", lookup_zip))
     valid = form.validate()
+    forged = _forged_district(campaign, lookup, form, lookup_zip)
+    if forged is not None:
+        return forged
     try:
         draft = compose(letter_environment(), campaign, lookup, form.district.data, _values(form), lang=lang,
                         interface_lang=current_language())
-    except NoDistrict:  # a tampered or stale district: ask again
+    except NoDistrict:  # unreachable after _forged_district; kept so compose's contract is honoured
         return redirect(url_for("public.members", slug=slug, zip=lookup_zip, ref=form.ref.data or None),
                         code=303)
-    _check_zip(form, draft)
+    _check_zip(form, draft, lookup_zip)
     if "preview" in request.form:
         # A preview answers only with this page's own token: another site cannot have us render for it.
         # The constituent's words come back with a fresh token, so pressing the button again works.
@@ -242,7 +367,7 @@ def send(slug: str) -> ViewResult:
             draft = compose(letter_environment(), campaign, lookup, form.district.data, FormValues(),
                             lang=lang, interface_lang=current_language())
         return _compose_page(draft, form, lookup_zip=lookup_zip, status=400 if refused else 200)
-    if not valid or form.zip.errors:
+    if not valid or form.zip.errors or form.district.errors:
         return _compose_page(draft, form, lookup_zip=lookup_zip, status=422)
     try:
         result = submit(get_session(), draft.submission(receipt_base_url=public_origin()))

@@ -225,12 +225,13 @@ def refuse_cross_site() -> None:
 
 
 # Forms that check their own fields for every control character and name the field in their message: the
-# packet delivery form (its note), and the compose form's visible fields (actiontool.web.forms). A NUL in
+# packet delivery form (its note), and the compose and address forms' visible fields (web/forms.py). A NUL in
 # any other field, a key or a query string gets the plain 400 below.
 FIELDS_NAMING_CONTROL_CHARACTERS: dict[str, frozenset[str]] = {
     "packets.mark_delivered": frozenset({"on", "how", "note"}),
     "public.send": frozenset({"first_name", "last_name", "email", "address1", "city", "zip", "phone",
                               "personal_message", "suggested_text"}),
+    "public.district_by_address": frozenset({"address1"}),
 }
 
 

@@ -144,6 +144,7 @@ def test_ambiguous_zip_with_use_my_location(server: Any, live_app: Flask, new_pa
     page.get_by_role("button", name="Write my letters").click()
     page.wait_for_url(re.compile(r"/r/"))
     assert {m.bioguide for m in messages(live_app)} == {"R000002", "S000001", "S000002"}
+    assert [(a.district_label, a.district_basis) for a in actions(live_app)] == [("WI-2", "location")]
 
 
 def test_whole_flow_with_javascript_off(server: Any, live_app: Flask, new_page: Any) -> None:
@@ -153,6 +154,7 @@ def test_whole_flow_with_javascript_off(server: Any, live_app: Flask, new_page: 
     page.get_by_label(re.compile("WI-1")).check()
     page.get_by_role("button", name="Continue").click()
     page.wait_for_url(re.compile(r"district=WI-1"))
+    assert "basis=choice" in page.url  # without JavaScript the district is the person's choice
     fill_details(page)
     page.fill("#personal_message", "My neighbour's son died.")
     page.get_by_role("button", name="Update preview").click()

@@ -168,9 +168,41 @@ def test_a_district_not_in_the_zip_is_refused(client: FlaskClient) -> None:
 
 
 def test_approximate_match_says_so(client: FlaskClient) -> None:
-    text = text_of(client.get(f"/c/{SLUG}/members?zip=20500"))
+    text = text_of(client.get(f"/c/{SLUG}/members?zip=53099"))  # a PO-box ZIP placed in WI-1 by its centre
     assert "this match is approximate" in text
+    assert "WI-1, Wisconsin’s 1st congressional district" in text
+
+
+@pytest.mark.parametrize(("zip_code", "label", "words"), [
+    ("20500", "DC-AL", "The District of Columbia’s at-large congressional district"),  # PO-box ZIP in DC
+    ("99599", "AK-AL", "Alaska’s at-large congressional district"),  # PO-box ZIP in an at-large state
+    ("96910", "GU-AL", "Guam’s at-large congressional district"),  # Guam: placed by state
+    ("99501", "AK-AL", "Alaska’s at-large congressional district"),
+])
+def test_a_certain_answer_is_not_called_approximate(client: FlaskClient, zip_code: str, label: str,
+                                                    words: str) -> None:
+    text = text_of(client.get(f"/c/{SLUG}/members?zip={zip_code}"))
+    assert "approximate" not in text
+    assert f"Your congressional district: {label}, {words}." in text
+
+
+def test_the_api_keeps_the_status_of_a_certain_answer(client: FlaskClient) -> None:
+    assert client.get("/api/v1/lookup?zip=20500").get_json()["status"] == "approximate"
+
+
+def test_dc_says_why_it_has_no_senators(client: FlaskClient) -> None:
+    text = text_of(client.get(f"/c/{SLUG}/members?zip=20500"))
     assert "Delegate Dee Capitol" in text
+    assert ("The District of Columbia has no senators: the Constitution gives seats in the Senate only to "
+            "states, and the District of Columbia is not a state.") in text
+    assert "has no senators" not in text_of(client.get(f"/c/{SLUG}/members?zip=53001"))
+
+
+def test_districts_are_named_in_words_in_spanish(client: FlaskClient) -> None:
+    text = text_of(client.get(f"/c/{SLUG}/members?zip=53002&district=WI-2&lang=es"))
+    assert "WI-2, 2.º distrito congresional de Wisconsin" in text
+    assert "Distrito de Columbia no tiene senadores" in text_of(
+        client.get(f"/c/{SLUG}/members?zip=20500&lang=es"))
 
 
 def test_vacant_seat_is_said_plainly_and_gets_no_message(app: Flask, client: FlaskClient) -> None:
@@ -307,7 +339,9 @@ def test_bad_input_on_each_field_is_shown_and_writes_nothing(
 
 def test_tampered_district_goes_back_to_the_choice(app: Flask, client: FlaskClient) -> None:
     response = send(client, "53002", query="&district=WI-1", district="WI-9")
-    assert response.status_code == 303 and "/members?zip=53002" in response.headers["Location"]
+    assert response.status_code == 422
+    assert "The district sent is not one of the districts of ZIP code 53002." in text_of(response)
+    assert page(response).xpath("//input[@type='radio'][@name='district']/@value") == ["WI-1", "WI-2"]
     assert count(app, Action) == 0
 
 
