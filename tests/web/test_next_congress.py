@@ -171,5 +171,6 @@ def test_a_redrawn_state_s_zip_says_why_it_is_approximate(apps: tuple[Flask, Fla
     client = new.test_client()
     text = text_of(client.get(f"/c/{SLUG}/members?zip=53002&lang={lang}"))
     assert sentence in text and "PO" not in text.split(sentence)[0][-200:]
-    # A ZIP without a tabulation area elsewhere keeps its own reason.
-    assert "no mapped area" in text_of(client.get(f"/c/{SLUG}/members?zip=99599&lang=en"))
+    # A PO-box ZIP of an at-large state elsewhere is certain: neither reason, no "approximate" at all.
+    at_large = text_of(client.get(f"/c/{SLUG}/members?zip=99599&lang=en"))
+    assert "drew new congressional districts" not in at_large and "approximate" not in at_large
