@@ -13,9 +13,10 @@ from datetime import UTC, datetime
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-# Naive UTC with fractions of a second, as the UTCDateTime columns store it.
+# Naive UTC with fractions of a second, as the UTCDateTime columns store it. statement_timestamp(), not
+# now(): now() stays at the transaction's start, which a transaction that waited for a lock has left behind.
 _NOW = {
-    "postgresql": text("SELECT timezone('UTC', now())"),
+    "postgresql": text("SELECT timezone('UTC', statement_timestamp())"),
     "sqlite": text("SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')"),
 }
 
