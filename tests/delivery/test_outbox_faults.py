@@ -48,8 +48,9 @@ import sys
 from datetime import timedelta
 import actiontool.models as models
 real = models.utcnow
+skew = timedelta(seconds=float(sys.argv[1]))
 def skewed():
-    return real() + timedelta(seconds=float(sys.argv[1]))
+    return real() + skew
 models.utcnow = skewed
 import actiontool.cli, actiontool.delivery.worker, actiontool.delivery.cwc, actiontool.services.outbox
 for module in list(sys.modules.values()):
