@@ -1,4 +1,4 @@
-"""The fault experiments of the delivery-under-faults issue, replayed with stand-in servers and worker processes.
+"""The fault experiments of the delivery-under-faults issue, replayed with stand-ins and worker processes.
 
 Each test sets up one fault (a give-up racing an acceptance, a trickling answer, slow SMTP commands,
 skewed worker clocks, a hanging channel), lets `actiontool worker` processes deliver, and ends with the
@@ -252,8 +252,9 @@ def test_experiment3_slow_smtp_commands_are_cut_at_the_session_deadline_and_each
     timeout, the session (3.6 s) longer than the 3 s lease. The session deadline cuts each at 1.4 s."""
     ids = add_messages(app, 4, members=(SENATOR,))
     slow_smtp.slow, slow_smtp.delay = 4, 1.2
-    env = worker_env(app_config, SMTP_HOST=slow_smtp.host, SMTP_PORT=slow_smtp.port, DELIVERY_LEASE_SECONDS=3,
-                     CWC_TIMEOUT=1.0, SMTP_TIMEOUT=1.4, DELIVERY_BACKOFF_SECONDS=0.5, DELIVERY_BATCH=1)
+    env = worker_env(app_config, SMTP_HOST=slow_smtp.host, SMTP_PORT=slow_smtp.port,
+                     DELIVERY_LEASE_SECONDS=3, CWC_TIMEOUT=1.0, SMTP_TIMEOUT=1.4,
+                     DELIVERY_BACKOFF_SECONDS=0.5, DELIVERY_BATCH=1)
     procs = [workers(env), workers(env)]
     wait_for(lambda: all(m.status == DELIVERED for m in messages(app).values()), "every letter delivered", 90)
     stop(*procs)
@@ -270,7 +271,8 @@ def test_experiment7_workers_with_skewed_clocks_never_take_each_others_live_leas
     """One worker's clock 30 s ahead, the other's 30 s behind, a 2 s lease, CWC answering in 0.3 s."""
     ids = add_messages(app, 16)
     cwc_server.mode, cwc_server.slow_seconds = "slow", 0.3
-    env = worker_env(app_config, DELIVERY_LEASE_SECONDS=2, CWC_TIMEOUT=0.9, SMTP_TIMEOUT=0.9, DELIVERY_BATCH=1)
+    env = worker_env(app_config, DELIVERY_LEASE_SECONDS=2, CWC_TIMEOUT=0.9, SMTP_TIMEOUT=0.9,
+                     DELIVERY_BATCH=1)
     procs = [workers(env, skew=30.0), workers(env, skew=-30.0)]
     wait_for(lambda: all(m.status == DELIVERED for m in messages(app).values()), "every letter delivered", 90)
     stop(*procs)
@@ -315,4 +317,5 @@ def test_worker_refuses_a_deadline_that_does_not_fit_in_half_the_lease(
         tmp_path: Path) -> None:
     proc = workers(worker_env(app_config, DELIVERY_LEASE_SECONDS=10, CWC_TIMEOUT=5, SMTP_TIMEOUT=1), "--once")
     assert proc.wait(30) != 0
-    assert "ACTIONTOOL_CWC_TIMEOUT=5 must be under half of ACTIONTOOL_DELIVERY_LEASE_SECONDS=10" in logs(tmp_path)
+    assert "ACTIONTOOL_CWC_TIMEOUT=5 must be under half of ACTIONTOOL_DELIVERY_LEASE_SECONDS=10" \
+        in logs(tmp_path)

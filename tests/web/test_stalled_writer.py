@@ -50,8 +50,8 @@ def count(app: Flask, model: type[Action] | type[Message]) -> int:
 
 @pytest.fixture
 def staller(app: Flask) -> Iterator[subprocess.Popen[str]]:
-    proc = subprocess.Popen([sys.executable, "-c", STALLER, app.config["DATABASE_URL"], SLUG, str(IDLE_SECONDS)],
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-c", STALLER, app.config["DATABASE_URL"], SLUG,
+                             str(IDLE_SECONDS)], stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None and proc.stdout.readline().strip() == "holding"
         yield proc
@@ -85,5 +85,6 @@ def test_a_stalled_writer_holds_a_submit_at_most_the_lock_timeout_and_the_submit
     assert answer.status_code < 400
     assert count(app, Action) == 2
     assert recount_problems(app) == []
+    limit = app.config.get("DB_LOCK_TIMEOUT_SECONDS", 2.0)
     print(f"\nFIGURES experiment 8 on {app.config['DATABASE_URL'].split(':')[0]}: "
-          f"submit refused after {waited:.1f} s (lock timeout {app.config.get('DB_LOCK_TIMEOUT_SECONDS', 2.0)} s)")
+          f"submit refused after {waited:.1f} s (lock timeout {limit} s)")
