@@ -40,6 +40,7 @@ from typing import Any, Protocol
 
 from flask import Flask
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from actiontool import registry
@@ -507,9 +508,7 @@ class Worker:
                     if claim.problem is None:
                         pause = self.breaker.record(channel, failure, probe=probe)
                 outage = pause if isinstance(failure, TransientFailure) and claim.problem is None else None
-                with self._write_lock, self.sessions() as session:
-                    status = record_outcome(session, claim, failure, self.settings.worker,
-                                            outage_pause=outage)
+                status = self._record(claim, failure, outage)
                 with self._counts_lock:
                     self._held.pop(claim.message_id, None)
                 self._count(status)
@@ -519,6 +518,22 @@ class Worker:
                 for claim in claims:
                     self._held.pop(claim.message_id, None)
         return handled
+
+    def _record(self, claim: Claim, failure: DeliveryFailure | None, outage: float | None) -> str:
+        """Record an outcome. An acceptance is tried again for a few seconds while the database is away:
+        lost, the letter would only be sent again when its lease ran out (with the same id)."""
+        tries = 5 if failure is None else 1
+        for attempt in range(tries):
+            try:
+                with self._write_lock, self.sessions() as session:
+                    return record_outcome(session, claim, failure, self.settings.worker, outage_pause=outage)
+            except SQLAlchemyError:
+                if attempt == tries - 1:
+                    raise
+                log.warning("message %s: recording its acceptance failed; trying again", claim.message_id,
+                            exc_info=True)
+                time.sleep(0.5 * 2 ** attempt)
+        raise AssertionError("unreachable")
 
     def renew(self) -> int:
         """Renew the lease of every message this worker holds (the heartbeat); return how many."""
