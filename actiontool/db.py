@@ -53,7 +53,8 @@ def make_engine(url: str, *, timeouts: Timeouts | None = None, **kwargs: Any) ->
     """Create an engine; SQLite gets WAL, a busy timeout, foreign keys and immediate write transactions.
 
     With `timeouts`, PostgreSQL sessions get lock_timeout, statement_timeout and
-    idle_in_transaction_session_timeout, and SQLite writers wait at most `timeouts.lock` for the write lock.
+    idle_in_transaction_session_timeout, and SQLite writers in a web request wait at most `timeouts.lock`
+    for the write lock.
     """
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
@@ -94,7 +95,7 @@ def _tune_sqlite(engine: Engine, timeouts: Timeouts | None = None) -> None:
         cursor = dbapi_conn.cursor()
         _enable_wal(cursor)
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute(f"PRAGMA busy_timeout={_busy_ms(timeouts)}")
+        cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
@@ -146,12 +147,17 @@ _LOCK_POLL_SECONDS = (0.0002, 0.002)  # first and longest pause between tries
 
 
 def _lock_wait(timeouts: Timeouts | None) -> float:
-    """Return how long a SQLite writer waits for the write lock (the module default without timeouts)."""
-    return _LOCK_WAIT_SECONDS if timeouts is None or timeouts.lock <= 0 else timeouts.lock
+    """Return how long a SQLite writer waits for the write lock.
 
+    A web request waits at most the lock timeout: someone waits for its answer, and a stalled process must
+    not hold it (it answers 503 "try again" instead). Workers and commands have no one waiting and keep
+    the long default, so a busy moment never turns their work into errors.
+    """
+    from flask import has_request_context
 
-def _busy_ms(timeouts: Timeouts | None) -> int:
-    return int(_lock_wait(timeouts) * 1000)
+    if timeouts is None or timeouts.lock <= 0 or not has_request_context():
+        return _LOCK_WAIT_SECONDS
+    return timeouts.lock
 
 
 def _begin_immediate(conn: Any, timeouts: Timeouts | None = None) -> None:
@@ -180,7 +186,7 @@ def _begin_immediate(conn: Any, timeouts: Timeouts | None = None) -> None:
             time.sleep(pause)
             pause = min(pause * 2, _LOCK_POLL_SECONDS[1])
     finally:
-        conn.exec_driver_sql(f"PRAGMA busy_timeout={_busy_ms(timeouts)}")
+        conn.exec_driver_sql("PRAGMA busy_timeout=30000")
 
 
 def init_schema(engine: Engine, *, auto_upgrade: bool = True) -> None:
