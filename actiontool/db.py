@@ -80,6 +80,13 @@ def _limit_postgresql(engine: Engine, timeouts: Timeouts) -> None:
                 cursor.execute(f"SET {name} = {int(seconds * 1000)}")  # names and ints only: no input here
         dbapi_conn.commit()
 
+    @event.listens_for(engine, "begin")
+    def on_begin(conn: Any) -> None:
+        # A read-only connection (a CSV export streaming to a slow client) holds no row locks, so a pause
+        # between its fetches harms no writer: it must not be ended as a stalled transaction.
+        if conn.get_execution_options().get("read_only"):
+            conn.exec_driver_sql("SET LOCAL idle_in_transaction_session_timeout = 0")
+
 
 def _tune_sqlite(engine: Engine, timeouts: Timeouts | None = None) -> None:
     """Set per-connection pragmas and make every transaction take the write lock at BEGIN.

@@ -202,3 +202,30 @@ def test_a_hanging_channel_leaves_a_thread_for_the_others(app: Flask) -> None:
     assert worker._take_slot("cwc") and worker._take_slot("cwc")
     assert worker._take_slot("cwc") is None  # the third thread stays free for smtp
     assert worker._take_slot("smtp") == worker.settings.worker.batch
+
+
+def test_database_timeouts_apply_to_writers_and_spare_read_only_streams(app: Flask) -> None:
+    from sqlalchemy import text
+
+    from actiontool import db
+
+    engine = db_engine(app)
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            shown = [conn.execute(text(f"SHOW {name}")).scalar_one() for name in
+                     ("lock_timeout", "statement_timeout", "idle_in_transaction_session_timeout")]
+        assert shown == ["2s", "1min", "10s"]
+        with engine.connect().execution_options(read_only=True) as conn:
+            assert conn.execute(text("SHOW idle_in_transaction_session_timeout")).scalar_one() == "0"
+    else:
+        timeouts = db.Timeouts.from_config(app.config)
+        assert db._lock_wait(timeouts) == db._LOCK_WAIT_SECONDS  # a worker or command: the long wait
+        with app.test_request_context("/"):
+            assert db._lock_wait(timeouts) == 2.0  # a web request: at most the lock timeout
+
+
+def db_engine(app: Flask) -> Any:
+    from actiontool import db
+
+    with app.app_context():
+        return db.engine()
