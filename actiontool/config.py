@@ -27,7 +27,7 @@ DEFAULTS: dict[str, Any] = {
     "SMTP_USERNAME": None,
     "SMTP_PASSWORD": None,
     "SMTP_TLS": "starttls",  # starttls | ssl | none
-    "SMTP_TIMEOUT": 20.0,
+    "SMTP_TIMEOUT": 20.0,  # seconds for a whole SMTP session (connect to QUIT); under half the lease
     "MAIL_FROM": None,
     "CWC_BASE_URL": None,
     "CWC_API_KEY": None,
@@ -36,7 +36,7 @@ DEFAULTS: dict[str, Any] = {
     "CWC_DELIVERY_AGENT_CONTACT_NAME": None,
     "CWC_DELIVERY_AGENT_CONTACT_EMAIL": None,
     "CWC_DELIVERY_AGENT_CONTACT_PHONE": None,
-    "CWC_TIMEOUT": 20.0,
+    "CWC_TIMEOUT": 20.0,  # seconds for a whole CWC POST (connect to the answer's end); under half the lease
     "CWC_SENATE_BASE_URL": None,  # None: Senate messages of cwc campaigns are handed off
     "CWC_SENATE_API_KEY": None,  # None: the House key
     "DELIVERY_MAX_ATTEMPTS": 8,
@@ -45,6 +45,12 @@ DEFAULTS: dict[str, Any] = {
     "DELIVERY_BACKOFF_MAX_SECONDS": 3600.0,
     "DELIVERY_POLL_SECONDS": 2.0,
     "DELIVERY_BATCH": 0,  # messages per claim; 0: as many as fit twice over in the lease (at most 10)
+    "DELIVERY_CHANNEL_THREADS": 0,  # worker threads one channel may hold; 0: all but one (at least 1)
+    "DELIVERY_BREAKER_FAILURES": 5,  # transient failures in a row that pause a channel (0: never pause)
+    "DELIVERY_BREAKER_SECONDS": 30.0,  # first pause of a failing channel; doubles per failed probe (max 8x)
+    "DB_LOCK_TIMEOUT_SECONDS": 2.0,  # longest wait for a lock (PostgreSQL lock_timeout, SQLite write lock)
+    "DB_STATEMENT_TIMEOUT_SECONDS": 60.0,  # PostgreSQL statement_timeout; 0: none
+    "DB_IDLE_IN_TRANSACTION_TIMEOUT_SECONDS": 10.0,  # PostgreSQL idle_in_transaction_session_timeout; 0: none
     "RATELIMIT_STORAGE_URL": "memory://",  # redis://host:6379/0 when several web processes run
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_LOOKUP": "30/minute;300/hour",  # per IP, lookup API and members page

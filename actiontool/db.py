@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, current_app, g
@@ -25,18 +26,69 @@ def database_url(app: Flask) -> str:
     return "sqlite:///" + os.path.join(app.instance_path, "actiontool.sqlite3")
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine; SQLite gets WAL, a busy timeout, foreign keys and immediate write transactions."""
+@dataclass(frozen=True)
+class Timeouts:
+    """How long a statement may wait for a lock, run, or sit idle inside a transaction (seconds; 0: no limit).
+
+    A stalled process (a worker stopped by SIGSTOP, a swapped-out request) must not hold everyone's
+    submits: a writer waits at most `lock` for a row or SQLite's write lock, then fails and its request
+    answers "try again" (actiontool.web.errors), having written nothing. On PostgreSQL the stalled
+    session's transaction is ended after `idle_in_transaction`, which releases its locks.
+    """
+
+    lock: float = 2.0
+    statement: float = 60.0
+    idle_in_transaction: float = 10.0
+
+    @classmethod
+    def from_config(cls, config: Any) -> Timeouts:
+        """Read ACTIONTOOL_DB_LOCK_TIMEOUT_SECONDS and its two siblings."""
+        return cls(lock=float(config.get("DB_LOCK_TIMEOUT_SECONDS", cls.lock)),
+                   statement=float(config.get("DB_STATEMENT_TIMEOUT_SECONDS", cls.statement)),
+                   idle_in_transaction=float(config.get("DB_IDLE_IN_TRANSACTION_TIMEOUT_SECONDS",
+                                                        cls.idle_in_transaction)))
+
+
+def make_engine(url: str, *, timeouts: Timeouts | None = None, **kwargs: Any) -> Engine:
+    """Create an engine; SQLite gets WAL, a busy timeout, foreign keys and immediate write transactions.
+
+    With `timeouts`, PostgreSQL sessions get lock_timeout, statement_timeout and
+    idle_in_transaction_session_timeout, and SQLite writers in a web request wait at most `timeouts.lock`
+    for the write lock.
+    """
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True, **kwargs)
+        engine = create_engine(url, pool_pre_ping=True, **kwargs)
+        if timeouts is not None:
+            _limit_postgresql(engine, timeouts)
+        return engine
     engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
-    _tune_sqlite(engine)
+    _tune_sqlite(engine, timeouts)
     return engine
 
 
-def _tune_sqlite(engine: Engine) -> None:
+def _limit_postgresql(engine: Engine, timeouts: Timeouts) -> None:
+    """Set the three timeouts on every new PostgreSQL session (in milliseconds; 0 turns one off)."""
+    settings = {"lock_timeout": timeouts.lock, "statement_timeout": timeouts.statement,
+                "idle_in_transaction_session_timeout": timeouts.idle_in_transaction}
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_conn: Any, _record: Any) -> None:
+        with dbapi_conn.cursor() as cursor:
+            for name, seconds in settings.items():
+                cursor.execute(f"SET {name} = {int(seconds * 1000)}")  # names and ints only: no input here
+        dbapi_conn.commit()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(conn: Any) -> None:
+        # A read-only connection (a CSV export streaming to a slow client) holds no row locks, so a pause
+        # between its fetches harms no writer: it must not be ended as a stalled transaction.
+        if conn.get_execution_options().get("read_only"):
+            conn.exec_driver_sql("SET LOCAL idle_in_transaction_session_timeout = 0")
+
+
+def _tune_sqlite(engine: Engine, timeouts: Timeouts | None = None) -> None:
     """Set per-connection pragmas and make every transaction take the write lock at BEGIN.
 
     pysqlite's own transaction handling starts with a deferred BEGIN; two writers that both read first
@@ -64,7 +116,7 @@ def _tune_sqlite(engine: Engine) -> None:
         if deferred:
             conn.exec_driver_sql("BEGIN")
         else:
-            _begin_immediate(conn)
+            _begin_immediate(conn, timeouts)
 
 
 def _read_request() -> bool:
@@ -101,8 +153,22 @@ _LOCK_WAIT_SECONDS = 30.0
 _LOCK_POLL_SECONDS = (0.0002, 0.002)  # first and longest pause between tries
 
 
-def _begin_immediate(conn: Any) -> None:
-    """Take SQLite's write lock, polling every millisecond or so for up to 30 seconds.
+def _lock_wait(timeouts: Timeouts | None) -> float:
+    """Return how long a SQLite writer waits for the write lock.
+
+    A web request waits at most the lock timeout: someone waits for its answer, and a stalled process must
+    not hold it (it answers 503 "try again" instead). Workers and commands have no one waiting and keep
+    the long default, so a busy moment never turns their work into errors.
+    """
+    from flask import has_request_context
+
+    if timeouts is None or timeouts.lock <= 0 or not has_request_context():
+        return _LOCK_WAIT_SECONDS
+    return timeouts.lock
+
+
+def _begin_immediate(conn: Any, timeouts: Timeouts | None = None) -> None:
+    """Take SQLite's write lock, polling every millisecond or so for up to the lock wait (default 30 s).
 
     SQLite's own busy handler sleeps 1, 2, 5, 10 ... up to 100 ms between tries, so under a burst of
     writers (web processes plus delivery workers) a lock held for 3 ms costs its waiters 50-100 ms each;
@@ -113,7 +179,7 @@ def _begin_immediate(conn: Any) -> None:
 
     from sqlalchemy.exc import OperationalError
 
-    deadline = time.monotonic() + _LOCK_WAIT_SECONDS
+    deadline = time.monotonic() + _lock_wait(timeouts)
     pause = _LOCK_POLL_SECONDS[0]
     conn.exec_driver_sql("PRAGMA busy_timeout=0")
     try:
@@ -139,7 +205,7 @@ def init_schema(engine: Engine, *, auto_upgrade: bool = True) -> None:
 
 def init_app(app: Flask) -> None:
     """Create the app's engine and session factory, and close each request's session at teardown."""
-    engine = make_engine(database_url(app))
+    engine = make_engine(database_url(app), timeouts=Timeouts.from_config(app.config))
     factory = sessionmaker(engine, expire_on_commit=False)
     app.extensions[_EXTENSION] = {"engine": engine, "sessions": factory}
     auto_migrate = app.config.get("AUTO_MIGRATE", True)

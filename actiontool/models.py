@@ -174,6 +174,9 @@ class Message(Base):
     constituent_text: Mapped[str | None] = mapped_column(Text)  # only the constituent's own words
     edited: Mapped[bool] = mapped_column(Boolean, default=False)  # did they change the suggested text?
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # The fencing token: +1 at every claim, never reset. A worker records a failure or renews its lease
+    # only while the message carries the token of its own claim (actiontool.delivery.worker).
+    claims: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)

@@ -29,9 +29,13 @@ def serve(host: str, port: int, debug: bool, with_worker: bool) -> None:
     # Under the reloader the parent process only watches files; the worker belongs in the serving child.
     if with_worker and (not debug or os.environ.get("WERKZEUG_RUN_MAIN") == "true"):
         from actiontool.cli.worker import campaign_problems, describe_channels
+        from actiontool.delivery.errors import DeliverySettingsError
         from actiontool.delivery.worker import Worker
 
-        runner = Worker(app)
+        try:
+            runner = Worker(app)
+        except DeliverySettingsError as exc:
+            raise click.ClickException(f"the delivery thread cannot start: {exc}") from None
         runner.start_background()
         click.echo(f"delivery thread: {describe_channels(dict(app.config))}", err=True)
         for line in campaign_problems(app):

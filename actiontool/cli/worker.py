@@ -45,18 +45,23 @@ def worker(once: bool, concurrency: int) -> None:
     """Deliver queued messages and receipt e-mails (several workers may run against one database)."""
     from flask import current_app
 
+    from actiontool.delivery.errors import DeliverySettingsError
     from actiontool.delivery.worker import Worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    runner = Worker(app, concurrency=concurrency)
+    try:
+        runner = Worker(app, concurrency=concurrency)
+    except DeliverySettingsError as exc:
+        raise click.ClickException(f"the worker cannot start: {exc}") from None
 
     def stop(signum: int, _frame: FrameType | None) -> None:
         logging.getLogger(__name__).info("signal %d: finishing the deliveries in flight", signum)
         runner.stop()
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
-    click.echo(f"worker: {describe_channels(dict(app.config))}; concurrency {concurrency}", err=True)
+    click.echo(f"worker: {describe_channels(dict(app.config))}; concurrency {concurrency} "
+               f"(at most {runner.channel_threads} per channel)", err=True)
     for line in campaign_problems(app):
         click.echo(line, err=True)
     try:

@@ -1,19 +1,27 @@
 """The House's Communicating with Congress (CWC) 2.0 channel: an XML document POSTed over HTTPS.
 
 The document is built with lxml, never by joining strings. The API key travels in the query string, so
-every URL, error and exception text that leaves this module passes through `redact` first.
+every URL, error and exception text that leaves this module passes through `redact` first. The whole
+POST, from connecting to the last byte of the answer, runs under one wall-clock deadline
+(ACTIONTOOL_CWC_TIMEOUT, see actiontool.delivery.deadline), not a timeout per socket read.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import socket
 from datetime import date
 from email.utils import parsedate_to_datetime
+from typing import Any
 
 import requests
 from lxml import etree
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+from actiontool.delivery import deadline
 from actiontool.delivery.errors import NotConfigured, PermanentFailure, TransientFailure
 from actiontool.delivery.job import DeliveryJob, Sender
 from actiontool.delivery.settings import CwcSettings
@@ -229,25 +237,71 @@ def _retry_after(value: str | None) -> float | None:
         return None
 
 
+class _GuardedHTTPConnection(HTTPConnection):
+    """A connection whose socket is shut down when the current delivery's deadline passes."""
+
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()
+        deadline.register(sock)
+        return sock
+
+
+class _GuardedHTTPSConnection(HTTPSConnection):
+    """The TLS twin of _GuardedHTTPConnection (the raw socket is registered, under the TLS layer)."""
+
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()
+        deadline.register(sock)
+        return sock
+
+
+class _GuardedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _GuardedHTTPConnection
+
+
+class _GuardedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _GuardedHTTPSConnection
+
+
+class _GuardedAdapter(HTTPAdapter):
+    """requests' adapter with connections that obey the deadline."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _GuardedHTTPPool, "https": _GuardedHTTPSPool}
+
+
+def _guarded_session() -> requests.Session:
+    """Return a session for one POST: a fresh connection, so its socket is under this POST's deadline."""
+    session = requests.Session()
+    adapter = _GuardedAdapter()
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
 def post_document(document: bytes, base_url: str, api_key: str, timeout: float, *, path: str = "/v2/message",
                   secrets: tuple[str, ...] = ()) -> str:
-    """POST `document`; return the answer's text on acceptance, else raise Transient/PermanentFailure."""
+    """POST `document`; return the answer's text on acceptance, else raise Transient/PermanentFailure.
+
+    The whole exchange must end within `timeout` seconds; past it the connection is cut and the attempt
+    is a transient failure (CWC may have the letter: the retry carries the same DeliveryId).
+    """
     install_log_redaction()
     secrets = tuple(secrets) + (api_key,)
     url = f"{base_url.rstrip('/')}{path}"
     shown = f"{url}?apikey=REDACTED"
-    try:
-        # No redirects: following one would hand the key (in the query string) to another URL.
-        response = requests.post(url, params={"apikey": api_key}, data=document, timeout=(min(10.0, timeout),
-                                 timeout), headers={"Content-Type": "application/xml; charset=utf-8"},
-                                 allow_redirects=False)
-    except requests.Timeout as exc:
-        raise TransientFailure(f"CWC did not answer within {timeout:g} s ({shown})") from _scrubbed(exc)
-    except requests.ConnectionError as exc:
-        raise TransientFailure(redact(f"cannot reach CWC at {shown}: {exc}", secrets)) from _scrubbed(exc)
-    except requests.RequestException as exc:
-        raise PermanentFailure(redact(f"cannot send to CWC at {shown}: {exc}", secrets)) from _scrubbed(exc)
-    body = response.content or b""
+    with deadline.Deadline(timeout) as limit, _guarded_session() as session:
+        try:
+            # No redirects: following one would hand the key (in the query string) to another URL.
+            response = session.post(url, params={"apikey": api_key}, data=document,
+                                    timeout=(min(10.0, timeout), timeout),
+                                    headers={"Content-Type": "application/xml; charset=utf-8"},
+                                    allow_redirects=False)
+            body = response.content or b""
+        except (requests.RequestException, OSError) as exc:
+            raise _post_failure(exc, expired=limit.expired, timeout=timeout, shown=shown,
+                                secrets=secrets) from _scrubbed(exc)
     errors = error_texts(body)
     detail = redact("; ".join(errors) or body[:_ERROR_TEXT_LIMIT].decode("utf-8", "replace").strip(), secrets)
     log.info("CWC %s -> %s", shown, response.status_code)
@@ -260,6 +314,16 @@ def post_document(document: bytes, base_url: str, api_key: str, timeout: float, 
     if response.status_code == 429 or response.status_code >= 500:
         raise TransientFailure(reason, retry_after=_retry_after(response.headers.get("Retry-After")))
     raise PermanentFailure(reason)
+
+
+def _post_failure(exc: BaseException, *, expired: bool, timeout: float, shown: str,
+                  secrets: tuple[str, ...]) -> Exception:
+    """Classify a failed POST: out of time or unreachable is transient, anything else permanent."""
+    if expired or isinstance(exc, requests.Timeout):
+        return TransientFailure(f"CWC did not answer within {timeout:g} s ({shown})")
+    if isinstance(exc, (requests.ConnectionError, OSError)):
+        return TransientFailure(redact(f"cannot reach CWC at {shown}: {exc}", secrets))
+    return PermanentFailure(redact(f"cannot send to CWC at {shown}: {exc}", secrets))
 
 
 def _scrubbed(exc: BaseException) -> Exception:

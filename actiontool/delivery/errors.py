@@ -29,3 +29,7 @@ class NotConfigured(DeliveryFailure):
 
 class DeliveryOptionsError(ValueError):
     """A campaign's `delivery:` section is invalid; the message says where and why."""
+
+
+class DeliverySettingsError(ValueError):
+    """The delivery settings would let a live worker's lease run out; the message names the variables."""

@@ -22,7 +22,8 @@ from actiontool.delivery.errors import DeliveryFailure, PermanentFailure
 from actiontool.delivery.settings import DeliverySettings
 from actiontool.delivery.smtp import build_email, send_email
 from actiontool.letters import LANGUAGES
-from actiontool.models import Action, utcnow
+from actiontool.models import Action
+from actiontool.services.clock import database_now
 from actiontool.services.transaction import transaction
 
 log = logging.getLogger(__name__)
@@ -63,10 +64,13 @@ def _due(now: datetime, max_attempts: int) -> ColumnElement[bool]:
 
 def claim_receipts(session: Session, settings: DeliverySettings, *, now: datetime | None = None,
                    limit: int = 10) -> list[ReceiptJob]:
-    """Claim due receipt e-mails (lease on the action) and commit; return what to send."""
-    now = now or utcnow()
+    """Claim due receipt e-mails (lease on the action) and commit; return what to send.
+
+    Times come from the database's clock (services.clock) unless `now` is given, like message leases.
+    """
     worker = settings.worker
     with transaction(session):
+        now = now or database_now(session)
         actions = session.execute(
             select(Action).where(_due(now, worker.max_attempts)).order_by(Action.id).limit(limit)
             .with_for_update(skip_locked=True)
@@ -130,9 +134,9 @@ def send_one(app: Flask, job: ReceiptJob, settings: DeliverySettings) -> Deliver
 def record(session: Session, job: ReceiptJob, failure: DeliveryFailure | None, settings: DeliverySettings, *,
            now: datetime | None = None) -> None:
     """Record a receipt e-mail's outcome and commit."""
-    now = now or utcnow()
     worker = settings.worker
     with transaction(session):
+        now = now or database_now(session)
         action = session.get(Action, job.action_id, with_for_update=True, populate_existing=True)
         if action is None or action.receipt_email_sent_at is not None:  # purged or sent: nothing to write
             return

@@ -95,6 +95,15 @@ class WorkerSettings:
     backoff_max_seconds: float
     poll_seconds: float
     batch: int
+    channel_threads: int = 0  # 0: the worker's threads but one
+    breaker_failures: int = 5
+    breaker_seconds: float = 30.0
+
+    def threads_per_channel(self, concurrency: int) -> int:
+        """Return how many of `concurrency` threads one channel may hold, so a hanging one cannot take all."""
+        if self.channel_threads > 0:
+            return min(self.channel_threads, concurrency)
+        return max(1, concurrency - 1)
 
 
 @dataclass(frozen=True)
@@ -106,14 +115,25 @@ class DeliverySettings:
     worker: WorkerSettings
     base_url: str | None
 
+    def problems(self) -> list[str]:
+        """Return settings the worker refuses to run with (each lets a live worker's lease run out)."""
+        lease = self.worker.lease_seconds
+        return [f"ACTIONTOOL_{name}={timeout:g} must be under half of ACTIONTOOL_DELIVERY_LEASE_SECONDS="
+                f"{lease:g}: a delivery that takes that long would lose its lease and be sent again"
+                for name, timeout in (("SMTP_TIMEOUT", self.smtp.timeout), ("CWC_TIMEOUT", self.cwc.timeout))
+                if timeout <= 0 or 2 * timeout >= lease]
+
     def warnings(self) -> list[str]:
         """Return settings that work but risk a double delivery or a silent gap, as sentences."""
         found = []
-        slowest = max(self.smtp.timeout, self.cwc.timeout)
-        if self.worker.lease_seconds <= slowest * self.worker.batch:
-            found.append(f"ACTIONTOOL_DELIVERY_LEASE_SECONDS={self.worker.lease_seconds:g} is not longer "
-                         f"than a batch of {self.worker.batch} at the {slowest:g} s timeout: a slow endpoint "
-                         "could see a message twice")
+        lease = self.worker.lease_seconds
+        if lease < 10:
+            found.append(f"ACTIONTOOL_DELIVERY_LEASE_SECONDS={lease:g} is short: a worker paused longer "
+                         "than that (swapping, a stopped process) has its letters sent again by another "
+                         "worker (with the same Message-ID / DeliveryId)")
+        if self.worker.breaker_failures <= 0:
+            found.append("ACTIONTOOL_DELIVERY_BREAKER_FAILURES=0: a channel outage spends every letter's "
+                         "attempts and ends them failed")
         if self.smtp.configured and not self.base_url:
             found.append("ACTIONTOOL_BASE_URL is not set: receipt e-mails need it "
                          "(or an origin stored at submit)")
@@ -167,8 +187,9 @@ def from_config(config: Mapping[str, Any]) -> DeliverySettings:
     )
     lease = _num(config, "DELIVERY_LEASE_SECONDS", 120.0)
     slowest = max(smtp.timeout, cwc.timeout)
-    # A claimed batch is delivered one message after another; keep the whole batch well inside the lease
-    # so that a live worker's claim never expires under it (that would let a second worker send again).
+    # A claimed batch is delivered one message after another; the worker renews the lease of every message
+    # it holds while it works (actiontool.delivery.worker), and a batch that fits twice in the lease keeps
+    # the renewals few.
     auto_batch = max(1, min(10, int(lease // (2 * slowest)) if slowest else 10))
     worker = WorkerSettings(
         max_attempts=max(1, int(_num(config, "DELIVERY_MAX_ATTEMPTS", 8))),
@@ -177,5 +198,8 @@ def from_config(config: Mapping[str, Any]) -> DeliverySettings:
         backoff_max_seconds=_num(config, "DELIVERY_BACKOFF_MAX_SECONDS", 3600.0),
         poll_seconds=_num(config, "DELIVERY_POLL_SECONDS", 2.0),
         batch=int(config.get("DELIVERY_BATCH") or auto_batch),
+        channel_threads=int(_num(config, "DELIVERY_CHANNEL_THREADS", 0)),
+        breaker_failures=int(_num(config, "DELIVERY_BREAKER_FAILURES", 5)),
+        breaker_seconds=_num(config, "DELIVERY_BREAKER_SECONDS", 30.0),
     )
     return DeliverySettings(smtp=smtp, cwc=cwc, worker=worker, base_url=_opt(config, "BASE_URL"))

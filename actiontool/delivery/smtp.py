@@ -2,17 +2,20 @@
 
 Messages are built with `email.message.EmailMessage`. Any CR, LF or NUL in a header value is refused
 before anything is built (a permanent failure that names the header), so no input can add headers or
-recipients. Every SMTP call runs under the configured socket timeout.
+recipients. The whole SMTP session, from connecting to QUIT, runs under one wall-clock deadline
+(ACTIONTOOL_SMTP_TIMEOUT, see actiontool.delivery.deadline), not a timeout per command.
 """
 
 from __future__ import annotations
 
 import smtplib
+import socket
 import ssl
 from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, parseaddr
 
+from actiontool.delivery import deadline
 from actiontool.delivery.errors import NotConfigured, PermanentFailure, TransientFailure
 from actiontool.delivery.job import DeliveryJob
 from actiontool.delivery.settings import SmtpSettings
@@ -93,28 +96,58 @@ def _classify(exc: smtplib.SMTPException | OSError) -> Exception:
     return TransientFailure(f"cannot talk to the SMTP server: {type(exc).__name__}: {exc}"[:500])
 
 
+class _SMTP(smtplib.SMTP):
+    """smtplib.SMTP whose socket is shut down when the session's deadline passes."""
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        sock = super()._get_socket(host, port, deadline.op_timeout(timeout))  # type: ignore[misc]
+        deadline.register(sock)
+        return sock
+
+
+class _SMTP_SSL(smtplib.SMTP_SSL):  # noqa: N801 (smtplib's naming)
+    """smtplib.SMTP_SSL whose socket is shut down when the session's deadline passes."""
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        sock = super()._get_socket(host, port, deadline.op_timeout(timeout))  # type: ignore[misc]
+        deadline.register(sock)
+        return sock
+
+
 def send_email(email: EmailMessage, settings: SmtpSettings) -> None:
-    """Send `email` through the configured server; raise Transient/PermanentFailure on failure."""
+    """Send `email` through the configured server; raise Transient/PermanentFailure on failure.
+
+    The whole session must end within settings.timeout seconds; past it, the connection is cut and the
+    attempt counts as a transient failure (the server may have the letter: the retry carries the same
+    Message-ID).
+    """
     if not settings.configured:
         raise NotConfigured("e-mail is not configured on this server "
                             "(ACTIONTOOL_SMTP_HOST, ACTIONTOOL_MAIL_FROM)")
     host, port, timeout = str(settings.host), settings.port, settings.timeout
-    try:
-        if settings.tls == "ssl":
-            client: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=timeout,
-                                                    context=ssl.create_default_context())
-        else:
-            client = smtplib.SMTP(host, port, timeout=timeout)
-        with client:
-            if settings.tls == "starttls":
-                client.starttls(context=ssl.create_default_context())
-            if settings.username:
-                client.login(settings.username, settings.password or "")
-            # Some recipients refused while others accepted: a retry would send the accepted ones twice,
-            # so the message counts as delivered.
-            client.send_message(email)
-    except (smtplib.SMTPException, OSError) as exc:
-        raise _classify(exc) from None
+    sent = False
+    with deadline.Deadline(timeout) as limit:
+        try:
+            if settings.tls == "ssl":
+                client: smtplib.SMTP = _SMTP_SSL(host, port, timeout=timeout,
+                                                 context=ssl.create_default_context())
+            else:
+                client = _SMTP(host, port, timeout=timeout)
+            with client:
+                if settings.tls == "starttls":
+                    client.starttls(context=ssl.create_default_context())
+                if settings.username:
+                    client.login(settings.username, settings.password or "")
+                # Some recipients refused while others accepted: a retry would send the accepted ones
+                # twice, so the message counts as delivered.
+                client.send_message(email)
+                sent = True
+        except (smtplib.SMTPException, OSError) as exc:
+            if sent:  # accepted; only saying goodbye (QUIT) failed
+                return
+            if limit.expired:
+                raise TransientFailure(f"the SMTP session did not finish within {timeout:g} s") from None
+            raise _classify(exc) from None
 
 
 class SmtpChannel:

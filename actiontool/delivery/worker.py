@@ -7,6 +7,19 @@ the attempt. A worker that dies mid-delivery leaves the message `sending` until 
 any worker claims it again, and the retry carries the same message id (the CWC DeliveryId and the e-mail
 Message-ID). Outcomes are recorded only through `actiontool.services.outbox.set_status`.
 
+Faults (see docs/RELIABILITY.md):
+- Every claim increments the message's `claims`, its fencing token. A failure is recorded, and a lease
+  renewed, only while the message still carries the token of the claim that made it. An acceptance is
+  always recorded: it wins over a give-up recorded meanwhile (`failed` becomes `delivered`, counts move).
+- Leases, due times and backoff are measured by the database's clock (services.clock), so a worker whose
+  clock is off cannot take live leases.
+- Each send runs under one wall-clock deadline (the channel's timeout, under half the lease; see
+  delivery.deadline), and a heartbeat renews the lease of every message this worker holds meanwhile.
+- Each thread delivers one channel's batch at a time, and one channel may hold at most all threads but one,
+  so a hanging channel cannot starve the others. A channel with repeated transient failures is paused
+  (`CircuitBreaker`); the attempts that fail while it is paused are not counted, so an outage does not
+  end letters `failed`.
+
 Packet letters are never claimed: they wait in `queued` until the organization delivers them (see
 actiontool.services.packets). A letter whose member has left office (actiontool.districts.tenure) is not
 delivered: its claim carries the problem, and it ends `failed` with the reason `models.LEFT_OFFICE`.
@@ -20,13 +33,14 @@ import random
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from flask import Flask
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from actiontool import registry
@@ -37,6 +51,7 @@ from actiontool.delivery.cwc import CwcChannel
 from actiontool.delivery.errors import (
     DeliveryFailure,
     DeliveryOptionsError,
+    DeliverySettingsError,
     NotConfigured,
     PermanentFailure,
     TransientFailure,
@@ -50,6 +65,7 @@ from actiontool.models import (
     DELIVERED,
     FAILED,
     FINAL_STATUSES,
+    HANDED_OFF,
     LEFT_OFFICE,
     NEEDS_CONSTITUENT,
     PACKET,
@@ -58,6 +74,7 @@ from actiontool.models import (
     Message,
     utcnow,
 )
+from actiontool.services.clock import database_now
 from actiontool.services.outbox import set_status
 from actiontool.services.tenure import end_letters_to_departed
 from actiontool.services.transaction import transaction
@@ -87,6 +104,8 @@ class Claim:
     attempt: int
     job: DeliveryJob | None = None
     problem: DeliveryFailure | None = None
+    token: int = 0  # the message's `claims` after this claim: the fencing token of this attempt
+    channel: str = ""
 
 
 def default_channels(settings: DeliverySettings) -> dict[str, Channel]:
@@ -94,12 +113,13 @@ def default_channels(settings: DeliverySettings) -> dict[str, Channel]:
     return {"handoff": HandoffChannel(), "smtp": SmtpChannel(settings.smtp), "cwc": CwcChannel(settings.cwc)}
 
 
-def due_clause(now: datetime) -> Any:
-    """Return the condition of a claimable message: queued and due, or sending with an expired lease."""
+def due_clause(now: datetime, channels: Sequence[str] = WORKER_CHANNELS) -> Any:
+    """Return the condition of a claimable message of `channels`: queued and due, or sending with an
+    expired lease. `now` must be the database's time (services.clock)."""
     return or_(
-        and_(Message.status == QUEUED, Message.channel.in_(WORKER_CHANNELS),
+        and_(Message.status == QUEUED, Message.channel.in_(channels),
              or_(Message.next_attempt_at.is_(None), Message.next_attempt_at <= now)),
-        and_(Message.status == SENDING, Message.lease_until < now),
+        and_(Message.status == SENDING, Message.channel.in_(channels), Message.lease_until < now),
     )
 
 
@@ -120,17 +140,18 @@ def _job(message: Message, campaign: CampaignInfo, attempt: int) -> DeliveryJob:
 
 def claim_messages(session: Session, campaigns: CampaignLookup, settings: WorkerSettings, *,
                    now: datetime | None = None, limit: int | None = None,
-                   roster: Roster | None = None) -> list[Claim]:
-    """Claim up to `limit` due messages: mark them sending under a lease and commit; return the claims.
+                   roster: Roster | None = None, channels: Sequence[str] = WORKER_CHANNELS) -> list[Claim]:
+    """Claim up to `limit` due messages of `channels`: mark them sending under a lease and commit; return
+    the claims. Times come from the database's clock unless `now` is given (tests).
 
     With a `roster`, a message whose member has left office is claimed with that as its problem, so it
     ends failed (LEFT_OFFICE) instead of going out.
     """
-    now = now or utcnow()
     limit = limit or settings.batch
     with transaction(session):
+        now = now or database_now(session)
         rows = session.execute(
-            select(Message).where(due_clause(now)).order_by(Message.created_at).limit(limit)
+            select(Message).where(due_clause(now, channels)).order_by(Message.created_at).limit(limit)
             .with_for_update(skip_locked=True)
         ).scalars().all()
         claims: list[Claim] = []
@@ -143,22 +164,48 @@ def claim_messages(session: Session, campaigns: CampaignLookup, settings: Worker
                                                "during delivery"))
                 continue
             attempt = message.attempts + 1
-            set_status(session, message, SENDING, now=now, attempts=attempt, lease_until=lease_until)
+            token = (message.claims or 0) + 1
+            set_status(session, message, SENDING, now=now, attempts=attempt, claims=token,
+                       lease_until=lease_until)
+            channel = message.channel
             if roster is not None and roster.has_left(message.bioguide, message.created_day):
-                claims.append(Claim(message.id, attempt, problem=PermanentFailure(LEFT_OFFICE)))
+                claims.append(Claim(message.id, attempt, problem=PermanentFailure(LEFT_OFFICE), token=token,
+                                    channel=channel))
                 continue
             if message.action.purged_at is not None:
                 # Older than the retention limit: the sender's details are gone, so no letter can go.
                 claims.append(Claim(message.id, attempt, problem=PermanentFailure(
-                    "the constituent's details were purged before delivery (past the retention limit)")))
+                    "the constituent's details were purged before delivery (past the retention limit)"),
+                    token=token, channel=channel))
                 continue
             try:
                 job = _job(message, campaigns(message.campaign), attempt)
-                claims.append(Claim(message.id, attempt, job=job))
+                claims.append(Claim(message.id, attempt, job=job, token=token, channel=channel))
             except (LookupError, DeliveryOptionsError) as exc:
                 claims.append(Claim(message.id, attempt, problem=TransientFailure(
-                    f"campaign {message.campaign} cannot be used for delivery: {exc}")))
+                    f"campaign {message.campaign} cannot be used for delivery: {exc}"),
+                    token=token, channel=channel))
     return claims
+
+
+def renew_leases(session: Session, held: Mapping[str, int], lease_seconds: float, *,
+                 now: datetime | None = None) -> int:
+    """Extend the lease of each held message (id -> fencing token) still under that claim; commit.
+
+    Return how many were renewed: a message another worker has claimed since, or whose outcome is
+    recorded, keeps its state.
+    """
+    renewed = 0
+    with transaction(session):
+        now = now or database_now(session)
+        until = now + timedelta(seconds=lease_seconds)
+        for message_id in sorted(held):  # one order for every worker: no deadlocks between renewals
+            result = session.execute(
+                update(Message).where(Message.id == message_id, Message.claims == held[message_id],
+                                      Message.status == SENDING)
+                .values(lease_until=until).execution_options(synchronize_session=False))
+            renewed += int(getattr(result, "rowcount", 0) or 0)
+    return renewed
 
 
 def _gave_up(attempts: int, reason: str) -> str:
@@ -166,32 +213,51 @@ def _gave_up(attempts: int, reason: str) -> str:
 
 
 def record_outcome(session: Session, claim: Claim, failure: DeliveryFailure | None, settings: WorkerSettings,
-                   *, now: datetime | None = None, rng: random.Random | None = None) -> str:
-    """Record one delivery's outcome and commit; return the status the message is left in."""
-    now = now or utcnow()
+                   *, now: datetime | None = None, rng: random.Random | None = None,
+                   outage_pause: float | None = None) -> str:
+    """Record one delivery's outcome and commit; return the status the message is left in.
+
+    With `outage_pause`, a transient failure happened while its channel is paused (CircuitBreaker): the
+    attempt is given back and the message waits that many seconds.
+    """
     with transaction(session):
+        now = now or database_now(session)
         message = session.get(Message, claim.message_id, with_for_update=True, populate_existing=True)
         if message is None:  # purged meanwhile: nothing to write
             return "gone"
-        return _apply(session, message, claim, failure, settings, now, rng)
+        return _apply(session, message, claim, failure, settings, now, rng, outage_pause)
 
 
 def _apply(session: Session, message: Message, claim: Claim, failure: DeliveryFailure | None,
-           settings: WorkerSettings, now: datetime, rng: random.Random | None) -> str:
-    if message.status in FINAL_STATUSES:
-        return message.status
-    ours = message.status == SENDING and message.attempts == claim.attempt
+           settings: WorkerSettings, now: datetime, rng: random.Random | None,
+           outage_pause: float | None = None) -> str:
     cleared = {"lease_until": None, "next_attempt_at": None}
     if failure is None:
-        # Accepted by the channel: record it even if our lease ran out meanwhile, so no one sends it again.
+        # Accepted by the channel: that wins whatever the lease says, even over a give-up recorded
+        # meanwhile by a worker that took our lease for lost, so the letter is never offered for Retry
+        # (and sent again) and the counts move from failed to delivered.
+        if message.status in (DELIVERED, HANDED_OFF):
+            return message.status
+        if message.status == FAILED:
+            log.warning("message %s: accepted by %s after it was recorded failed (%s); now delivered",
+                        message.id, message.channel, message.last_error)
         set_status(session, message, DELIVERED, now=now, last_error=None, **cleared)
-    elif not ours:
+        return message.status
+    if message.status in FINAL_STATUSES:
+        return message.status
+    ours = message.status == SENDING and (message.claims or 0) == claim.token
+    if not ours:
         log.warning("message %s: lease lost before the outcome was recorded (%s)", message.id, failure.reason)
         return message.status
-    elif isinstance(failure, NotConfigured):
+    if isinstance(failure, NotConfigured):
         set_status(session, message, NEEDS_CONSTITUENT, now=now, last_error=failure.reason, **cleared)
     elif isinstance(failure, PermanentFailure):
         set_status(session, message, FAILED, now=now, last_error=failure.reason, **cleared)
+    elif outage_pause is not None:
+        # The channel is down for everyone: this attempt says nothing about the letter, so it is not counted.
+        set_status(session, message, QUEUED, now=now, attempts=max(0, message.attempts - 1), lease_until=None,
+                   last_error=f"{failure.reason} (channel paused; attempt not counted)"[:1000],
+                   next_attempt_at=now + timedelta(seconds=outage_pause))
     elif message.attempts >= settings.max_attempts:
         set_status(session, message, FAILED, now=now, last_error=_gave_up(message.attempts, failure.reason),
                    **cleared)
@@ -259,6 +325,82 @@ class AppRoster:
             return self._roster
 
 
+@dataclass
+class _Circuit:
+    failures: int = 0  # transient failures in a row
+    paused_until: float | None = None  # monotonic time; None: the channel is not paused
+    pause: float = 0.0
+    probing: bool = False
+
+
+@dataclass
+class CircuitBreaker:
+    """Pause a channel after `threshold` transient failures in a row, then let one probe through.
+
+    While a channel is paused its letters are not claimed; after `seconds` one letter goes as a probe. An
+    acceptance (or any answer that shows the endpoint works, such as a refusal) resumes the channel; a
+    failed probe pauses it again for twice as long, up to 8 times `seconds`. Failures while paused are
+    an outage's, not the letter's: the worker does not count those attempts. Per worker process.
+    """
+
+    threshold: int
+    seconds: float
+    clock: Callable[[], float] = time.monotonic
+    _circuits: dict[str, _Circuit] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def admit(self, channel: str) -> int | None:
+        """Return None when `channel` runs normally, 1 when one probe may go now, 0 while it is paused."""
+        with self._lock:
+            circuit = self._circuits.get(channel)
+            if circuit is None or circuit.paused_until is None:
+                return None
+            if circuit.probing or self.clock() < circuit.paused_until:
+                return 0
+            circuit.probing = True
+            return 1
+
+    def end_probe(self, channel: str) -> None:
+        """Give the probe back when nothing was there to send."""
+        with self._lock:
+            if channel in self._circuits:
+                self._circuits[channel].probing = False
+
+    def paused(self, channel: str) -> float | None:
+        """Return the current pause in seconds when `channel` is paused, else None."""
+        with self._lock:
+            circuit = self._circuits.get(channel)
+            return circuit.pause if circuit is not None and circuit.paused_until is not None else None
+
+    def record(self, channel: str, failure: DeliveryFailure | None, *, probe: bool = False) -> float | None:
+        """Note a delivery's outcome; return the pause (seconds) when the failure is part of an outage."""
+        if self.threshold <= 0 or isinstance(failure, NotConfigured):
+            return None
+        with self._lock:
+            circuit = self._circuits.setdefault(channel, _Circuit())
+            if not isinstance(failure, TransientFailure):  # accepted or refused: the endpoint answers
+                if circuit.paused_until is not None:
+                    log.warning("channel %s answers again: resumed", channel)
+                self._circuits[channel] = _Circuit()
+                return None
+            circuit.failures += 1
+            if circuit.paused_until is not None:
+                if probe:
+                    circuit.probing = False
+                    circuit.pause = min(circuit.pause * 2, self.seconds * 8)
+                    circuit.paused_until = self.clock() + circuit.pause
+                    log.warning("channel %s: probe failed (%s); paused for %g s", channel, failure.reason,
+                                circuit.pause)
+                return circuit.pause
+            if circuit.failures >= self.threshold:
+                circuit.pause = self.seconds
+                circuit.paused_until = self.clock() + circuit.pause
+                log.warning("channel %s: %d failures in a row (%s); paused for %g s, attempts not counted",
+                            channel, circuit.failures, failure.reason, circuit.pause)
+                return circuit.pause
+            return None
+
+
 class Worker:
     """Drain the outbox with `concurrency` threads until stopped (with once=True: until nothing is due)."""
 
@@ -269,6 +411,9 @@ class Worker:
 
         self.app = app
         self.settings = settings or from_config(app.config)
+        problems = self.settings.problems()
+        if problems:
+            raise DeliverySettingsError("; ".join(problems))
         self.concurrency = max(1, concurrency)
         self.channels = dict(channels) if channels is not None else default_channels(self.settings)
         self.campaigns = campaigns or AppCampaigns(app)
@@ -284,26 +429,129 @@ class Worker:
         self._write_lock: Any = threading.Lock() if sqlite else contextlib.nullcontext()
         self._next_receipts = 0.0
         self._swept: Roster | None = None  # the roster the unclaimed letters were last checked against
+        worker = self.settings.worker
+        self.breaker = CircuitBreaker(worker.breaker_failures, worker.breaker_seconds)
+        self.channel_threads = worker.threads_per_channel(self.concurrency)
+        self._busy: Counter[str] = Counter()  # threads delivering each channel now
+        self._held: dict[str, int] = {}  # message id -> fencing token, of the claims not yet recorded
+        self._turn = 0
 
     def stop(self) -> None:
         """Ask every thread to finish its current delivery and exit."""
         self.stopping.set()
 
     def step(self) -> int:
-        """Claim one batch, deliver it and record the outcomes; return how many items were handled."""
+        """Claim one channel's batch, deliver it and record the outcomes; return how many items were handled.
+
+        Channels take turns (each step starts at the next one), a channel busy on its share of the threads
+        or paused by the breaker is passed over.
+        """
         handled = self._end_letters_to_departed()
-        with self._write_lock, self.sessions() as session:
-            claims = claim_messages(session, self.campaigns, self.settings.worker, roster=self.roster())
-        for claim in claims:
-            failure = deliver(claim, self.channels)
-            with self._write_lock, self.sessions() as session:
-                status = record_outcome(session, claim, failure, self.settings.worker)
-            self._count(status)
-            handled += 1
-        if self._receipts_due(idle=not claims):
+        with self._counts_lock:
+            self._turn += 1
+            turn = self._turn
+        order = WORKER_CHANNELS[turn % len(WORKER_CHANNELS):] + WORKER_CHANNELS[:turn % len(WORKER_CHANNELS)]
+        claimed = False
+        for channel in order:
+            limit = self._take_slot(channel)
+            if limit is None:
+                continue
+            probe = limit == 1 and self.breaker.paused(channel) is not None
+            try:
+                with self._write_lock, self.sessions() as session:
+                    claims = claim_messages(session, self.campaigns, self.settings.worker, limit=limit,
+                                            roster=self.roster(), channels=(channel,))
+                if claims:
+                    handled += self._deliver_batch(channel, claims, probe=probe)
+                    claimed = True
+                    break
+            finally:
+                self._free_slot(channel, probe=probe)
+        if self._receipts_due(idle=not claimed):
             handled += receipt.send_due(self.app, self.sessions, self.settings,
                                         limit=self.settings.worker.batch, lock=self._write_lock)
         return handled
+
+    def _take_slot(self, channel: str) -> int | None:
+        """Reserve a thread slot of `channel`; return how many to claim (None: not now)."""
+        admitted = self.breaker.admit(channel)
+        if admitted == 0:
+            return None
+        with self._counts_lock:
+            if self._busy[channel] >= self.channel_threads:
+                if admitted == 1:
+                    self.breaker.end_probe(channel)
+                return None
+            self._busy[channel] += 1
+        return 1 if admitted == 1 else self.settings.worker.batch
+
+    def _free_slot(self, channel: str, *, probe: bool) -> None:
+        with self._counts_lock:
+            self._busy[channel] -= 1
+        if probe:
+            self.breaker.end_probe(channel)
+
+    def _deliver_batch(self, channel: str, claims: list[Claim], *, probe: bool) -> int:
+        """Deliver claimed messages one after another, recording each outcome at once."""
+        with self._counts_lock:
+            self._held.update({c.message_id: c.token for c in claims})
+        handled = 0
+        try:
+            for claim in claims:
+                pause = self.breaker.paused(channel)
+                if pause is not None and not probe and claim.problem is None:
+                    # Paused while this batch waited: do not hammer a channel that is down.
+                    failure: DeliveryFailure | None = TransientFailure(
+                        "not sent: the channel is paused after repeated failures")
+                else:
+                    failure = deliver(claim, self.channels)
+                    if claim.problem is None:
+                        pause = self.breaker.record(channel, failure, probe=probe)
+                outage = pause if isinstance(failure, TransientFailure) and claim.problem is None else None
+                status = self._record(claim, failure, outage)
+                with self._counts_lock:
+                    self._held.pop(claim.message_id, None)
+                self._count(status)
+                handled += 1
+        finally:
+            with self._counts_lock:
+                for claim in claims:
+                    self._held.pop(claim.message_id, None)
+        return handled
+
+    def _record(self, claim: Claim, failure: DeliveryFailure | None, outage: float | None) -> str:
+        """Record an outcome. An acceptance is tried again for a few seconds while the database is away:
+        lost, the letter would only be sent again when its lease ran out (with the same id)."""
+        tries = 5 if failure is None else 1
+        for attempt in range(tries):
+            try:
+                with self._write_lock, self.sessions() as session:
+                    return record_outcome(session, claim, failure, self.settings.worker, outage_pause=outage)
+            except SQLAlchemyError:
+                if attempt == tries - 1:
+                    raise
+                log.warning("message %s: recording its acceptance failed; trying again", claim.message_id,
+                            exc_info=True)
+                time.sleep(0.5 * 2 ** attempt)
+        raise AssertionError("unreachable")
+
+    def renew(self) -> int:
+        """Renew the lease of every message this worker holds (the heartbeat); return how many."""
+        with self._counts_lock:
+            held = dict(self._held)
+        if not held:
+            return 0
+        with self._write_lock, self.sessions() as session:
+            return renew_leases(session, held, self.settings.worker.lease_seconds)
+
+    def _heartbeat(self, done: threading.Event) -> None:
+        """Renew leases three times per lease while the delivery threads run."""
+        interval = self.settings.worker.lease_seconds / 3
+        while not done.wait(interval):
+            try:
+                self.renew()
+            except Exception:  # the database went away, say: the next beat tries again
+                log.exception("lease renewal failed")
 
     def _end_letters_to_departed(self) -> int:
         """When the roster changed (at start, then daily), end the unclaimed letters to members who left."""
@@ -359,10 +607,15 @@ class Worker:
 
         threads = [threading.Thread(target=target, name=f"delivery-{i}", daemon=True)
                    for i in range(self.concurrency)]
+        done = threading.Event()
+        heartbeat = threading.Thread(target=self._heartbeat, args=(done,), name="delivery-lease", daemon=True)
+        heartbeat.start()
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
+        done.set()
+        heartbeat.join()
         if errors:
             raise errors[0]
 

@@ -4,7 +4,22 @@ from __future__ import annotations
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
-from werkzeug.exceptions import HTTPException
+from flask_babel import gettext as _
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException, ServiceUnavailable
+
+# PostgreSQL errors that mean "the database was busy", not "the request was wrong": a lock wait or a
+# statement that ran out of time (actiontool.db.Timeouts), a deadlock, a serialization failure.
+_BUSY_SQLSTATES = frozenset({"55P03", "57014", "40P01", "40001"})
+RETRY_AFTER_SECONDS = 2
+
+
+def database_busy(exc: OperationalError) -> bool:
+    """Return True when `exc` is a lock or statement timeout (or a deadlock): trying again can succeed."""
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) in _BUSY_SQLSTATES:
+        return True
+    return "database is locked" in str(orig)  # SQLite's write lock, waited for in vain
 
 
 def wants_json() -> bool:
@@ -27,3 +42,17 @@ def init_app(app: Flask) -> None:
             code = (exc.name or "error").lower().replace(" ", "_")
             return json_error(code, exc.description or exc.name, status)
         return render_template("pages/error.html", status=status, error=exc), status
+
+    @app.errorhandler(OperationalError)
+    def handle_busy_database(exc: OperationalError) -> ResponseReturnValue:
+        # The service's transaction block has rolled back: nothing of the request was written.
+        if not database_busy(exc):
+            raise exc
+        app.logger.warning("database busy, answered 503: %s", str(exc.orig).splitlines()[0][:200])
+        busy = ServiceUnavailable(_("The site is busy. Nothing was saved; please try again in a moment."))
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        if wants_json():
+            response, status = json_error("busy", str(busy.description), 503)
+            response.headers.update(headers)
+            return response, status
+        return render_template("pages/error.html", status=503, error=busy), 503, headers

@@ -1,17 +1,23 @@
 """A stand-in for the CWC endpoint on loopback: parses and checks each document, records what it got.
 
 It can be told to answer 500, 429 or 400, to return an <Error>, or to hang (every request, or only the
-first one) until released, so that tests see the sender's timeouts and retries.
+first one) until released, so that tests see the sender's timeouts and retries. For the fault tests it can
+also follow a script (one mode per request), trickle its acceptance a byte at a time, answer slowly, and
+call a hook before it accepts; it counts an acceptance only once its whole answer is written, and notes
+when a letter arrives while another POST of the same letter is still in flight (a double send).
 """
 
 from __future__ import annotations
 
 import re
 import threading
+import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from lxml import etree
@@ -82,7 +88,13 @@ class CwcStandIn:
 
     def __init__(self, api_key: str = "test-secret-apikey") -> None:
         self.api_key = api_key
-        self.mode = "ok"  # ok | 500 | 429 | 400 | error | hang
+        self.mode = "ok"  # ok | 500 | 429 | 400 | error | hang | trickle | slow
+        self.script: list[str] = []  # modes for the next /v2/message requests, one each, before `mode`
+        self.trickle_seconds = 0.3  # between the bytes of a trickled answer
+        self.slow_seconds = 0.2  # before a slow answer
+        self.before_accept: Callable[[str], None] | None = None  # called with the DeliveryId
+        self.in_flight: Counter[str] = Counter()
+        self.overlaps: Counter[str] = Counter()  # a POST of a letter that was already being posted
         self.hang_first = False  # hang only the first /v2/message request, answer the rest normally
         self.release = threading.Event()
         self.first_request = threading.Event()
@@ -113,6 +125,25 @@ class CwcStandIn:
         with self._lock:
             return [r.delivery_id for r in self.received if r.path == "/v2/message"]
 
+    @staticmethod
+    def delivery_id(body: bytes) -> str:
+        """Return the DeliveryId of a document ("" when there is none)."""
+        match = re.search(rb"<DeliveryId>([A-Za-z0-9]+)</DeliveryId>", body)
+        return match.group(1).decode() if match else ""
+
+    def _begin(self, body: bytes) -> str:
+        """Note a POST of a letter as in flight (an overlap when one is already); return its DeliveryId."""
+        delivery_id = self.delivery_id(body)
+        with self._lock:
+            if delivery_id and self.in_flight[delivery_id]:
+                self.overlaps[delivery_id] += 1
+            self.in_flight[delivery_id] += 1
+        return delivery_id
+
+    def _end(self, delivery_id: str) -> None:
+        with self._lock:
+            self.in_flight[delivery_id] -= 1
+
     def _respond(self, path: str, body: bytes, query: dict[str, list[str]]) -> tuple[int, bytes, bool]:
         """Return (status, body, hang) for one request, and record it."""
         problems, root = check_document(body)
@@ -123,16 +154,19 @@ class CwcStandIn:
         with self._lock:
             first = path == "/v2/message" and not any(r.path == "/v2/message" for r in self.received)
             self.received.append(Received(path, delivery_id, office, body, tuple(problems)))
+            mode = self.script.pop(0) if self.script and path == "/v2/message" else self.mode
         if first:
             self.first_request.set()
-        hang = self.mode == "hang" or (self.hang_first and first)
+        hang = mode == "hang" or (self.hang_first and first)
         if hang:
             return 200, b"", True
-        if self.mode in ("500", "429"):
-            return int(self.mode), b"<Error>try later</Error>", False
-        if self.mode == "400":
+        if mode in ("500", "429"):
+            return int(mode), b"<Error>try later</Error>", False
+        if mode == "400":
             return 400, b"bad request", False
-        if self.mode == "error" or problems:
+        if mode in ("trickle", "slow") and not problems and delivery_id:
+            return 200, mode.encode(), False
+        if mode == "error" or problems:
             text = "; ".join(problems) or f"Message delivery is not enabled for {office}"
             error = etree.Element("Error")
             error.text = text
@@ -150,7 +184,17 @@ class CwcStandIn:
                 parts = urlsplit(self.path)
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
+                delivery_id = standin._begin(body)
+                try:
+                    self._answer(parts, body)
+                finally:
+                    standin._end(delivery_id)
+
+            def _answer(self, parts: Any, body: bytes) -> None:
                 status, answer, hang = standin._respond(parts.path, body, parse_qs(parts.query))
+                if answer in (b"trickle", b"slow"):
+                    self._accept(answer.decode(), standin.delivery_id(body))
+                    return
                 if hang:
                     standin.release.wait(60)  # bounded: the test releases it at teardown
                     return
@@ -161,6 +205,30 @@ class CwcStandIn:
                 self.send_header("Content-Length", str(len(answer)))
                 self.end_headers()
                 self.wfile.write(answer)
+
+            def _accept(self, mode: str, delivery_id: str) -> None:
+                """Accept slowly: the whole answer after a pause, or a byte at a time."""
+                if standin.before_accept is not None:
+                    standin.before_accept(delivery_id)
+                answer = b"<Response><Status>accepted</Status></Response>"
+                raw = (b"HTTP/1.1 200 OK\r\nContent-Type: application/xml\r\nConnection: close\r\n"
+                       b"Content-Length: " + str(len(answer)).encode() + b"\r\n\r\n" + answer)
+                try:
+                    if mode == "slow":
+                        time.sleep(standin.slow_seconds)
+                        self.wfile.write(raw)
+                    else:
+                        for i in range(len(raw)):
+                            self.wfile.write(raw[i:i + 1])
+                            self.wfile.flush()
+                            time.sleep(standin.trickle_seconds)
+                    self.wfile.flush()
+                except OSError:  # the sender hung up before the answer was complete: not an acceptance
+                    return
+                finally:
+                    self.close_connection = True
+                with standin._lock:
+                    standin.accepted[delivery_id] += 1
 
             def log_message(self, format: str, *args: object) -> None:  # quiet
                 return

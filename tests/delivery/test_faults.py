@@ -76,7 +76,8 @@ def test_killed_worker_loses_nothing_and_the_resend_keeps_its_delivery_id(
     cwc_server.hang_first = True
     # A short lease, so the restarted worker picks the orphaned message up quickly; a long CWC timeout,
     # so the first worker is still inside the request when it is killed.
-    env = worker_env(app_config, DELIVERY_LEASE_SECONDS=1, CWC_TIMEOUT=30.0, DELIVERY_BATCH=1)
+    env = worker_env(app_config, DELIVERY_LEASE_SECONDS=3, CWC_TIMEOUT=1.4, SMTP_TIMEOUT=1.0,
+                     DELIVERY_BATCH=1)
 
     first = processes(env)
     assert cwc_server.first_request.wait(60), (tmp_path / "worker0.log").read_text()
@@ -85,7 +86,8 @@ def test_killed_worker_loses_nothing_and_the_resend_keeps_its_delivery_id(
     [hung] = [i for i in cwc_server.ids()]
     assert statuses(app)[hung] == ("sending", 1)  # orphaned mid-delivery
 
-    second = processes(worker_env(app_config, DELIVERY_LEASE_SECONDS=1, CWC_TIMEOUT=5.0))
+    second = processes(worker_env(app_config, DELIVERY_LEASE_SECONDS=3, CWC_TIMEOUT=1.0,
+                                             SMTP_TIMEOUT=1.0))
     wait_for(lambda: all(s in FINAL_STATUSES for s, _ in statuses(app).values()), "every message to be final")
     second.send_signal(signal.SIGTERM)
     assert second.wait(30) == 0  # graceful shutdown

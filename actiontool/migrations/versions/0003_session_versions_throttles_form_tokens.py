@@ -5,7 +5,7 @@ session), `sign_in_throttles` (atomic per account-and-address counting of sign-i
 `used_form_tokens` (a compose form's start token is good once).
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-30 06:40:24.769061
 
 """
