@@ -19,6 +19,7 @@ def init_app(app: Flask) -> None:
         packets,
         public,
         security,
+        site,
     )
 
     security.init_app(app)  # first: it checks the secret key before anything uses it
@@ -26,6 +27,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(openapi.bp)
     i18n.init_app(app)
     app.register_blueprint(public.bp)
+    site.init_app(app)  # the organization behind the pages: header, footer, /privacy, the favicon
     bots.init_app(app)  # bot_guard() for the compose form: honeypot and fill time
     organizer.init_app(app)  # the dashboard under /organizer, and Flask-Login
     app.register_blueprint(packets.bp)  # "Deliver to offices": office packets and reports, signed in
