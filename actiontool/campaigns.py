@@ -644,10 +644,6 @@ def load_campaign(path: Path | str, messages_dir: Path | str) -> Campaign:
     except (OSError, UnicodeDecodeError) as exc:
         raise CampaignError(str(path), [Problem(0, f"cannot read the file: {exc}")]) from exc
     campaign = parse_campaign(text, str(path), expected_slug=path.stem)
-    missing = [Problem(0, f"source text {f.name} is not in {f.parent}") for f in campaign.source_texts()
-               if not f.is_file()]
-    if missing:
-        raise CampaignError(str(path), missing)
     check_renders(campaign, messages_dir)
     return campaign
 
