@@ -232,6 +232,28 @@ class Campaign:
         """Return True when a channel needs the constituent's prefix (CWC takes it from a fixed list)."""
         return any(self.targets_chamber(c) and self.channel_for(c) == "cwc" for c in ("house", "senate"))
 
+    def _uses(self, channels: tuple[str, ...]) -> bool:
+        return any(self.targets_chamber(c) and self.channel_for(c) in channels for c in ("house", "senate"))
+
+    @property
+    def needs_street_address(self) -> bool:
+        """Return True when a channel carries the street address: CWC requires it, packets print it.
+
+        Hand-off letters carry only the name and city, and e-mailed ones are signed the same way, so
+        campaigns that use only those channels never ask for it.
+        """
+        return self._uses(("cwc", "packet"))
+
+    @property
+    def needs_phone(self) -> bool:
+        """Return True when a channel carries the phone number (CWC sends it to the office, if given)."""
+        return self._uses(("cwc",))
+
+    @property
+    def email_reaches_office(self) -> bool:
+        """Return True when a channel gives the office the constituent's e-mail (e-mail Reply-To, CWC)."""
+        return self._uses(("smtp", "cwc"))
+
     def template_vars(self, lang: str) -> dict[str, Any]:
         """Return what a letter template may read about the campaign."""
         text = self.text(lang)

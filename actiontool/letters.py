@@ -14,6 +14,7 @@ Stored on each Message:
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -232,6 +233,11 @@ def _render_capped(chunks: Any) -> str:
             raise _TooLong
         parts.append(chunk)
     return "".join(parts)
+
+
+def text_digest(text: str) -> str:
+    """Return a short digest of a letter text as compared for edits (line endings, trailing space aside)."""
+    return hashlib.sha256(normalize_text(text).encode("utf-8")).hexdigest()[:32]
 
 
 def is_edited(submitted: str, shown: str) -> bool:
