@@ -44,8 +44,8 @@ def stated_texts(campaign: Campaign) -> dict[str, str]:
         for member in letters.sample_members():
             if campaign.targets_chamber(member.chamber):
                 said[f"{lang} letter to a {member.title}"] = letters.render_body(
-                    env, campaign.letter_template(lang), member=member, constituent=letters.SAMPLE_CONSTITUENT,
-                    campaign=campaign.template_vars(lang))
+                    env, campaign.letter_template(lang), member=member,
+                    constituent=letters.SAMPLE_CONSTITUENT, campaign=campaign.template_vars(lang))
     return said
 
 

@@ -18,8 +18,9 @@
     if (card) { card.focus(); }
   }
 
-  // After "Update preview" the page comes back at #preview: keep focus on the button the person pressed.
-  if (window.location.hash === "#preview") {
+  // After "Update preview" the page comes back at #update-preview: keep focus on the button pressed
+  // (the browser focuses a focusable fragment target too, but not after every reload).
+  if (window.location.hash === "#update-preview") {
     var again = document.getElementById("update-preview");
     if (again && !summary) { again.focus(); }
   }

@@ -74,7 +74,8 @@ def legislators() -> list[dict[str, Any]]:
     """Return legislators-current.json records: every seat filled but WI-3."""
     people = [
         # Phones and parties apart, so pages can be checked for the right member's.
-        _person("S000001", "Wanda", "Senior", {"type": "sen", "state": "WI", "phone": "202-224-0001"}, gender="F"),
+        _person("S000001", "Wanda", "Senior", {"type": "sen", "state": "WI", "phone": "202-224-0001"},
+                gender="F"),
         _person("S000002", "Walt", "Junior", {"type": "sen", "state": "WI", "contact_form": "https://x.example",
                                               "phone": "202-224-0002", "party": "Republican"},
                 gender="M"),

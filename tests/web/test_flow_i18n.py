@@ -81,8 +81,8 @@ def test_spanish_bad_input_messages(client: FlaskClient) -> None:
     assert "Escriba un correo electrónico como nombre@ejemplo.com." in text
 
 
-def test_switching_language_on_the_letter_form_posts_it_back_and_keeps_every_value(app: Flask,
-                                                                                   client: FlaskClient) -> None:
+def test_switching_language_on_the_letter_form_posts_it_back_and_keeps_every_value(
+        app: Flask, client: FlaskClient) -> None:
     doc, fields = compose(client, query="&ref=p1")
     button = doc.xpath("//nav[@class='lang-switch']//button[@lang='es']")[0]
     assert button.get("form") == "compose" and button.get("name") == "preview"
