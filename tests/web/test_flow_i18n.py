@@ -185,3 +185,16 @@ def test_spanish_reader_can_choose_an_english_letter(app: Flask, client: FlaskCl
     actions, messages = rows(app)
     assert actions[0].lang == "es"
     assert all(m.suggested_text.startswith("Dear ") and not m.edited for m in messages)
+
+
+def test_a_letter_shown_filled_after_a_preview_is_no_edit_when_the_details_change(app: Flask,
+                                                                                  client: FlaskClient) -> None:
+    _doc, fields = compose(client)
+    shown = client.post(f"/c/{SLUG}/send", data={**fields, **GOOD, "city": "Verona", "preview": "1"})
+    fields = form_fields(page(shown))
+    assert "As your constituent in Verona, WI" in fields["suggested_text"]  # filled, not [city]
+    response = client.post(f"/c/{SLUG}/send", data={**fields, "city": "Madison", "send": "1"})
+    assert response.status_code == 303
+    _actions, messages = rows(app)
+    assert not any(m.edited for m in messages)  # the box came back as shown: the suggested letter
+    assert all("As your constituent in Madison, WI" in m.suggested_text for m in messages)

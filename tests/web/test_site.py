@@ -38,7 +38,8 @@ def test_organization_settings_are_shown(app_config: dict[str, Any], tmp_path: P
     assert doc.xpath("//header//a[@class='brand']")[0].text_content() == "Parents Against Fentanyl"
     assert doc.xpath("//footer//a[@href='https://parents.example.org']")
     assert doc.xpath("//footer//a[@href='mailto:hello@parents.example.org']")
-    assert "Parents Against Fentanyl does not sell or share your details." in text_of(client.get(f"/c/{SLUG}"))
+    assert "Parents Against Fentanyl does not sell or share your details." in text_of(
+        client.get(f"/c/{SLUG}"))
     text = text_of(client.get("/privacy"))
     assert "We keep little." in text and "We delete it soon." in text
     assert "deleted 7 days after you write" in text
