@@ -89,3 +89,22 @@ def test_a_number_not_in_the_source_is_reported(tmp_path: Path) -> None:
     (folder / f"{campaign.slug}.yaml").write_text(text, encoding="utf-8")
     changed = load_campaigns(folder, templates_dir() / "messages")[campaign.slug]
     assert unsourced(changed) == ["en page: 9.7e+07"]
+
+
+@pytest.mark.parametrize(("lang", "voting", "non_voting"), [("en", "vote for it", "co-sponsor"),
+                                                             ("es", "vote a favor", "copatrocine")])
+def test_non_voting_members_are_asked_to_co_sponsor_not_to_vote(lang: str, voting: str,
+                                                                non_voting: str) -> None:
+    said = stated_texts(next(c for c in _bundled() if c.slug == "detect-and-defeat"))
+    for title in ("Delegate", "Resident Commissioner"):
+        letter = said[f"{lang} letter to a {title}"]
+        assert non_voting in letter and voting not in letter
+    for title in ("Senator", "Representative"):
+        assert voting in said[f"{lang} letter to a {title}"]
+
+
+def test_the_letters_date_the_proposal_and_leave_out_what_the_source_does_not_say() -> None:
+    said = stated_texts(next(c for c in _bundled() if c.slug == "detect-and-defeat"))
+    assert all(("July 2024" if k.startswith("en") else "julio de 2024") in v for k, v in said.items()
+               if "letter" in k)
+    assert not any("mail" in v.lower() or "correo" in v.lower() for v in said.values())
