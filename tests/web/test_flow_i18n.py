@@ -187,8 +187,8 @@ def test_spanish_reader_can_choose_an_english_letter(app: Flask, client: FlaskCl
     assert all(m.suggested_text.startswith("Dear ") and not m.edited for m in messages)
 
 
-def test_a_letter_shown_filled_after_a_preview_is_no_edit_when_the_details_change(app: Flask,
-                                                                                  client: FlaskClient) -> None:
+def test_a_letter_shown_filled_after_a_preview_is_no_edit_when_the_details_change(
+        app: Flask, client: FlaskClient) -> None:
     _doc, fields = compose(client)
     shown = client.post(f"/c/{SLUG}/send", data={**fields, **GOOD, "city": "Verona", "preview": "1"})
     fields = form_fields(page(shown))
