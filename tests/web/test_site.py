@@ -92,3 +92,15 @@ def test_a_source_text_must_stay_in_the_campaign_folder() -> None:
 def test_the_data_date_is_written_in_the_readers_language(client: FlaskClient, lang: str, date: str) -> None:
     text = text_of(client.get(f"/c/{SLUG}/members?zip=53001&lang={lang}"))
     assert date in text and "2026-06-15" not in text
+
+
+def test_the_title_list_is_translated_and_sends_the_values_cwc_knows(app_config: dict[str, Any],
+                                                                     tmp_path: Path) -> None:
+    folder = tmp_path / "campaigns"
+    folder.mkdir()
+    campaign_variant(folder, "official", **{"house: {channel: handoff}": "house: {channel: cwc}"})
+    client = create_app({**app_config, "CAMPAIGNS_DIR": str(folder)}).test_client()
+    doc = page(client.get("/c/official/members?zip=53001&lang=es"))
+    options = [(o.get("value"), o.text_content()) for o in doc.xpath("//select[@id='prefix']/option")][1:]
+    assert options == [("Mr.", "Sr."), ("Mrs.", "Sra. (Mrs.)"), ("Miss", "Srta."), ("Ms.", "Sra. (Ms.)"),
+                       ("Dr.", "Dr./Dra.")]
