@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 from typing import Any, Literal
 
@@ -70,7 +70,7 @@ BILL_TYPES: frozenset[str] = frozenset({"hr", "s", "hjres", "sjres", "hconres", 
 
 _REQUIRED = ("slug", "title", "ask", "background", "targets", "subject", "letter", "editable", "goal",
              "status", "loc_topics", "languages")
-_OPTIONAL = ("bill", "delivery", "sources", "counter")
+_OPTIONAL = ("bill", "delivery", "sources", "counter", "sponsor")
 COUNTER_SHOWS: tuple[str, ...] = ("written", "sent")  # the counts a public counter may show (services.counts)
 
 
@@ -126,6 +126,17 @@ class Source:
 
     title: str
     url: str | None = None
+    # A copy of the source's text, relative to the campaign file's folder: what the facts and letters are
+    # checked against (tests/test_campaign_sources.py: every number they state must appear in it).
+    text: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Sponsor:
+    """Who runs a campaign, named on its page."""
+
+    name: str
+    url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +179,13 @@ class Campaign:
     sources: tuple[Source, ...] = ()
     delivery: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # raw per-chamber options
     counter: PublicCounter = PublicCounter()
+    sponsor: Sponsor | None = None
     path: str = ""
+
+    def source_texts(self) -> list[Path]:
+        """Return the files holding the listed sources' text (relative to the campaign file's folder)."""
+        folder = Path(self.path).parent
+        return [folder / s.text for s in self.sources if s.text]
 
     @property
     def default_lang(self) -> str:
@@ -218,6 +235,28 @@ class Campaign:
     def requires_prefix(self) -> bool:
         """Return True when a channel needs the constituent's prefix (CWC takes it from a fixed list)."""
         return any(self.targets_chamber(c) and self.channel_for(c) == "cwc" for c in ("house", "senate"))
+
+    def _uses(self, channels: tuple[str, ...]) -> bool:
+        return any(self.targets_chamber(c) and self.channel_for(c) in channels for c in ("house", "senate"))
+
+    @property
+    def needs_street_address(self) -> bool:
+        """Return True when a channel carries the street address: CWC requires it, packets print it.
+
+        Hand-off letters carry only the name and city, and e-mailed ones are signed the same way, so
+        campaigns that use only those channels never ask for it.
+        """
+        return self._uses(("cwc", "packet"))
+
+    @property
+    def needs_phone(self) -> bool:
+        """Return True when a channel carries the phone number (CWC sends it to the office, if given)."""
+        return self._uses(("cwc",))
+
+    @property
+    def email_reaches_office(self) -> bool:
+        """Return True when a channel gives the office the constituent's e-mail (e-mail Reply-To, CWC)."""
+        return self._uses(("smtp", "cwc"))
 
     def template_vars(self, lang: str) -> dict[str, Any]:
         """Return what a letter template may read about the campaign."""
@@ -338,6 +377,7 @@ def _build(data: dict[str, Any], check: _Checker, source: str, expected_slug: st
     sources = _sources(data.get("sources"), check) if data.get("sources") is not None else ()
     delivery = _delivery(data.get("delivery"), check) if data.get("delivery") is not None else {}
     counter = _counter(data["counter"], check) if "counter" in data else PublicCounter()
+    sponsor = _sponsor(data["sponsor"], check) if data.get("sponsor") is not None else None
 
     if check.problems:
         raise CampaignError(source, check.problems)
@@ -348,7 +388,7 @@ def _build(data: dict[str, Any], check: _Checker, source: str, expected_slug: st
                                   if lang in words.letter_names}),
         texts=MappingProxyType(words.texts(languages)), bill=bill, sources=sources,
         delivery=MappingProxyType({k: MappingProxyType(dict(v)) for k, v in delivery.items()}),
-        counter=counter, path=source,
+        counter=counter, sponsor=sponsor, path=source,
     )
 
 
@@ -505,14 +545,46 @@ def _sources(raw: Any, check: _Checker) -> tuple[Source, ...]:
         if isinstance(item, str) and item.strip():
             result.append(Source(item.strip()))
         elif isinstance(item, dict) and isinstance(item.get("title"), str):
-            url = item.get("url")
+            url, text = item.get("url"), item.get("text")
             if url is not None and (not isinstance(url, str) or not url.startswith(("https://", "http://"))):
                 check.error(("sources", i, "url"), "a source url must start with https:// or http://")
                 continue
-            result.append(Source(item["title"].strip(), url))
+            if text is not None and not _is_relative_file(text):
+                check.error(("sources", i, "text"), "a source text is a file name relative to the campaign "
+                                                    "file's folder, such as sources/article.txt")
+                continue
+            for key in item:
+                if key not in ("title", "url", "text"):
+                    check.error(("sources", i, key), f"unknown source field {key!r} (title, url, text)")
+            result.append(Source(item["title"].strip(), url, text))
         else:
-            check.error(("sources", i), "a source is a title, or a mapping with title and url")
+            check.error(("sources", i), "a source is a title, or a mapping with title, url and text")
     return tuple(result)
+
+
+def _is_relative_file(value: Any) -> bool:
+    """Return True for a relative path that stays inside the campaign folder."""
+    if not isinstance(value, str) or not value.strip() or "\\" in value:
+        return False
+    path = PurePosixPath(value)
+    return not path.is_absolute() and ".." not in path.parts
+
+
+def _sponsor(raw: Any, check: _Checker) -> Sponsor | None:
+    """Return the campaign's sponsor: a name, or {name, url}."""
+    if isinstance(raw, str) and raw.strip():
+        return Sponsor(raw.strip())
+    if isinstance(raw, dict) and isinstance(raw.get("name"), str) and raw["name"].strip():
+        url = raw.get("url")
+        if url is not None and (not isinstance(url, str) or not url.startswith(("https://", "http://"))):
+            check.error(("sponsor", "url"), "the sponsor's url must start with https:// or http://")
+            return None
+        for key in raw:
+            if key not in ("name", "url"):
+                check.error(("sponsor", key), f"unknown sponsor field {key!r} (name, url)")
+        return Sponsor(raw["name"].strip(), url)
+    check.error(("sponsor",), "sponsor is a name, or a mapping with name and url")
+    return None
 
 
 def _counter(raw: Any, check: _Checker) -> PublicCounter:
@@ -564,7 +636,9 @@ def check_renders(campaign: Campaign, messages_dir: Path | str) -> None:
     problems: list[Problem] = []
     for lang in campaign.languages:
         name = campaign.letter_template(lang)
-        bodies: set[str] = set()
+        # One constituent writes either to voting members (senators, a representative) or to a non-voting
+        # one (a Delegate, the Resident Commissioner), never both: the body may differ between the groups.
+        bodies: dict[bool, set[str]] = {True: set(), False: set()}
         for member in letters.sample_members():
             if not campaign.targets_chamber(member.chamber):
                 continue
@@ -573,15 +647,15 @@ def check_renders(campaign: Campaign, messages_dir: Path | str) -> None:
                 problems.append(Problem(0, f"the {lang} greeting of a {member.title} does not name them: "
                                            f"{greeting!r}"))
             try:
-                bodies.add(letters.render_body(env, name, member=member,
-                                               constituent=letters.SAMPLE_CONSTITUENT,
-                                               campaign=campaign.template_vars(lang)))
+                bodies[member.title in letters.VOTING_TITLES].add(letters.render_body(
+                    env, name, member=member, constituent=letters.SAMPLE_CONSTITUENT,
+                    campaign=campaign.template_vars(lang)))
             except letters.LetterError as exc:
                 problems.append(Problem(0, f"letter for {member.title} ({lang}) does not render: {exc}"))
                 break  # one failure per language is enough to fix
         # An editable letter is one text the constituent edits for all their members; the salutation
         # already names each member, so the body must not.
-        if campaign.editable and len(bodies) > 1:
+        if campaign.editable and any(len(group) > 1 for group in bodies.values()):
             problems.append(Problem(0, f"letter {name} ({lang}) is editable but reads differently per "
                                        "member; make it the same for every member or set editable: false"))
     if problems:

@@ -308,6 +308,10 @@ class FormValues:
     phone: str = ""
     personal_message: str = ""
     letter: str | None = None  # the letter box as sent; None when there is none (not editable, not sent yet)
+    # letters.text_digest of the suggested text as the form last showed it ("" when it showed an edit): a
+    # box sent back as shown is no edit, whatever details were typed since. Forging it only makes the
+    # letter the suggested one again.
+    shown_digest: str = ""
     wants_receipt: bool = False
     ref: str | None = None
     basis: str | None = None  # how the page decided the district (see district_basis)
@@ -348,11 +352,12 @@ def shown_body(env: SandboxedEnvironment, campaign: Campaign, choice: Choice, la
 
 
 def is_edited(env: SandboxedEnvironment, campaign: Campaign, choice: Choice, lang: str,
-              submitted: str) -> bool:
-    """Return True unless `submitted` is the suggested text as the form showed it (in any language)."""
+              submitted: str, sender: Constituent | None = None) -> bool:
+    """Return True unless `submitted` is the suggested text as the form showed it: with the placeholders
+    of any language, or filled with `sender`'s details (the page fills them in as they are typed)."""
     assert choice.district is not None
-    return all(letters.is_edited(submitted, shown_body(env, campaign, choice, lang, blank))
-               for blank in placeholders_in_every_language(choice.district.state))
+    shown_to = [*placeholders_in_every_language(choice.district.state), *([sender] if sender else [])]
+    return all(letters.is_edited(submitted, shown_body(env, campaign, choice, lang, who)) for who in shown_to)
 
 
 def build_letters(env: SandboxedEnvironment, campaign: Campaign, choice: Choice, lang: str,
@@ -419,10 +424,11 @@ def compose(env: SandboxedEnvironment, campaign: Campaign, lookup: Lookup, label
     if choice.district is None:
         raise NoDistrict(label)
     edited_body = None
-    if campaign.editable and choice.members and values.letter is not None:
-        if is_edited(env, campaign, choice, lang, values.letter):
-            edited_body = values.letter
     sender = constituent(values, choice.district.state, interface_lang)
+    if campaign.editable and choice.members and values.letter is not None:
+        as_shown = bool(values.shown_digest) and values.shown_digest == letters.text_digest(values.letter)
+        if not as_shown and is_edited(env, campaign, choice, lang, values.letter, sender):
+            edited_body = values.letter
     if edited_body is not None:
         edited_body = fill_placeholders(edited_body, sender, choice.district.state)
     return Draft(campaign=campaign, choice=choice, district=choice.district, lang=lang,

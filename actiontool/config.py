@@ -17,7 +17,10 @@ DEFAULTS: dict[str, Any] = {
     "DATA_DIR": None,  # None: the bundled data/
     "CAMPAIGNS_DIR": None,  # None: data/campaigns
     "BASE_URL": None,  # public origin for links in e-mails, e.g. https://act.example.org
-    "ORGANIZATION": None,  # named on office packet covers; None: CWC_DELIVERY_AGENT, else the site's host
+    "ORGANIZATION": None,  # who runs the site: header, footer, /privacy, packet covers; None: "this site"
+    "ORGANIZATION_URL": None,  # the organization's web site (http(s)), linked from its name
+    "CONTACT": None,  # an e-mail address or http(s) URL people can reach the organization at
+    "PRIVACY_POLICY": None,  # an http(s) URL, or the policy's text; None: the default /privacy text only
     # Host names the site answers to, comma-separated (".example.org" takes its subdomains); others get 400.
     # With BASE_URL or this set, links in e-mails and the embed come from them; with neither, no receipt
     # e-mail is sent.

@@ -14,6 +14,7 @@ Stored on each Message:
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,21 +25,40 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from actiontool.districts.model import Member
 
-# Salutations by seat and language. Spanish uses inclusive forms: the data does not record gender.
-_SALUTATIONS: dict[str, dict[str, str]] = {
-    "en": {
+# Salutations by seat, language and the member's recorded gender ("F", "M"; None: unknown). Spanish
+# greets by gender ("Estimada senadora"); only where the data does not record it, an inclusive form.
+_SALUTATIONS: dict[str, dict[str | None, dict[str, str]]] = {
+    "en": {None: {
         "Senator": "Dear Senator {name},",
         "Representative": "Dear Representative {name},",
         "Delegate": "Dear Delegate {name},",
         "Resident Commissioner": "Dear Resident Commissioner {name},",
-    },
+    }},
     "es": {
-        "Senator": "Estimado/a senador/a {name}:",
-        "Representative": "Estimado/a representante {name}:",
-        "Delegate": "Estimado/a delegado/a {name}:",
-        "Resident Commissioner": "Estimado/a comisionado/a residente {name}:",
+        "F": {
+            "Senator": "Estimada senadora {name}:",
+            "Representative": "Estimada representante {name}:",
+            "Delegate": "Estimada delegada {name}:",
+            "Resident Commissioner": "Estimada comisionada residente {name}:",
+        },
+        "M": {
+            "Senator": "Estimado senador {name}:",
+            "Representative": "Estimado representante {name}:",
+            "Delegate": "Estimado delegado {name}:",
+            "Resident Commissioner": "Estimado comisionado residente {name}:",
+        },
+        None: {
+            "Senator": "Estimado/a senador/a {name}:",
+            "Representative": "Estimado/a representante {name}:",
+            "Delegate": "Estimado/a delegado/a {name}:",
+            "Resident Commissioner": "Estimado/a comisionado/a residente {name}:",
+        },
     },
 }
+# Seats whose holder votes on the floor. Delegates and the Resident Commissioner do not, so a letter asks
+# them to support and co-sponsor rather than to vote; they never share a letter with a voting member
+# (their places have no senators), so one editable text still fits everyone a constituent writes to.
+VOTING_TITLES: frozenset[str] = frozenset({"Senator", "Representative"})
 _CLOSINGS: dict[str, str] = {"en": "Sincerely,", "es": "Atentamente,"}
 # The languages of the tool (letters, pages and receipt e-mails), each named in itself. A new one needs
 # salutations and a closing above and a catalogue in actiontool/translations/.
@@ -101,8 +121,9 @@ def full_text(suggested_text: str, constituent_text: str | None) -> str:
 
 
 def salutation(member: Member, lang: str = "en") -> str:
-    """Return "Dear Senator Baldwin," (or its Spanish form) for the member's seat."""
-    forms = _SALUTATIONS.get(lang, _SALUTATIONS["en"])
+    """Return "Dear Senator Baldwin," (or its Spanish form, by the member's gender) for the member's seat."""
+    by_gender = _SALUTATIONS.get(lang, _SALUTATIONS["en"])
+    forms = by_gender.get(member.gender) or by_gender[None]
     return forms[member.title].format(name=member.last_name)
 
 
@@ -161,6 +182,7 @@ def _member_vars(member: Member) -> dict[str, Any]:
         "district": member.district,
         "label": member.label,
         "chamber": member.chamber,
+        "votes": member.title in VOTING_TITLES,  # False: a Delegate or the Resident Commissioner
     }
 
 
@@ -213,6 +235,11 @@ def _render_capped(chunks: Any) -> str:
     return "".join(parts)
 
 
+def text_digest(text: str) -> str:
+    """Return a short digest of a letter text as compared for edits (line endings, trailing space aside)."""
+    return hashlib.sha256(normalize_text(text).encode("utf-8")).hexdigest()[:32]
+
+
 def is_edited(submitted: str, shown: str) -> bool:
     """Return True when the constituent changed the suggested text the form showed them."""
     return normalize_text(submitted) != normalize_text(shown)
@@ -245,19 +272,20 @@ def sample_members() -> tuple[Member, ...]:
     ("Dear Senator Senator,") cannot pass for a right one.
     """
 
-    def member(bioguide: str, title: str, first: str, last: str, state: str, district: int | None) -> Member:
+    def member(bioguide: str, title: str, first: str, last: str, state: str, district: int | None,
+               gender: str | None = None) -> Member:
         return Member(
             bioguide=bioguide, name=f"{first} {last}", first_name=first, last_name=last,
             title=title,  # type: ignore[arg-type]
             party="Independent", state=state, district=district, phone="202-555-0100",
-            url="https://example.org", contact_form=None, office_address=None,
+            url="https://example.org", contact_form=None, office_address=None, gender=gender,
         )
 
     return (
-        member("S000001", "Senator", "Sam", "Ashby", "WI", None),
-        member("R000001", "Representative", "Rae", "Brandt", "WI", 3),
+        member("S000001", "Senator", "Sam", "Ashby", "WI", None, "F"),
+        member("R000001", "Representative", "Rae", "Brandt", "WI", 3, "M"),
         member("R000002", "Representative", "Ray", "Castillo", "AK", 0),
-        member("D000001", "Delegate", "Dana", "Dunmore", "DC", 0),
+        member("D000001", "Delegate", "Dana", "Dunmore", "DC", 0, "F"),
         member("C000001", "Resident Commissioner", "Cruz", "Ellery", "PR", 0),
     )
 

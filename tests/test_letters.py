@@ -32,8 +32,10 @@ def env(tmp_path: Path) -> letters.SandboxedEnvironment:
     ("Representative", "en", "Dear Representative Brandt,"),
     ("Delegate", "en", "Dear Delegate Dunmore,"),
     ("Resident Commissioner", "en", "Dear Resident Commissioner Ellery,"),
-    ("Senator", "es", "Estimado/a senador/a Ashby:"),
-    ("Resident Commissioner", "es", "Estimado/a comisionado/a residente Ellery:"),
+    ("Senator", "es", "Estimada senadora Ashby:"),  # recorded as F
+    ("Representative", "es", "Estimado representante Brandt:"),  # recorded as M
+    ("Delegate", "es", "Estimada delegada Dunmore:"),
+    ("Resident Commissioner", "es", "Estimado/a comisionado/a residente Ellery:"),  # gender unknown
 ])
 def test_salutation_follows_the_seat(title: str, lang: str, expected: str) -> None:
     assert letters.salutation(seat(title), lang) == expected
@@ -48,14 +50,15 @@ def test_sample_members_have_surnames_that_are_no_seat_word(member: Member) -> N
     assert letters.salutation(member, "en").count(member.last_name) == 1
 
 
-@pytest.mark.parametrize(("lang", "title", "broken"), [
-    ("en", "Senator", "Dear Senator Senator,"),
-    ("en", "Resident Commissioner", "Dear Resident Commissioner Commissioner,"),
-    ("es", "Delegate", "Estimado/a delegado/a Delegate:"),
+@pytest.mark.parametrize(("lang", "gender", "title", "broken"), [
+    ("en", None, "Senator", "Dear Senator Senator,"),
+    ("en", None, "Resident Commissioner", "Dear Resident Commissioner Commissioner,"),
+    ("es", "F", "Delegate", "Estimada delegada Delegate:"),
+    ("es", None, "Resident Commissioner", "Estimado/a comisionado/a residente Commissioner:"),
 ])
 def test_a_greeting_that_puts_the_seat_where_the_name_goes_fails_the_campaign_check(
-        monkeypatch: pytest.MonkeyPatch, lang: str, title: str, broken: str) -> None:
-    monkeypatch.setitem(letters._SALUTATIONS[lang], title, broken)
+        monkeypatch: pytest.MonkeyPatch, lang: str, gender: str | None, title: str, broken: str) -> None:
+    monkeypatch.setitem(letters._SALUTATIONS[lang][gender], title, broken)
     with pytest.raises(CampaignError, match=f"the {lang} greeting of a {title} does not name them"):
         load_campaign(data_dir() / "campaigns" / "detect-and-defeat.yaml", templates_dir() / "messages")
 

@@ -263,10 +263,19 @@ def parse_members(raw: bytes, problems: list[str]) -> list[dict[str, Any]]:
             "contact_form": term.get("contact_form"),
             "office_address": term.get("address"),
             "term_end": term.get("end"),
+            # "F" or "M" as congress-legislators records it (bio.gender): letters in Spanish greet by it.
+            **({"gender": gender} if (gender := _gender(person)) else {}),
             # Only an appointee's term ends "by special election": they sit until the winner is sworn in.
             **({"term_end_type": term["end-type"]} if term.get("end-type") == SPECIAL_ELECTION else {}),
         })
     return members
+
+
+def _gender(person: dict[str, Any]) -> str | None:
+    """Return the member's recorded gender, "F" or "M", or None when upstream gives neither."""
+    bio = person.get("bio")
+    gender = bio.get("gender") if isinstance(bio, dict) else None
+    return gender if gender in ("F", "M") else None
 
 
 # -- contact forms (unitedstates/contact-congress) -----------------------------------------------

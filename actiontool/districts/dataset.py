@@ -124,6 +124,7 @@ def _member(bioguide: str, raw: dict[str, Any]) -> Member:
         office_address=raw.get("office_address"),
         term_end=raw.get("term_end"),
         term_end_type=raw.get("term_end_type"),
+        gender=raw.get("gender"),
     )
 
 

@@ -60,6 +60,7 @@ class Member:
     term_end: str | None = None  # YYYY-MM-DD as recorded upstream; not part of the JSON contract
     # "special-election" for an appointee: the recorded end is the election's date, not the day they leave.
     term_end_type: str | None = None
+    gender: str | None = None  # "F", "M" or None (unknown); greetings in Spanish follow it; not in the JSON
 
     def term_ended(self, today: date) -> bool:
         """Return True from the recorded end date of the member's term on (a term ends at noon that day).

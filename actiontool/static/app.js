@@ -18,6 +18,64 @@
     if (card) { card.focus(); }
   }
 
+  // After "Update preview" the page comes back at #update-preview: keep focus on the button pressed
+  // (the browser focuses a focusable fragment target too, but not after every reload).
+  if (window.location.hash === "#update-preview") {
+    var again = document.getElementById("update-preview");
+    if (again && !summary) { again.focus(); }
+  }
+
+  // Live letter: as name and city are typed, fill the placeholders of the editable letter (while the person
+  // has not changed it), and of every preview, with the same rules the server fills them by.
+  var compose = document.getElementById("compose");
+  if (compose && compose.getAttribute("data-ph-city")) {
+    var ph = { first: compose.getAttribute("data-ph-first"), last: compose.getAttribute("data-ph-last"),
+               city: compose.getAttribute("data-ph-city") };
+    var state = compose.getAttribute("data-state") || "";
+    var input = function (id) { var el = document.getElementById(id); return el ? el.value.trim() : ""; };
+    var details = function () {
+      return { first: input("first_name") || ph.first, last: input("last_name") || ph.last,
+               city: input("city") || ph.city };
+    };
+    var fill = function (text, d) {
+      return text.split(ph.first).join(d.first).split(ph.last).join(d.last).split(ph.city).join(d.city);
+    };
+    var box = document.getElementById("suggested_text");
+    var template = box ? box.getAttribute("data-template") || "" : "";
+    var norm = function (text) { return text.replace(/\r\n?/g, "\n").replace(/[ \t]+$/gm, "").trim(); };
+    // The box follows the typed details until the person edits it themselves.
+    var following = !!(box && template && norm(box.value) === norm(fill(template, details())));
+    var render = function () {
+      var d = details();
+      if (box && following) { box.value = fill(template, d); }
+      var signature = (d.first + " " + d.last).trim() + "\n" + [d.city, state].filter(Boolean).join(", ");
+      var personal = (document.getElementById("personal_message") || { value: "" }).value.trim();
+      Array.prototype.forEach.call(document.querySelectorAll("[data-live=signature]"), function (el) {
+        el.textContent = signature;
+      });
+      Array.prototype.forEach.call(document.querySelectorAll("[data-live=personal]"), function (el) {
+        el.textContent = personal ? personal + "\n\n" : "";
+      });
+      if (box) {
+        var body = fill(norm(box.value), d);
+        Array.prototype.forEach.call(document.querySelectorAll("[data-live=body]"), function (el) {
+          el.textContent = body;
+        });
+      }
+    };
+    ["first_name", "last_name", "city", "personal_message"].forEach(function (id) {
+      var el = document.getElementById(id);
+      if (el) { el.addEventListener("input", render); }
+    });
+    if (box) {
+      box.addEventListener("input", function () {
+        following = norm(box.value) === norm(fill(template, details()));
+        render();
+      });
+    }
+    render();
+  }
+
   // Copy buttons: copy a textarea or input's text; the field itself stays as the fallback.
   Array.prototype.forEach.call(document.querySelectorAll("[data-copy]"), function (button) {
     var target = document.getElementById(button.getAttribute("data-copy"));

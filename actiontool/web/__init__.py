@@ -19,6 +19,7 @@ def init_app(app: Flask) -> None:
         packets,
         public,
         security,
+        site,
         words,
     )
 
@@ -27,6 +28,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(openapi.bp)
     i18n.init_app(app)
     app.register_blueprint(public.bp)
+    site.init_app(app)  # the organization behind the pages: header, footer, /privacy, the favicon
     bots.init_app(app)  # bot_guard() for the compose form: honeypot and fill time
     words.init_app(app)  # districts and places named in words
     organizer.init_app(app)  # the dashboard under /organizer, and Flask-Login

@@ -18,9 +18,11 @@ from actiontool.campaigns import Campaign
 from actiontool.compose import is_control
 from actiontool.districts.model import InvalidZip
 
-# CWC takes the prefix from a fixed list; Mx. is offered only where no channel needs that list.
+# CWC takes the prefix from a fixed list, and only CWC campaigns ask for one.
 CWC_PREFIXES: tuple[str, ...] = ("Mr.", "Mrs.", "Miss", "Ms.", "Dr.")
-OPEN_PREFIXES: tuple[str, ...] = CWC_PREFIXES + ("Mx.",)
+# What each prefix is called in the interface; the value sent stays the one CWC knows.
+PREFIX_LABELS: dict[str, Any] = {"Mr.": _l("Mr."), "Mrs.": _l("Mrs."), "Miss": _l("Miss"), "Ms.": _l("Ms."),
+                                 "Dr.": _l("Dr.")}
 PHONE_RE = re.compile(r"^\+?[0-9().\-\s]{7,40}$")
 LABEL_RE = r"^[A-Z]{2}-(AL|[0-9]{1,2})$"
 
@@ -124,17 +126,26 @@ class ComposeForm(FlaskForm):
     district = HiddenField(validators=[Optional(), Regexp(LABEL_RE)])
     basis = HiddenField()  # how the page decided the district (compose.district_basis reads it)
     letter_lang = HiddenField()
+    # The digest of the letter as shown (compose.FormValues): only ever compared, so any value is harmless.
+    shown = HiddenField(filters=[lambda v: v[:64] if isinstance(v, str) else v])
     ref = HiddenField()
 
     def for_campaign(self, campaign: Campaign) -> ComposeForm:
-        """Fit the form to `campaign`: prefix list and whether it is required; the letter if editable."""
+        """Fit the form to `campaign`: only the details its channels carry; the letter if editable.
+
+        A field the campaign does not need is removed, so a value posted for it anyway is never read or
+        stored: the title and phone only for CWC, the street address for CWC and office packets.
+        """
         if campaign.requires_prefix:
             self.prefix.label.text = _l("Title")
-            self.prefix.choices = [("", _l("Choose…"))] + [(p, p) for p in CWC_PREFIXES]
+            self.prefix.choices = [("", _l("Choose…"))] + [(p, PREFIX_LABELS[p]) for p in CWC_PREFIXES]
             self.prefix.validators = [InputRequired(_l("Choose your title."))]
         else:
-            self.prefix.choices = [("", _l("None"))] + [(p, p) for p in OPEN_PREFIXES]
-            self.prefix.validators = [Optional()]
+            del self.prefix
+        if not campaign.needs_street_address:
+            del self.address1
+        if not campaign.needs_phone:
+            del self.phone
         if not campaign.editable:
             del self.suggested_text
         self.letter_lang.data = self.letter_lang.data if self.letter_lang.data in campaign.letters else None

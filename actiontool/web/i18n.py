@@ -5,6 +5,7 @@ Translations live in actiontool/translations/; see "Languages" in README.md for 
 
 from __future__ import annotations
 
+from datetime import date
 from urllib.parse import urlencode
 
 from flask import Flask, Response, request
@@ -65,6 +66,11 @@ def init_app(app: Flask) -> None:
             response.set_cookie(COOKIE, chosen, max_age=COOKIE_MAX_AGE, samesite="Lax",
                                 secure=request.is_secure, httponly=True)
         return response
+
+    @app.template_filter("isodate")
+    def isodate(value: str | date) -> date:
+        """Turn a YYYY-MM-DD text into a date, for Babel's `dateformat` in the reader's language."""
+        return value if isinstance(value, date) else date.fromisoformat(value)
 
     @app.context_processor
     def language_context() -> dict[str, object]:

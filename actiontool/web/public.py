@@ -5,6 +5,7 @@ render, turning the domain errors into messages."""
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from typing import Any
 
 from flask import (
@@ -39,6 +40,7 @@ from actiontool.compose import (
     choose,
     compose,
     district_basis,
+    placeholder,
     routes,
     shown_body,
     zip_problem,
@@ -238,37 +240,57 @@ def _members_page(campaign: Campaign, lookup: Lookup, label: str, zip_code: str,
     form.zip.data = zip_code
     form.district.data = label
     form.basis.data = district_basis(lookup, basis)
-    form.address1.data = address1
+    if hasattr(form, "address1"):  # a campaign that carries no street address only used it to find the district
+        form.address1.data = address1
     form.city.data = city
     form.letter_lang.data = lang
     form.ref.data = _ref() or ""
-    env = letter_environment()
-    draft = compose(env, campaign, lookup, label, FormValues(), lang=lang,
+    known = FormValues(address1=address1 if hasattr(form, "address1") else "", city=city, zip=zip_code)
+    draft = compose(letter_environment(), campaign, lookup, label, known, lang=lang,
                     interface_lang=current_language())
-    if campaign.editable and draft.members:
-        form.suggested_text.data = shown_body(env, campaign, draft.choice, lang, draft.constituent)
     return _compose_page(draft, form, lookup_zip=zip_code)
 
 
-def _compose_page(draft: Draft, form: ComposeForm, *, lookup_zip: str, status: int = 200) -> tuple[str, int]:
-    """Return the members step: the members, the letters as they would be sent, and the form."""
+def _compose_page(draft: Draft, form: ComposeForm, *, lookup_zip: str, status: int = 200,
+                  previewed: bool = False) -> tuple[str, int]:
+    """Return the members step: the members, the letter once (editable) and each member's letter folded.
+
+    An unedited letter is shown filled with the details typed so far (placeholders for the rest), and
+    `template` keeps it with placeholders, for the page's script to fill as the person types.
+    """
     campaign, district = draft.campaign, draft.district
     personal = form.personal_message.data or None
     found = _routes(draft)
     can_email = _can_email()
     if not can_email:
         del form.wants_receipt  # nothing could send it: do not offer it
+    template = ""
+    if campaign.editable and draft.members:
+        env = letter_environment()
+        blank = placeholder(district.state, draft.interface_lang)
+        template = shown_body(env, campaign, draft.choice, draft.lang, blank)
+        if not draft.edited:
+            form.suggested_text.data = template if draft.constituent == blank else shown_body(
+                env, campaign, draft.choice, draft.lang, draft.constituent)
+            form.shown.data = letters.text_digest(form.suggested_text.data)
+        else:
+            form.shown.data = ""
     return render_template(
         "pages/members.html", campaign=campaign, text=campaign.text(current_language()), choice=draft.choice,
         routes=found, all_delivered=all_delivered_for_them(found), can_email=can_email,
-        form=form, previews=[(letter, letter.text(personal)) for letter in draft.letters],
+        form=form, letters=draft.letters, personal=personal, template=template,
+        placeholders=placeholder(district.state, draft.interface_lang), previewed=previewed,
         lookup_zip=lookup_zip, ref=form.ref.data or None, errors=form.error_list(), letter_lang=draft.lang,
         switch_base=url_for("public.members", slug=campaign.slug, zip=lookup_zip,
                             district=district.label, ref=form.ref.data or None),
-        letter_links=[(code, url_for("public.members", slug=campaign.slug, zip=lookup_zip,
-                                     district=district.label, ref=form.ref.data or None, letter=code))
-                      for code in campaign.letters] if len(campaign.letters) > 1 else [],
+        send_url=url_for("public.send", slug=campaign.slug),
     ), status
+
+
+def _asked(form: ComposeForm, name: str) -> str:
+    """Return a field's value, or "" for a field this campaign does not ask for (never read, never stored)."""
+    field = getattr(form, name, None)
+    return (field.data or "") if field is not None else ""
 
 
 def _values(form: ComposeForm) -> FormValues:
@@ -276,13 +298,28 @@ def _values(form: ComposeForm) -> FormValues:
     letter_box = form.suggested_text  # None when the campaign's letter is not editable
     return FormValues(
         first_name=form.first_name.data or "", last_name=form.last_name.data or "",
-        email=form.email.data or "", address1=form.address1.data or "", city=form.city.data or "",
-        zip=form.zip.data or "", prefix=form.prefix.data or "", phone=form.phone.data or "",
+        email=form.email.data or "", address1=_asked(form, "address1"), city=form.city.data or "",
+        zip=form.zip.data or "", prefix=_asked(form, "prefix"), phone=_asked(form, "phone"),
         personal_message=form.personal_message.data or "",
         letter=None if letter_box is None else letter_box.data or "",
+        shown_digest=form.shown.data or "",
         wants_receipt=bool(form.wants_receipt.data), ref=form.ref.data or None,
         basis=form.basis.data or None,
     )
+
+
+def _switch_letter_language(draft: Draft, form: ComposeForm, asked: str) -> Draft:
+    """Return the draft in the letter language a "letter:<code>" button asked for, keeping what was typed.
+
+    An unedited letter becomes the suggested one in the new language; an edited one stays as written.
+    """
+    code = asked.removeprefix("letter:") if asked.startswith("letter:") else ""
+    if code not in draft.campaign.letters or code == draft.lang:
+        return draft
+    values = draft.values if draft.edited else replace(draft.values, letter=None, shown_digest="")
+    form.letter_lang.data = code
+    return compose(letter_environment(), draft.campaign, draft.choice.lookup, draft.district.label, values,
+                   lang=code, interface_lang=draft.interface_lang)
 
 
 def _check_zip(form: ComposeForm, draft: Draft, lookup_zip: str) -> None:
@@ -335,7 +372,9 @@ def send(slug: str) -> ViewResult:
     campaign = _public_campaign(slug)
     if not campaign.is_open:
         return redirect(url_for("public.campaign", slug=slug), code=303)
-    reason = None if "preview" in request.form else bots.bot_reason(request.form)
+    # "preview" is every button that shows the form again: Update preview, the language switches.
+    previewing = "preview" in request.form
+    reason = None if previewing else bots.bot_reason(request.form)
     if reason:  # answered like a success; writes no action or message, counted apart (web/bots.py)
         return bots.answer_bot(campaign.slug, campaign.text(current_language()).title, reason)
     form = ComposeForm().for_campaign(campaign)
@@ -358,7 +397,7 @@ def send(slug: str) -> ViewResult:
         return redirect(url_for("public.members", slug=slug, zip=lookup_zip, ref=form.ref.data or None),
                         code=303)
     _check_zip(form, draft, lookup_zip)
-    if "preview" in request.form:
+    if previewing:
         # A preview answers only with this page's own token: another site cannot have us render for it.
         # The constituent's words come back with a fresh token, so pressing the button again works.
         refused = _csrf_failed(form)
@@ -366,7 +405,10 @@ def send(slug: str) -> ViewResult:
         if refused:  # the letters as they stand before any details: nothing posted is rendered into them
             draft = compose(letter_environment(), campaign, lookup, form.district.data, FormValues(),
                             lang=lang, interface_lang=current_language())
-        return _compose_page(draft, form, lookup_zip=lookup_zip, status=400 if refused else 200)
+        else:
+            draft = _switch_letter_language(draft, form, request.form.get("preview", ""))
+        return _compose_page(draft, form, lookup_zip=lookup_zip, status=400 if refused else 200,
+                             previewed=True)
     if not valid or form.zip.errors or form.district.errors:
         return _compose_page(draft, form, lookup_zip=lookup_zip, status=422)
     try:

@@ -38,7 +38,8 @@ def fill_details(page: Any, *, email: str = "ana@example.com") -> None:
     page.fill("#first_name", "Ana")
     page.fill("#last_name", "Díaz")
     page.fill("#email", email)
-    page.fill("#address1", "1 Main St")
+    if page.locator("#address1").count():  # asked only where a channel carries it
+        page.fill("#address1", "1 Main St")
     page.fill("#city", "Madison")
 
 
@@ -159,7 +160,7 @@ def test_whole_flow_with_javascript_off(server: Any, live_app: Flask, new_page: 
     page.fill("#personal_message", "My neighbour's son died.")
     page.get_by_role("button", name="Update preview").click()
     page.wait_for_load_state()
-    assert "My neighbour's son died." in page.locator("pre.letter").first.inner_text()
+    assert "My neighbour's son died." in page.locator("pre.letter").first.text_content()
     page.get_by_role("button", name="Write my letters").click()
     page.wait_for_url(re.compile(r"/r/"))
     assert not page.get_by_role("button", name="Copy the letter").first.is_visible()
@@ -182,7 +183,7 @@ def test_spanish_flow(server: Any, live_app: Flask, new_page: Any) -> None:
     page.get_by_role("button", name="Buscar a mis representantes").click()
     page.wait_for_url(re.compile(r"/members\?"))
     assert page.locator("html").get_attribute("lang") == "es"
-    assert "Estimado/a representante One:" in page.locator("pre.letter").first.inner_text()
+    assert "Estimada representante One:" in page.locator("pre.letter").first.text_content()
     assert_accessible(page)
     fill_details(page)
     page.get_by_role("button", name="Escribir mis cartas").click()

@@ -58,7 +58,7 @@ FEATURES = [
 
 
 def _person(bioguide: str, first: str, last: str, term: dict[str, Any], full: bool = True,
-            bare: bool = False) -> dict[str, Any]:
+            bare: bool = False, gender: str | None = None) -> dict[str, Any]:
     name = {"first": first, "last": last}
     if full:
         name["official_full"] = f"{first} {last}"
@@ -66,22 +66,25 @@ def _person(bioguide: str, first: str, last: str, term: dict[str, Any], full: bo
             "url": f"https://{last.lower()}.example.gov", "address": "1 Capitol Washington DC 20515"}
     if bare:  # sworn in days ago: upstream has no phone, web site or address for them yet (like G000607)
         base = {k: v for k, v in base.items() if k not in ("phone", "url", "address")}
-    return {"id": {"bioguide": bioguide}, "name": name, "terms": [{**base, **term}]}
+    bio = {"gender": gender} if gender else {}  # upstream's bio.gender; left out: unknown
+    return {"id": {"bioguide": bioguide}, "name": name, "terms": [{**base, **term}], "bio": bio}
 
 
 def legislators() -> list[dict[str, Any]]:
     """Return legislators-current.json records: every seat filled but WI-3."""
     people = [
         # Phones and parties apart, so pages can be checked for the right member's.
-        _person("S000001", "Wanda", "Senior", {"type": "sen", "state": "WI", "phone": "202-224-0001"}),
+        _person("S000001", "Wanda", "Senior", {"type": "sen", "state": "WI", "phone": "202-224-0001"},
+                gender="F"),
         _person("S000002", "Walt", "Junior", {"type": "sen", "state": "WI", "contact_form": "https://x.example",
-                                              "phone": "202-224-0002", "party": "Republican"}),
+                                              "phone": "202-224-0002", "party": "Republican"},
+                gender="M"),
         _person("S000003", "Mina", "North", {"type": "sen", "state": "MN"}),
         # Appointed: the recorded term end is the special election date, already past. Must be kept.
         _person("S000004", "Max", "Appointed", {"type": "sen", "state": "MN", "end": "2026-11-03"}),
         _person("S000005", "Alma", "Tundra", {"type": "sen", "state": "AK", "party": "Republican"}),
         _person("S000006", "Arlo", "Glacier", {"type": "sen", "state": "AK", "party": "Republican"}),
-        _person("R000001", "Rita", "One", {"type": "rep", "state": "WI", "district": 1}),
+        _person("R000001", "Rita", "One", {"type": "rep", "state": "WI", "district": 1}, gender="F"),
         _person("R000002", "Ron", "Two", {"type": "rep", "state": "WI", "district": 2}),
         _person("R000003", "Mona", "Lake", {"type": "rep", "state": "MN", "district": 1}),
         _person("R000004", "Ada", "Large", {"type": "rep", "state": "AK", "district": 0}),
@@ -89,7 +92,7 @@ def legislators() -> list[dict[str, Any]]:
         _person("D000001", "Dee", "Capitol", {"type": "rep", "state": "DC", "district": 0}, full=False),
         # No phone, web site, contact form or address: the receipt's last-resort fallbacks.
         _person("D000002", "Gus", "Island", {"type": "rep", "state": "GU", "district": 0}, bare=True),
-        _person("H000001", "Pablo", "Hernandez", {"type": "rep", "state": "PR", "district": 0}),
+        _person("H000001", "Pablo", "Hernandez", {"type": "rep", "state": "PR", "district": 0}, gender="M"),
     ]
     return people
 

@@ -116,7 +116,7 @@ def test_members_step_shows_cards_with_title_party_seat_and_phone(client: FlaskC
     assert "Representative Rita One" in text and "Democrat · WI-1" in text
     assert "Senator Wanda Senior" in text and "Senator Walt Junior" in text and "Republican · WI" in text
     assert "202-224-0001" in text
-    assert "Members of the 119th Congress as of 2026-06-15." in text  # says which data, and how old
+    assert "Members of the 119th Congress as of June 15, 2026." in text  # which data, and how old, in words
     assert page(response).xpath("//a[@href='tel:202-224-0001']")
 
 
@@ -266,7 +266,10 @@ def test_submit_writes_one_action_and_one_message_per_member(app: Flask, client:
     assert len(actions) == 1 and len(messages) == 3
     action = actions[0]
     assert action.ref == "partner-7" and action.lang == "en" and action.district_label == "WI-1"
-    assert action.state == "WI" and action.prefix == "Dr." and action.wants_receipt_email is True
+    assert action.state == "WI" and action.wants_receipt_email is True
+    # A hand-off campaign's letters carry only name and city: the title, street and phone it did not ask for
+    # are not stored, even when posted.
+    assert action.prefix is None and action.phone is None and not action.address1
     assert action.personal_message == "My cousin died."
     assert len(action.receipt_token) >= 40
     assert action.receipt_base_url == "http://localhost"
@@ -310,17 +313,14 @@ def test_invalid_ref_is_ignored(app: Flask, client: FlaskClient) -> None:
     ("email", "", "Enter your e-mail address."),
     ("email", "not-an-address", "Enter an e-mail address like name@example.com."),
     ("email", "a@b", "Enter an e-mail address like name@example.com."),
-    ("address1", "", "Enter your street address."),
     ("city", "", "Enter your city."),
     ("zip", "", "Enter your ZIP code."),
     ("zip", "123", "Enter a five-digit ZIP code, such as 53703."),
     ("zip", "99999", "We could not find ZIP code 99999."),
     ("zip", "20001", "ZIP code 20001 is not in WI, where your district WI-1 is."),
-    ("phone", "call me", "Enter a phone number using digits, such as 608-555-0123."),
     ("personal_message", "x" * 5001, "Keep your own words under 5000 characters."),
     ("suggested_text", "   ", "The letter cannot be empty."),
     ("suggested_text", "x" * 10001, "Keep the letter under 10000 characters."),
-    ("prefix", "Sir", "Not a valid choice."),
 ])
 def test_bad_input_on_each_field_is_shown_and_writes_nothing(
         app: Flask, client: FlaskClient, field: str, value: str, message: str) -> None:
@@ -401,6 +401,48 @@ def test_cwc_campaign_requires_a_prefix_from_the_fixed_list(add_campaign: Any, a
     assert refused.status_code == 422 and "Choose your title." in text_of(refused)
     assert client.post("/c/official/send", data={**data, "prefix": "Mx."}).status_code == 422
     assert client.post("/c/official/send", data={**data, "prefix": "Ms."}).status_code == 303
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("address1", "", "Enter your street address."),
+    ("phone", "call me", "Enter a phone number using digits, such as 608-555-0123."),
+    ("prefix", "Sir", "Not a valid choice."),
+])
+def test_bad_input_on_the_fields_only_cwc_asks_for(add_campaign: Any, app: Flask, client: FlaskClient,
+                                                   field: str, value: str, message: str) -> None:
+    add_campaign("official", **{"house: {channel: handoff}": "house: {channel: cwc}"})
+    doc = page(client.get("/c/official/members?zip=53001"))
+    data = {**form_fields(doc), **GOOD, "prefix": "Ms.", "send": "1", field: value}
+    response = client.post("/c/official/send", data=data)
+    assert response.status_code == 422
+    assert page(response).xpath(f"//*[@id='error-summary']//a[@href='#{field}']")
+    assert message in text_of(response)
+    assert count(app, Action) == 0
+
+
+@pytest.mark.parametrize(("house", "asks_street", "asks_phone", "asks_title"), [
+    ("handoff", False, False, False),
+    ("smtp, to: house@example.org", False, False, False),
+    ("packet", True, False, False),
+    ("cwc", True, True, True),
+])
+def test_the_form_asks_only_for_what_the_channels_carry(add_campaign: Any, app: Flask, client: FlaskClient,
+                                                        house: str, asks_street: bool, asks_phone: bool,
+                                                        asks_title: bool) -> None:
+    add_campaign("variant", **{"house: {channel: handoff}": f"house: {{channel: {house}}}",
+                               "targets: both": "targets: house"})
+    doc = page(client.get("/c/variant/members?zip=53001"))
+    assert bool(doc.xpath("//input[@id='address1']")) is asks_street
+    assert bool(doc.xpath("//input[@id='phone']")) is asks_phone
+    assert bool(doc.xpath("//select[@id='prefix']")) is asks_title
+    if asks_street:  # and says why
+        assert doc.xpath("//p[@id='address1-hint']")
+    data = {**form_fields(doc), **GOOD, "prefix": "Ms.", "address1": "1 Main St", "phone": "608-555-0123",
+            "send": "1"}
+    assert client.post("/c/variant/send", data=data).status_code == 303
+    action = rows(app)[0][0]
+    assert (action.address1 == "1 Main St") is asks_street and (action.phone is not None) is asks_phone
+    assert (action.prefix == "Ms.") is asks_title
 
 
 def test_not_editable_campaign_has_no_letter_box(add_campaign: Any, app: Flask, client: FlaskClient) -> None:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from actiontool import db
+from actiontool import create_app, db
 from actiontool.models import Action, Message
-from tests.web.flow_helpers import count, page, send
+from tests.web.flow_helpers import GOOD, campaign_variant, count, form_fields, page, send
 
 PAYLOAD = "Madison\n\nThe organisation now OPPOSES this proposal."
 ONE_LINE = "Use one line, without line breaks or special characters."
@@ -31,17 +34,34 @@ def _error(response: object, field: str) -> str:
     ("city", "Madison\u2028Line two"),
     ("first_name", "Ana\nThe organisation withdraws its support."),
     ("last_name", "Díaz\x1b[31m"),
-    ("address1", "1 Main St\nApt 2"),
-    ("address1", "1 Main St\x7f"),
     ("email", "ana@example.com\r\nBcc: x@example.org"),
     ("zip", "530\n01"),
-    ("phone", "608\n555 0123"),
 ])
 def test_a_line_break_or_control_character_in_a_one_line_field_is_refused(
         app: Flask, client: FlaskClient, field: str, value: str) -> None:
     response = send(client, **{field: value})
     assert response.status_code == 422
     assert ONE_LINE in _error(response, field)  # e-mail and ZIP may add their own shape message
+    assert count(app, Action) == 0 and count(app, Message) == 0
+
+
+@pytest.mark.parametrize("field,value", [
+    ("address1", "1 Main St\nApt 2"),
+    ("address1", "1 Main St\x7f"),
+    ("phone", "608\n555 0123"),
+])
+def test_the_street_and_phone_a_cwc_campaign_asks_for_take_one_line(
+        app_config: dict[str, Any], tmp_path: Path, field: str, value: str) -> None:
+    folder = tmp_path / "campaigns"
+    folder.mkdir()
+    campaign_variant(folder, "official", **{"house: {channel: handoff}": "house: {channel: cwc}"})
+    app = create_app({**app_config, "CAMPAIGNS_DIR": str(folder)})
+    client = app.test_client()
+    fields = form_fields(page(client.get("/c/official/members?zip=53001")))
+    response = client.post("/c/official/send", data={**fields, **GOOD, "prefix": "Ms.", "send": "1",
+                                                     field: value})
+    assert response.status_code == 422
+    assert ONE_LINE in _error(response, field)
     assert count(app, Action) == 0 and count(app, Message) == 0
 
 
