@@ -240,12 +240,13 @@ def _members_page(campaign: Campaign, lookup: Lookup, label: str, zip_code: str,
     form.zip.data = zip_code
     form.district.data = label
     form.basis.data = district_basis(lookup, basis)
-    if hasattr(form, "address1"):  # a campaign that carries no street address only used it to find the district
+    carries_street = form.address1 is not None  # None: a field the campaign does not ask for (for_campaign)
+    if carries_street:  # otherwise the address served only to find the district
         form.address1.data = address1
     form.city.data = city
     form.letter_lang.data = lang
     form.ref.data = _ref() or ""
-    known = FormValues(address1=address1 if hasattr(form, "address1") else "", city=city, zip=zip_code)
+    known = FormValues(address1=address1 if carries_street else "", city=city, zip=zip_code)
     draft = compose(letter_environment(), campaign, lookup, label, known, lang=lang,
                     interface_lang=current_language())
     return _compose_page(draft, form, lookup_zip=zip_code)

@@ -152,8 +152,8 @@ def test_a_receipt_from_before_the_switch_still_names_its_members(apps: tuple[Fl
 
 
 @pytest.mark.parametrize(("lang", "sentence"), [
-    ("en", "Members of the 120th Congress as of 2027-01-03."),
-    ("es", "Miembros del 120.º Congreso a fecha de 2027-01-03."),
+    ("en", "Members of the 120th Congress as of January 3, 2027."),
+    ("es", "Miembros del 120.º Congreso a fecha de 3 de enero de 2027."),
 ])
 def test_the_members_page_names_the_data_s_congress_in_the_page_s_language(
         apps: tuple[Flask, Flask], lang: str, sentence: str) -> None:
