@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC
+from datetime import UTC, date, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -75,10 +75,29 @@ def slot_for(action_id: int | None, dialect: str) -> int:
     return 0 if action_id is None else action_id % slots_for(dialect)
 
 
-def slot_sql(action_id: Any, dialect: str) -> Any:
-    """Return `slot_for` as an SQL expression over an action-id column, for set-based rebuilds."""
+def slot_sql(action_id: Any, dialect: str, day: Any = None, spread_from: date | None = None) -> Any:
+    """Return `slot_for` as an SQL expression over an action-id column, for set-based rebuilds.
+
+    With `day` and `spread_from`, rows of days before `spread_from` go to slot 0, as `compact` leaves them.
+    """
     n = slots_for(dialect)
-    return literal(0) if n == 1 else action_id % n
+    if n == 1:
+        return literal(0)
+    if day is None or spread_from is None:
+        return action_id % n
+    return case((day >= spread_from, action_id % n), else_=0)
+
+
+# Slots multiply the rows a reader sums: a key written live gets up to SLOTS rows. Only today's rows are
+# hot (submits write today's day; workers move a few older letters), so `compact` folds the slots of older
+# days back into slot 0 (`actiontool stats --compact`, daily) and the dashboard reads about one row per key
+# for all but the last SPREAD_DAYS days.
+SPREAD_DAYS = 2
+
+
+def compact_before(today: date) -> date:
+    """Return the first day whose rows stay spread over slots (today and yesterday)."""
+    return today - timedelta(days=SPREAD_DAYS - 1)
 
 
 @dataclass(frozen=True)
@@ -360,15 +379,16 @@ def _status_sum(status: str) -> Any:
     return func.coalesce(func.sum(case((Message.status == status, 1), else_=0)), 0)
 
 
-def rebuild(session: Session, campaign: str | None = None) -> None:
+def rebuild(session: Session, campaign: str | None = None, *, spread_from: date | None = None) -> None:
     """Recompute every roll-up (of one campaign, or all) from the messages and actions, and commit.
 
     Exact while submits and workers run: the transaction first takes every count writer's tables
     (`lock_rollups`; on SQLite the write lock taken at BEGIN does the same), so no count change commits
     between its reads, and changes of transactions still open are applied after it, to the rebuilt rows.
-    Rows are rebuilt into the slots live writers use (`slot_for`), so after a rebuild every slot's row
-    holds exactly the messages of its slot's actions. Roll-ups adopted with `add_rebuilt_tables` (the
-    packet roll-ups) are rebuilt in the same transaction.
+    Rows of days from `spread_from` (by default `compact_before(today)`) are rebuilt into the slots live
+    writers use (`slot_for`), older days into slot 0, as `compact` leaves them: the rows a live campaign
+    has after its daily compaction. Roll-ups adopted with `add_rebuilt_tables` (the packet roll-ups) are
+    rebuilt in the same transaction.
     """
     def scoped(stmt: Any, column: Any) -> Any:
         return stmt if campaign is None else stmt.where(column == campaign)
@@ -376,11 +396,12 @@ def rebuild(session: Session, campaign: str | None = None) -> None:
     from actiontool.services import packet_counts  # noqa: F401 - adopts its roll-ups into this rebuild
 
     dialect = _dialect(session)
+    spread_from = spread_from or compact_before(utcnow().date())
     with transaction(session):
         lock_rollups(session)
         for table in (*(r.table for r in ROLLUPS), ACTION_COUNTS, CAMPAIGN_COUNTS, CONSTITUENTS):
             session.execute(scoped(delete(table), table.c.campaign))
-        message_slot = slot_sql(Message.action_id, dialect)
+        message_slot = slot_sql(Message.action_id, dialect, Message.created_day, spread_from)
         for rollup in ROLLUPS:
             keys: list[Any] = [rollup.sql.get(c, getattr(Message, rollup.fields.get(c, c))) for c in rollup.key]
             keys.append(message_slot)
@@ -392,7 +413,7 @@ def rebuild(session: Session, campaign: str | None = None) -> None:
         action_ref = func.coalesce(Action.ref, "")
         label = func.coalesce(Action.district_label, "")
         action_keys = (Action.campaign, Action.created_day, Action.state, label, action_ref,
-                       slot_sql(Action.id, dialect))
+                       slot_sql(Action.id, dialect, Action.created_day, spread_from))
         action_rows = scoped(select(*action_keys, func.count()), Action.campaign).group_by(*action_keys)
         session.execute(ACTION_COUNTS.insert().from_select(
             ["campaign", "day", "state", "district_label", "ref", "slot", "n"], action_rows))
@@ -430,6 +451,38 @@ def _rebuild_campaign_rows(session: Session, campaign: str | None) -> None:
         row(name, 0)["constituents"] = int(n)
     if totals:
         session.execute(CAMPAIGN_COUNTS.insert(), [totals[k] for k in sorted(totals)])
+
+
+def compact(session: Session, campaign: str | None = None, *, before: date | None = None) -> int:
+    """Fold the slots of days before `before` (default `compact_before(today)`) into slot 0; commit.
+
+    Returns how many rows were folded. Exact under concurrent writers: it takes the rebuild's locks, so no
+    writer holds a row it folds; a later change to an old day lands in its action's slot again and is
+    folded next time. A no-op on SQLite, which writes slot 0 only.
+    """
+    dialect = _dialect(session)
+    if slots_for(dialect) == 1:
+        return 0
+    before = before or compact_before(utcnow().date())
+    tables = [(r.table, r.key, r.extra, STATUSES) for r in ROLLUPS]
+    tables.append((ACTION_COUNTS, ("campaign", "day", "state", "district_label", "ref"), (), ("n",)))
+    folded = 0
+    with transaction(session):
+        lock_rollups(session)
+        for table, key, extra, counters in tables:
+            keys = ", ".join(key)
+            scope = "" if campaign is None else " AND campaign = :campaign"
+            picked = ", ".join([*(f"MAX({c})" for c in extra), *(f"SUM({c})" for c in counters)])
+            adds = ", ".join(f"{c} = {table.name}.{c} + excluded.{c}" for c in counters)
+            # One statement per table: the deleted rows' counts, summed per key, added to slot 0.
+            result = session.execute(text(
+                f"WITH gone AS (DELETE FROM {table.name} WHERE day < :before AND slot <> 0{scope} RETURNING *), "
+                f"folded AS (INSERT INTO {table.name} ({keys}, slot, {', '.join((*extra, *counters))}) "
+                f"SELECT {keys}, 0, {picked} FROM gone GROUP BY {keys} "
+                f"ON CONFLICT ({keys}, slot) DO UPDATE SET {adds} RETURNING 1) "
+                "SELECT (SELECT count(*) FROM gone)"), {"before": before, "campaign": campaign})
+            folded += int(result.scalar_one())
+    return folded
 
 
 def campaign_totals(session: Session, campaign: str) -> dict[str, Any]:
