@@ -255,9 +255,9 @@ def record_new_messages(session: Session, messages: Iterable[Any]) -> None:
     per_campaign: dict[tuple[str, int], Counter[str]] = {}
     keys_seen: dict[tuple[str, int], set[str]] = {}
     for message, slot in zip(messages, slots, strict=True):
-        campaign = (_get(message, "campaign"), slot)
-        per_campaign.setdefault(campaign, Counter())[_get(message, "status")] += 1
-        keys_seen.setdefault(campaign, set()).add(_get(message, "constituent_key"))
+        where = (_get(message, "campaign"), slot)
+        per_campaign.setdefault(where, Counter())[_get(message, "status")] += 1
+        keys_seen.setdefault(where, set()).add(_get(message, "constituent_key"))
     for campaign, slot in sorted(per_campaign):
         new_constituents = 0
         for constituent_key in sorted(k for k in keys_seen[(campaign, slot)] if k):
@@ -277,7 +277,8 @@ def record_new_action(session: Session, action: Any) -> None:
     slot = slot_for(_get(action, "id"), _dialect(session))
     values = {
         "campaign": campaign, "day": _get(action, "created_day"), "state": _get(action, "state") or "",
-        "district_label": _get(action, "district_label") or "", "ref": _get(action, "ref") or "", "slot": slot,
+        "district_label": _get(action, "district_label") or "", "ref": _get(action, "ref") or "",
+        "slot": slot,
     }
     _upsert_adding(session, ACTION_COUNTS, tuple(values), values, {"n": 1})
     _defer_campaign(session, campaign, slot, {"actions": 1})
@@ -403,9 +404,9 @@ def rebuild(session: Session, campaign: str | None = None, *, spread_from: date 
             session.execute(scoped(delete(table), table.c.campaign))
         message_slot = slot_sql(Message.action_id, dialect, Message.created_day, spread_from)
         for rollup in ROLLUPS:
-            keys: list[Any] = [rollup.sql.get(c, getattr(Message, rollup.fields.get(c, c))) for c in rollup.key]
+            keys: list[Any] = [_message_sql(rollup, c) for c in rollup.key]
             keys.append(message_slot)
-            extras = (func.max(rollup.sql.get(c, getattr(Message, rollup.fields.get(c, c)))) for c in rollup.extra)
+            extras = (func.max(_message_sql(rollup, c)) for c in rollup.extra)
             rows = scoped(select(*keys, *extras, *(_status_sum(s) for s in STATUSES)), Message.campaign
                           ).group_by(*keys)
             session.execute(rollup.table.insert().from_select(
@@ -425,13 +426,19 @@ def rebuild(session: Session, campaign: str | None = None, *, spread_from: date 
             rebuild_more(session, campaign)
 
 
+def _message_sql(rollup: Rollup, column: str) -> Any:
+    """Return the SQL expression over Message that a roll-up column is grouped by in `rebuild`."""
+    return rollup.sql.get(column, getattr(Message, rollup.fields.get(column, column)))
+
+
 def _rebuild_campaign_rows(session: Session, campaign: str | None) -> None:
     """Fill campaign_counts from the freshly rebuilt roll-ups, per slot (constituents all in slot 0)."""
     now = utcnow()
     totals: dict[tuple[str, int], dict[str, Any]] = {}
 
     def row(name: str, slot: int) -> dict[str, Any]:
-        return totals.setdefault((name, slot), {"campaign": name, "slot": slot, "actions": 0, "constituents": 0,
+        return totals.setdefault((name, slot), {"campaign": name, "slot": slot, "actions": 0,
+                                                "constituents": 0,
                                                 **dict.fromkeys(STATUSES, 0), "updated_at": now})
 
     m = MESSAGE_COUNTS.c
@@ -476,7 +483,8 @@ def compact(session: Session, campaign: str | None = None, *, before: date | Non
             adds = ", ".join(f"{c} = {table.name}.{c} + excluded.{c}" for c in counters)
             # One statement per table: the deleted rows' counts, summed per key, added to slot 0.
             result = session.execute(text(
-                f"WITH gone AS (DELETE FROM {table.name} WHERE day < :before AND slot <> 0{scope} RETURNING *), "
+                f"WITH gone AS (DELETE FROM {table.name} WHERE day < :before AND slot <> 0{scope} "
+                "RETURNING *), "
                 f"folded AS (INSERT INTO {table.name} ({keys}, slot, {', '.join((*extra, *counters))}) "
                 f"SELECT {keys}, 0, {picked} FROM gone GROUP BY {keys} "
                 f"ON CONFLICT ({keys}, slot) DO UPDATE SET {adds} RETURNING 1) "
@@ -486,7 +494,7 @@ def compact(session: Session, campaign: str | None = None, *, before: date | Non
 
 
 def campaign_totals(session: Session, campaign: str) -> dict[str, Any]:
-    """Return the campaign's totals, summed over its slots (zeros and no timestamp when nothing was counted)."""
+    """Return the campaign's totals summed over its slots (zeros, no timestamp when nothing was counted)."""
     c = CAMPAIGN_COUNTS.c
     names = ("actions", "constituents", *STATUSES)
     row = session.execute(select(func.count(), *(func.coalesce(func.sum(c[n]), 0) for n in names),

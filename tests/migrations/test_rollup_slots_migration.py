@@ -20,7 +20,8 @@ from tests.factories import outgoing, submission
 pytestmark = pytest.mark.empty_database
 
 DAY = date(2026, 11, 1)
-MEMBER = ("INSERT INTO {table} (campaign, day, bioguide, {ref}channel, state, district, chamber, member_name, "
+MEMBER = ("INSERT INTO {table} (campaign, day, bioguide, {ref}channel, state, district, chamber, "
+          "member_name, "
           "queued, sending, delivered, needs_constituent, handed_off, failed) VALUES "
           "('c1', :day, :bioguide, {refv}'smtp', 'WI', :district, :chamber, 'Member', :q, 1, :d, 0, 0, 2)")
 ROWS = [{"bioguide": "S000001", "district": None, "chamber": "senate", "q": 5, "d": 7},

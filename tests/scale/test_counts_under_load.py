@@ -87,7 +87,8 @@ def test_counts_stay_exact_with_32_submitters_two_workers_and_rebuilds(tmp_path:
             url = f"sqlite:///{tmp_path / 'load.sqlite3'}"
         write_campaign(tmp_path / "campaigns", SLUG, house="handoff", senate="smtp", bill=False)
         settings = {
-            "DATABASE_URL": url, "SECRET_KEY": "load-test-secret-key", "CAMPAIGNS_DIR": tmp_path / "campaigns",
+            "DATABASE_URL": url, "SECRET_KEY": "load-test-secret-key",
+            "CAMPAIGNS_DIR": tmp_path / "campaigns",
             "SMTP_HOST": sink.host, "SMTP_PORT": sink.port, "SMTP_TLS": "none",
             "MAIL_FROM": "letters@act.example.org", "BASE_URL": "http://act.example.org",
             "DELIVERY_POLL_SECONDS": 0.2, "RATELIMIT_ENABLED": "false", "BOT_MIN_FILL_SECONDS": 0,
@@ -107,7 +108,8 @@ def test_counts_stay_exact_with_32_submitters_two_workers_and_rebuilds(tmp_path:
         stop, rebuilds = threading.Event(), []
         rebuilder = threading.Thread(target=_rebuild_loop, args=(engine_url, stop, rebuilds, errors))
         rebuilder.start()
-        pool = [threading.Thread(target=_submitter, args=(base, n, answers, errors)) for n in range(SUBMITTERS)]
+        pool = [threading.Thread(target=_submitter, args=(base, n, answers, errors))
+                for n in range(SUBMITTERS)]
         for t in pool:
             t.start()
         for t in pool:
@@ -120,7 +122,7 @@ def test_counts_stay_exact_with_32_submitters_two_workers_and_rebuilds(tmp_path:
 
         engine = make_engine(engine_url)
         try:
-            # Read-only: on SQLite a plain session would take the write lock at BEGIN and hold it while waiting.
+            # Read-only: on SQLite a plain session takes the write lock at BEGIN and holds it while waiting.
             with Session(engine.execution_options(read_only=True)) as session:
                 smtp = session.execute(select(func.count()).select_from(Message)
                                        .where(Message.channel == "smtp")).scalar_one()
@@ -141,7 +143,8 @@ def test_counts_stay_exact_with_32_submitters_two_workers_and_rebuilds(tmp_path:
                                                  .group_by(Message.status)).all())
                 assert {s: totals[s] for s in STATUSES} == {s: by_status.get(s, 0) for s in STATUSES}
                 assert totals["delivered"] == smtp and totals["handed_off"] > 0
-                assert totals["actions"] == session.execute(select(func.count()).select_from(Action)).scalar_one()
+                actions = session.execute(select(func.count()).select_from(Action)).scalar_one()
+                assert totals["actions"] == actions
                 assert totals["constituents"] == session.execute(
                     select(func.count(func.distinct(Message.constituent_key)))).scalar_one()
         finally:

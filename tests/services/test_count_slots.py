@@ -1,12 +1,11 @@
 """Slotted roll-ups: every slot's row equals a recount of its slot's messages, and a rebuild running in a
-loop while submits and status changes run never corrupts a count nor fails a writer (SQLite and PostgreSQL)."""
+loop while submits and status changes run never corrupts a count nor fails a writer (SQLite, PostgreSQL)."""
 
 from __future__ import annotations
 
 import random
 import threading
 import time
-from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
 from typing import Any
@@ -160,7 +159,7 @@ def test_rebuild_in_a_loop_during_submits_and_workers_ends_exact(app: Flask) -> 
         rng = random.Random(n)
         try:
             with app.app_context(), db.session_scope(app) as s:
-                for i in range(10):
+                for _ in range(10):
                     # Some repeats: de-duplication drops them while the rebuild runs.
                     submit(s, _submission(f"p{rng.randrange(30)}@example.org", rng.choice(HOUSE),
                                           rng.choice(REFS)))
