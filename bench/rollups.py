@@ -370,9 +370,9 @@ def run() -> str:
         f"Machine: {machine()}, 2 CPU cores shared by PostgreSQL 15, the clients and other jobs (load average "
         f"{load[0]:.1f} before, {load_after[0]:.1f} after). {WRITERS} concurrent writers, one campaign, one "
         "day, each submit to a random House member of 435 and their state's two senators (a national push); "
-        f"{ROUND_SECONDS:.0f} s per variant, the three variants alternating in {ROUNDS} rounds. The variants: "
-        "the submit transaction without its roll-up writes (the baseline), with them in 64 slots (issue "
-        "17), and with them in one slot per key (before issue 17).",
+        f"{ROUND_SECONDS:.0f} s per variant, the variants alternating in rounds. The variants: the submit "
+        "transaction without its roll-up writes (the baseline), with them in 64 slots (issue 17), and with "
+        "them in one slot per key (before issue 17).",
         "",
         "### The submit's statements from a compiled client (pgbench)",
         "",
