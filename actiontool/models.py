@@ -321,7 +321,7 @@ class ActionCount(Base):
 
 
 class CampaignCount(Base):
-    """One row per campaign: totals for the public counter, read in one primary-key lookup."""
+    """Per campaign and slot: totals for the public counter, summed over one primary-key range."""
 
     __tablename__ = "campaign_counts"
 
