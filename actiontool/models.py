@@ -232,6 +232,14 @@ class AuditEvent(Base):
 # Roll-up counts, kept exact by actiontool.services.counts: incremented when messages and actions are
 # inserted, moved between status columns by outbox.set_status. The dashboard reads these instead of
 # scanning a million messages. `actiontool stats --rebuild` recomputes them from the base rows.
+# Every roll-up row carries a slot (last in its primary key): a writer adds only to the slot of its action
+# (services.counts.slot_for), readers sum the slots, so concurrent submits on PostgreSQL do not queue on
+# one hot row. SQLite uses slot 0 only.
+def slot_column() -> Mapped[int]:
+    """Return the `slot` primary-key column every roll-up table ends its key with."""
+    return mapped_column(Integer, primary_key=True, default=0, server_default="0")
+
+
 class MessageCount(Base):
     """Messages per campaign × day × member × source × channel, one column per status."""
 
@@ -247,6 +255,7 @@ class MessageCount(Base):
     bioguide: Mapped[str] = mapped_column(String(10), primary_key=True)
     ref: Mapped[str] = mapped_column(String(64), primary_key=True)  # "" when the action had no ref
     channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    slot: Mapped[int] = slot_column()
     # Functions of bioguide, stored so that no query needs the messages table.
     state: Mapped[str] = mapped_column(String(2))
     district: Mapped[int | None] = mapped_column(Integer)
@@ -270,6 +279,7 @@ class MemberDayCount(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     bioguide: Mapped[str] = mapped_column(String(10), primary_key=True)
     channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    slot: Mapped[int] = slot_column()
     state: Mapped[str] = mapped_column(String(2))
     district: Mapped[int | None] = mapped_column(Integer)
     chamber: Mapped[str] = mapped_column(String(6))
@@ -293,6 +303,7 @@ class SourceDayCount(Base):
     state: Mapped[str] = mapped_column(String(2), primary_key=True)
     ref: Mapped[str] = mapped_column(String(64), primary_key=True)  # "" when the action had no ref
     channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    slot: Mapped[int] = slot_column()
     queued: Mapped[int] = mapped_column(Integer, default=0)
     sending: Mapped[int] = mapped_column(Integer, default=0)
     delivered: Mapped[int] = mapped_column(Integer, default=0)
@@ -311,15 +322,17 @@ class ActionCount(Base):
     state: Mapped[str] = mapped_column(String(2), primary_key=True)
     district_label: Mapped[str] = mapped_column(String(8), primary_key=True)  # "" when none was chosen
     ref: Mapped[str] = mapped_column(String(64), primary_key=True)  # "" when none
+    slot: Mapped[int] = slot_column()
     n: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class CampaignCount(Base):
-    """One row per campaign: totals for the public counter, read in one primary-key lookup."""
+    """Per campaign and slot: totals for the public counter, summed over one primary-key range."""
 
     __tablename__ = "campaign_counts"
 
     campaign: Mapped[str] = mapped_column(String(64), primary_key=True)
+    slot: Mapped[int] = slot_column()
     actions: Mapped[int] = mapped_column(Integer, default=0)
     constituents: Mapped[int] = mapped_column(Integer, default=0)
     queued: Mapped[int] = mapped_column(Integer, default=0)

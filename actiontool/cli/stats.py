@@ -23,14 +23,16 @@ from actiontool.services.stats import DIMENSIONS
 @click.option("--channel", default=None)
 @click.option("--status", default=None)
 @click.option("--rebuild", is_flag=True, help="Recompute the roll-up counts from the messages first.")
+@click.option("--compact", is_flag=True,
+              help="Fold the count slots of days before yesterday into one row per key (run daily).")
 @with_appcontext
 def stats_command(slug: str | None, by: str | None, as_csv: bool, date_from: str | None, date_to: str | None,
                   state: str | None, district: str | None, ref: str | None, channel: str | None,
-                  status: str | None, rebuild: bool) -> None:
+                  status: str | None, rebuild: bool, compact: bool) -> None:
     """Print a campaign's totals, or its counts grouped --by a dimension."""
     from actiontool import db
     from actiontool.csvexport import aggregate_table, neutralise
-    from actiontool.services import counts, packet_counts, stats
+    from actiontool.services import counts, stats
 
     args = {"from": date_from, "to": date_to, "state": state, "district": district, "ref": ref,
             "channel": channel, "status": status}
@@ -40,10 +42,11 @@ def stats_command(slug: str | None, by: str | None, as_csv: bool, date_from: str
         raise click.UsageError(str(exc)) from None
     with db.session_scope() as session:
         if rebuild:
-            counts.rebuild(session, slug)
-            packet_counts.rebuild(session, slug)
-            session.commit()
+            counts.rebuild(session, slug)  # the packet roll-ups too, in the same locked transaction
             click.echo("roll-up counts rebuilt", err=True)
+        if compact:
+            folded = counts.compact(session, slug)
+            click.echo(f"roll-up counts compacted: {folded} slot rows folded", err=True)
         if slug is None:
             for name in stats.campaigns_with_counts(session):
                 click.echo(name)

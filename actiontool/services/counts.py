@@ -4,21 +4,34 @@ Three hooks keep them exact, each inside the caller's transaction:
 - `record_new_messages` after messages are inserted (only the rows actually inserted),
 - `record_new_action` after an action is inserted,
 - `record_status_change` from `services.outbox.set_status`.
-Every change is an `UPDATE ... SET n = n + k` or an `INSERT ... ON CONFLICT DO UPDATE`, which the database
-applies atomically, so concurrent writers never lose an increment on SQLite or PostgreSQL. Rows are
-touched in a fixed order (message counts by key, then the campaign's row) so writers cannot deadlock.
-`rebuild` recomputes everything from the base rows in a few set-based statements.
+Every change is an `INSERT ... ON CONFLICT DO UPDATE SET n = n + k`, which the database applies
+atomically, so concurrent writers never lose an increment on SQLite or PostgreSQL. Rows are touched in a
+fixed order (the tables in LOCK_ORDER, rows sorted by key) so writers cannot deadlock.
+
+Slots. Every roll-up row carries a slot number, the last column of its primary key. A transaction adds
+only to the slot of the action it counts (`slot_for`: the action id modulo SLOTS on PostgreSQL), and a
+message's later status changes go to the same slot, derived from its action id; readers sum the slots.
+On PostgreSQL a row lock is held until commit, so one row per campaign (or per senator and day) made every
+submit of a campaign wait for the one before it; with 64 slots concurrent submits hold different rows.
+Consecutive action ids land in consecutive slots, which spreads concurrent submits better than a random
+pick. SQLite has one writer at a time, so slots gain it nothing: it keeps slot 0 and the fewest rows.
+Sums stay exact whatever slot a change lands in (readers never look at one slot alone), so changing
+SLOTS, or rows migrated into slot 0, never makes a count wrong.
+
+`rebuild` recomputes everything from the base rows in a few set-based statements, holding locks that
+every count writer needs (see `lock_rollups`), so it stays exact while submits and workers run.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Insert, Table, case, delete, event, func, inspect, select, update
+from sqlalchemy import Insert, Table, case, delete, event, func, inspect, literal, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -49,25 +62,114 @@ MEMBER_COUNTS: Table = MemberDayCount.__table__  # type: ignore[assignment]
 SOURCE_COUNTS: Table = SourceDayCount.__table__  # type: ignore[assignment]
 
 
+SLOTS = 64  # slots per roll-up key on PostgreSQL (issue 17: 0.62-0.68x of no counter at 32 writers)
+
+
+def slots_for(dialect: str) -> int:
+    """Return how many slots the dialect's writers spread over: SLOTS on PostgreSQL, 1 on SQLite."""
+    return SLOTS if dialect == "postgresql" else 1
+
+
+def slot_for(action_id: int | None, dialect: str) -> int:
+    """Return the roll-up slot of everything counted for one action (its messages, and itself)."""
+    return 0 if action_id is None else action_id % slots_for(dialect)
+
+
+def slot_sql(action_id: Any, dialect: str, day: Any = None, spread_from: date | None = None) -> Any:
+    """Return `slot_for` as an SQL expression over an action-id column, for set-based rebuilds.
+
+    With `day` and `spread_from`, rows of days before `spread_from` go to slot 0, as `compact` leaves them.
+    """
+    n = slots_for(dialect)
+    if n == 1:
+        return literal(0)
+    if day is None or spread_from is None:
+        return action_id % n
+    return case((day >= spread_from, action_id % n), else_=0)
+
+
+# Slots multiply the rows a reader sums: a key written live gets up to SLOTS rows. Only today's rows are
+# hot (submits write today's day; workers move a few older letters), so `compact` folds the slots of older
+# days back into slot 0 (`actiontool stats --compact`, daily) and the dashboard reads about one row per key
+# for all but the last SPREAD_DAYS days.
+SPREAD_DAYS = 2
+
+
+def compact_before(today: date) -> date:
+    """Return the first day whose rows stay spread over slots (today and yesterday)."""
+    return today - timedelta(days=SPREAD_DAYS - 1)
+
+
 @dataclass(frozen=True)
 class Rollup:
-    """One message roll-up table: its key columns and the columns that depend on the key."""
+    """One message roll-up table: its key columns and the columns that depend on the key.
+
+    `fields` maps a roll-up column to the Message attribute it is read from where the names differ;
+    `sql` maps it to the SQL expression over Message that `rebuild` groups by (the attribute by default).
+    The table must end its primary key with `slot` (models.slot_column).
+    """
 
     table: Table
     key: tuple[str, ...]
     extra: tuple[str, ...] = ()
+    fields: Mapping[str, str] = field(default_factory=dict)
+    sql: Mapping[str, Any] = field(default_factory=dict)
 
+    @property
+    def slotted_key(self) -> tuple[str, ...]:
+        """Return the primary key: the key columns, then the slot."""
+        return (*self.key, "slot")
+
+
+_MESSAGE_FIELDS = {"day": "created_day"}
+_MESSAGE_SQL = {"day": Message.created_day, "ref": func.coalesce(Message.ref, "")}
 
 # Finest first. Each view reads the smallest roll-up that has the columns it groups or filters by
-# (services.stats.rollup_for); every hook updates all three, always in this order, so no deadlocks.
-ROLLUPS: tuple[Rollup, ...] = (
+# (services.stats.rollup_for); every hook updates all of them, always in this order, so no deadlocks.
+ROLLUPS: list[Rollup] = [
     Rollup(MESSAGE_COUNTS, ("campaign", "day", "bioguide", "ref", "channel"),
-           ("state", "district", "chamber", "member_name")),
+           ("state", "district", "chamber", "member_name"), _MESSAGE_FIELDS, _MESSAGE_SQL),
     Rollup(MEMBER_COUNTS, ("campaign", "day", "bioguide", "channel"),
-           ("state", "district", "chamber", "member_name")),
-    Rollup(SOURCE_COUNTS, ("campaign", "day", "state", "ref", "channel")),
-)
-_MESSAGE_FIELD = {"day": "created_day"}  # roll-up column -> Message attribute, where the names differ
+           ("state", "district", "chamber", "member_name"), _MESSAGE_FIELDS, _MESSAGE_SQL),
+    Rollup(SOURCE_COUNTS, ("campaign", "day", "state", "ref", "channel"), (), _MESSAGE_FIELDS, _MESSAGE_SQL),
+]
+
+# Every table a count writer may lock, in the order writers lock them: a submit counts its action, then
+# its messages (ROLLUPS in order), its constituents and, at commit, the campaign's totals; other modules'
+# roll-ups (services.packet_counts) come after. `rebuild` locks them all in this order.
+LOCK_ORDER: list[Table] = [ACTION_COUNTS, *(r.table for r in ROLLUPS), CONSTITUENTS, CAMPAIGN_COUNTS]
+# Functions (session, campaign) that rebuild another module's roll-ups inside `rebuild`'s transaction.
+_REBUILDERS: list[Callable[[Session, str | None], None]] = []
+
+
+def add_rollup(rollup: Rollup) -> None:
+    """Adopt one more message roll-up: counted by every hook, summed over slots, rebuilt, locked in order.
+
+    Call at import time of the module that defines it. Its status columns are models.STATUSES.
+    """
+    ROLLUPS.append(rollup)
+    LOCK_ORDER.insert(LOCK_ORDER.index(CONSTITUENTS), rollup.table)
+
+
+def add_rebuilt_tables(tables: Iterable[Table], rebuild_fn: Callable[[Session, str | None], None]) -> None:
+    """Have `rebuild` lock `tables` (after the message roll-ups) and call `rebuild_fn` in its transaction."""
+    LOCK_ORDER.extend(t for t in tables if t not in LOCK_ORDER)
+    if rebuild_fn not in _REBUILDERS:
+        _REBUILDERS.append(rebuild_fn)
+
+
+def lock_rollups(session: Session) -> None:
+    """Take every count writer's tables for a rebuild, in LOCK_ORDER (PostgreSQL; SQLite's write lock is one).
+
+    EXCLUSIVE mode lets readers read and makes every writer wait at its first roll-up statement: a writer
+    that already holds a roll-up row is waited for (its messages then show in the rebuild's reads), and one
+    that has only written messages cannot count them before the rebuild commits (its messages are invisible
+    to the rebuild, and its increments land on the rebuilt rows). Writers take these tables in the same
+    order, so a rebuild cannot deadlock with them.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        names = ", ".join(t.name for t in LOCK_ORDER)
+        session.execute(text(f"LOCK TABLE {names} IN EXCLUSIVE MODE"))
 
 
 def _insert(session: Session, table: Table) -> Any:
@@ -115,59 +217,71 @@ def _upsert_statement(dialect: str, table: Table, keys: tuple[str, ...], add: tu
     return stmt.on_conflict_do_update(index_elements=list(keys), set_=set_)  # type: ignore[attr-defined]
 
 
-def _message_value(message: Any, column: str) -> Any:
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def _message_value(message: Any, column: str, rollup: Rollup) -> Any:
     """Return the roll-up column's value for a message ("" for a missing ref)."""
-    value = _get(message, _MESSAGE_FIELD.get(column, column))
+    value = _get(message, rollup.fields.get(column, column))
     return (value or "") if column == "ref" else value
+
+
+def _sort_key(key: tuple[Any, ...]) -> tuple[str, ...]:
+    """Return the order rows are touched in: every writer sorts the same way (None and dates as text)."""
+    return tuple(str(part) for part in key)
 
 
 def record_new_messages(session: Session, messages: Iterable[Any]) -> None:
     """Count freshly inserted messages (ORM objects or RETURNING rows) in the caller's transaction."""
     messages = list(messages)
+    dialect = _dialect(session)
+    slots = [slot_for(_get(m, "action_id"), dialect) for m in messages]
     for rollup in ROLLUPS:
         groups: dict[tuple[Any, ...], Counter[str]] = {}
         attrs: dict[tuple[Any, ...], dict[str, Any]] = {}
-        for message in messages:
-            key = tuple(_message_value(message, c) for c in rollup.key)
+        for message, slot in zip(messages, slots, strict=True):
+            key = (*(_message_value(message, c, rollup) for c in rollup.key), slot)
             groups.setdefault(key, Counter())[_get(message, "status")] += 1
-            attrs.setdefault(key, {c: _message_value(message, c) for c in rollup.extra})
+            attrs.setdefault(key, {c: _message_value(message, c, rollup) for c in rollup.extra})
         # One executemany per roll-up (every status column present, zeros included, so all rows share
         # one statement), in key order so concurrent writers touch rows in the same order.
-        rows = [{**dict(zip(rollup.key, key, strict=True)), **attrs[key],
+        rows = [{**dict(zip(rollup.slotted_key, key, strict=True)), **attrs[key],
                  **{status: groups[key][status] for status in STATUSES}}
-                for key in sorted(groups, key=lambda k: tuple(str(part) for part in k))]
+                for key in sorted(groups, key=_sort_key)]
         if rows:
-            stmt = _upsert_statement(session.get_bind().dialect.name, rollup.table, tuple(rollup.key),
-                                     tuple(sorted(STATUSES)), ())
+            stmt = _upsert_statement(dialect, rollup.table, rollup.slotted_key, tuple(sorted(STATUSES)), ())
             session.execute(stmt, rows)
-    per_campaign: dict[str, Counter[str]] = {}
-    keys_seen: dict[str, set[str]] = {}
-    for message in messages:
-        campaign = _get(message, "campaign")
-        per_campaign.setdefault(campaign, Counter())[_get(message, "status")] += 1
-        keys_seen.setdefault(campaign, set()).add(_get(message, "constituent_key"))
-    for campaign in sorted(per_campaign):
+    per_campaign: dict[tuple[str, int], Counter[str]] = {}
+    keys_seen: dict[tuple[str, int], set[str]] = {}
+    for message, slot in zip(messages, slots, strict=True):
+        where = (_get(message, "campaign"), slot)
+        per_campaign.setdefault(where, Counter())[_get(message, "status")] += 1
+        keys_seen.setdefault(where, set()).add(_get(message, "constituent_key"))
+    for campaign, slot in sorted(per_campaign):
         new_constituents = 0
-        for constituent_key in sorted(k for k in keys_seen[campaign] if k):
+        for constituent_key in sorted(k for k in keys_seen[(campaign, slot)] if k):
             stmt = _insert(session, CONSTITUENTS).values(campaign=campaign, constituent_key=constituent_key)
             # RETURNING, not rowcount: drivers disagree on rowcount for a skipped INSERT.
             returned = stmt.on_conflict_do_nothing().returning(CONSTITUENTS.c.campaign)
             new_constituents += len(session.execute(returned).all())
-        add = dict(per_campaign[campaign])
+        add = dict(per_campaign[(campaign, slot)])
         if new_constituents:
             add["constituents"] = new_constituents
-        _defer_campaign(session, campaign, add)
+        _defer_campaign(session, campaign, slot, add)
 
 
 def record_new_action(session: Session, action: Any) -> None:
     """Count a freshly inserted action (ORM object or RETURNING row) in the caller's transaction."""
     campaign = _get(action, "campaign")
+    slot = slot_for(_get(action, "id"), _dialect(session))
     values = {
         "campaign": campaign, "day": _get(action, "created_day"), "state": _get(action, "state") or "",
         "district_label": _get(action, "district_label") or "", "ref": _get(action, "ref") or "",
+        "slot": slot,
     }
     _upsert_adding(session, ACTION_COUNTS, tuple(values), values, {"n": 1})
-    _defer_campaign(session, campaign, {"actions": 1})
+    _defer_campaign(session, campaign, slot, {"actions": 1})
 
 
 def record_status_change(session: Session, message: Message, new: str) -> None:
@@ -175,7 +289,8 @@ def record_status_change(session: Session, message: Message, new: str) -> None:
 
     The old status is read from the database, locking the row, not taken from the object: a session that
     keeps objects across commits may hold a status another worker has changed since, and counting from
-    that would drift. The object is told the status it read, so the ORM writes the new one.
+    that would drift. The object is told the status it read, so the ORM writes the new one. The move
+    lands in the slot of the message's action, the slot its insert was counted in.
     """
     if new not in STATUSES:
         return
@@ -187,52 +302,71 @@ def record_status_change(session: Session, message: Message, new: str) -> None:
     set_committed_value(message, "status", old)
     if old == new or old not in STATUSES:
         return
+    slot = slot_for(message.action_id, _dialect(session))
     pending = _pending(session)
     for index, rollup in enumerate(ROLLUPS):
-        key = (index, tuple(_message_value(message, c) for c in rollup.key))
-        changes = pending["rollups"].setdefault(key, Counter())
-        changes[old] -= 1
-        changes[new] += 1
-    _defer_campaign(session, message.campaign, {old: -1, new: 1})
+        key = (index, (*(_message_value(message, c, rollup) for c in rollup.key), slot))
+        entry = pending["rollups"].setdefault(key, {"add": Counter(), "extra": {
+            c: _message_value(message, c, rollup) for c in rollup.extra}})
+        entry["add"][old] -= 1
+        entry["add"][new] += 1
+    _defer_campaign(session, message.campaign, slot, {old: -1, new: 1})
 
 
-# Lock order. Every transaction touches roll-up rows in one global order (ROLLUPS order, then key order)
-# and the campaign's totals row last, so concurrent submits and workers on PostgreSQL cannot deadlock:
-# inserts upsert their message roll-ups at once (sorted), status changes are collected and applied sorted
-# just before commit, and every campaign-row change is collected and applied after those.
+# Lock order. Every transaction touches roll-up rows in one global order (LOCK_ORDER's tables, rows in key
+# order within each) and the campaign's totals rows last, so concurrent submits and workers on PostgreSQL
+# cannot deadlock: inserts upsert their message roll-ups at once (sorted), status changes are collected and
+# applied sorted just before commit, and every campaign-row change is collected and applied after those.
 _PENDING = "actiontool.counts.pending"
 
 
-def _pending(session: Session) -> dict[str, dict[Any, Counter[str]]]:
+def _pending(session: Session) -> dict[str, dict[Any, Any]]:
     """Return the session's not yet applied changes."""
     return session.info.setdefault(_PENDING, {"rollups": {}, "campaigns": {}})
 
 
-def _defer_campaign(session: Session, campaign: str, add: Mapping[str, int]) -> None:
-    """Add to the campaign's totals row at commit."""
-    _pending(session)["campaigns"].setdefault(campaign, Counter()).update(add)
+def _defer_campaign(session: Session, campaign: str, slot: int, add: Mapping[str, int]) -> None:
+    """Add to the campaign's totals row of `slot` at commit."""
+    _pending(session)["campaigns"].setdefault((campaign, slot), Counter()).update(add)
 
 
 @event.listens_for(Session, "before_commit")
 def _apply_pending(session: Session) -> None:
-    """Apply the collected status moves and campaign totals, in lock order, in the committing transaction."""
+    """Apply the collected status moves and campaign totals, in lock order, in the committing transaction.
+
+    Status moves are upserts, not UPDATEs: a slot with no row yet for the key (rows migrated into slot 0,
+    or a rebuild with another SLOTS) gets one, holding the move, so no move is ever lost.
+    """
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return
-    for index, key in sorted(pending["rollups"], key=lambda k: (k[0], tuple(str(p) for p in k[1]))):
-        changes = {status: n for status, n in pending["rollups"][(index, key)].items() if n}
-        if changes:
-            rollup = ROLLUPS[index]
-            t = rollup.table.c
-            where = [t[c] == v for c, v in zip(rollup.key, key, strict=True)]
-            session.execute(update(rollup.table).where(*where)
-                            .values({status: t[status] + n for status, n in changes.items()}))
-    for campaign in sorted(pending["campaigns"]):
-        add = {name: n for name, n in pending["campaigns"][campaign].items() if n}
-        if add:
-            now = utcnow()
-            _upsert_adding(session, CAMPAIGN_COUNTS, ("campaign",), {"campaign": campaign, "updated_at": now},
-                           add, touch={"updated_at": now})
+    dialect = _dialect(session)
+    for index in range(len(ROLLUPS)):
+        rollup = ROLLUPS[index]
+        keys = sorted((k for i, k in pending["rollups"] if i == index), key=_sort_key)
+        rows = []
+        for key in keys:
+            entry = pending["rollups"][(index, key)]
+            if any(entry["add"].values()):
+                rows.append({**dict(zip(rollup.slotted_key, key, strict=True)), **entry["extra"],
+                             **{status: entry["add"][status] for status in STATUSES}})
+        if rows:
+            stmt = _upsert_statement(dialect, rollup.table, rollup.slotted_key, tuple(sorted(STATUSES)), ())
+            session.execute(stmt, rows)
+    now = utcnow()
+    rows = []
+    for campaign, slot in sorted(pending["campaigns"]):
+        add = pending["campaigns"][(campaign, slot)]
+        if any(add.values()):
+            rows.append({"campaign": campaign, "slot": slot, "updated_at": now,
+                         **{name: add[name] for name in _CAMPAIGN_COLUMNS}})
+    if rows:
+        stmt = _upsert_statement(dialect, CAMPAIGN_COUNTS, ("campaign", "slot"), _CAMPAIGN_COLUMNS,
+                                 ("updated_at",))
+        session.execute(stmt, rows)
+
+
+_CAMPAIGN_COLUMNS: tuple[str, ...] = tuple(sorted(("actions", "constituents", *STATUSES)))
 
 
 @event.listens_for(Session, "after_rollback")
@@ -246,68 +380,131 @@ def _status_sum(status: str) -> Any:
     return func.coalesce(func.sum(case((Message.status == status, 1), else_=0)), 0)
 
 
-def rebuild(session: Session, campaign: str | None = None) -> None:
-    """Recompute every roll-up (of one campaign, or all) from the messages and actions, and commit."""
+def rebuild(session: Session, campaign: str | None = None, *, spread_from: date | None = None) -> None:
+    """Recompute every roll-up (of one campaign, or all) from the messages and actions, and commit.
+
+    Exact while submits and workers run: the transaction first takes every count writer's tables
+    (`lock_rollups`; on SQLite the write lock taken at BEGIN does the same), so no count change commits
+    between its reads, and changes of transactions still open are applied after it, to the rebuilt rows.
+    Rows of days from `spread_from` (by default `compact_before(today)`) are rebuilt into the slots live
+    writers use (`slot_for`), older days into slot 0, as `compact` leaves them: the rows a live campaign
+    has after its daily compaction. Roll-ups adopted with `add_rebuilt_tables` (the packet roll-ups) are
+    rebuilt in the same transaction.
+    """
     def scoped(stmt: Any, column: Any) -> Any:
         return stmt if campaign is None else stmt.where(column == campaign)
 
+    from actiontool.services import packet_counts  # noqa: F401 - adopts its roll-ups into this rebuild
+
+    dialect = _dialect(session)
+    spread_from = spread_from or compact_before(utcnow().date())
     with transaction(session):
+        lock_rollups(session)
         for table in (*(r.table for r in ROLLUPS), ACTION_COUNTS, CAMPAIGN_COUNTS, CONSTITUENTS):
             session.execute(scoped(delete(table), table.c.campaign))
-        message_columns = {"day": Message.created_day, "ref": func.coalesce(Message.ref, "")}
+        message_slot = slot_sql(Message.action_id, dialect, Message.created_day, spread_from)
         for rollup in ROLLUPS:
-            keys: list[Any] = [message_columns[c] if c in message_columns else getattr(Message, c)
-                               for c in rollup.key]
-            rows = scoped(select(*keys, *(func.max(getattr(Message, c)) for c in rollup.extra),
-                                 *(_status_sum(s) for s in STATUSES)), Message.campaign).group_by(*keys)
-            session.execute(rollup.table.insert().from_select([*rollup.key, *rollup.extra, *STATUSES], rows))
+            keys: list[Any] = [_message_sql(rollup, c) for c in rollup.key]
+            keys.append(message_slot)
+            extras = (func.max(_message_sql(rollup, c)) for c in rollup.extra)
+            rows = scoped(select(*keys, *extras, *(_status_sum(s) for s in STATUSES)), Message.campaign
+                          ).group_by(*keys)
+            session.execute(rollup.table.insert().from_select(
+                [*rollup.slotted_key, *rollup.extra, *STATUSES], rows))
         action_ref = func.coalesce(Action.ref, "")
         label = func.coalesce(Action.district_label, "")
-        action_rows = scoped(select(Action.campaign, Action.created_day, Action.state, label, action_ref,
-                                    func.count()), Action.campaign).group_by(
-            Action.campaign, Action.created_day, Action.state, label, action_ref)
+        action_keys = (Action.campaign, Action.created_day, Action.state, label, action_ref,
+                       slot_sql(Action.id, dialect, Action.created_day, spread_from))
+        action_rows = scoped(select(*action_keys, func.count()), Action.campaign).group_by(*action_keys)
         session.execute(ACTION_COUNTS.insert().from_select(
-            ["campaign", "day", "state", "district_label", "ref", "n"], action_rows))
+            ["campaign", "day", "state", "district_label", "ref", "slot", "n"], action_rows))
         session.execute(CONSTITUENTS.insert().from_select(
             ["campaign", "constituent_key"],
             scoped(select(Message.campaign, Message.constituent_key), Message.campaign).distinct()))
         _rebuild_campaign_rows(session, campaign)
+        for rebuild_more in _REBUILDERS:
+            rebuild_more(session, campaign)
+
+
+def _message_sql(rollup: Rollup, column: str) -> Any:
+    """Return the SQL expression over Message that a roll-up column is grouped by in `rebuild`."""
+    return rollup.sql.get(column, getattr(Message, rollup.fields.get(column, column)))
 
 
 def _rebuild_campaign_rows(session: Session, campaign: str | None) -> None:
-    """Fill campaign_counts from the freshly rebuilt roll-ups (small tables, so plain Python is fine)."""
+    """Fill campaign_counts from the freshly rebuilt roll-ups, per slot (constituents all in slot 0)."""
     now = utcnow()
-    totals: dict[str, dict[str, Any]] = {}
+    totals: dict[tuple[str, int], dict[str, Any]] = {}
 
-    def row(name: str) -> dict[str, Any]:
-        return totals.setdefault(name, {"campaign": name, "actions": 0, "constituents": 0,
-                                        **dict.fromkeys(STATUSES, 0), "updated_at": now})
+    def row(name: str, slot: int) -> dict[str, Any]:
+        return totals.setdefault((name, slot), {"campaign": name, "slot": slot, "actions": 0,
+                                                "constituents": 0,
+                                                **dict.fromkeys(STATUSES, 0), "updated_at": now})
 
-    where = [] if campaign is None else [MESSAGE_COUNTS.c.campaign == campaign]
-    sums = [func.coalesce(func.sum(MESSAGE_COUNTS.c[s]), 0) for s in STATUSES]
-    for name, *counts in session.execute(select(MESSAGE_COUNTS.c.campaign, *sums).where(*where)
-                                         .group_by(MESSAGE_COUNTS.c.campaign)):
-        row(name).update(zip(STATUSES, (int(c) for c in counts), strict=True))
-    where = [] if campaign is None else [ACTION_COUNTS.c.campaign == campaign]
-    for name, n in session.execute(select(ACTION_COUNTS.c.campaign, func.sum(ACTION_COUNTS.c.n)).where(*where)
-                                   .group_by(ACTION_COUNTS.c.campaign)):
-        row(name)["actions"] = int(n)
+    m = MESSAGE_COUNTS.c
+    where = [] if campaign is None else [m.campaign == campaign]
+    sums = [func.coalesce(func.sum(m[s]), 0) for s in STATUSES]
+    for name, slot, *counts in session.execute(select(m.campaign, m.slot, *sums).where(*where)
+                                               .group_by(m.campaign, m.slot)):
+        row(name, slot).update(zip(STATUSES, (int(c) for c in counts), strict=True))
+    a = ACTION_COUNTS.c
+    where = [] if campaign is None else [a.campaign == campaign]
+    for name, slot, n in session.execute(select(a.campaign, a.slot, func.sum(a.n)).where(*where)
+                                         .group_by(a.campaign, a.slot)):
+        row(name, slot)["actions"] = int(n)
     where = [] if campaign is None else [CONSTITUENTS.c.campaign == campaign]
     for name, n in session.execute(select(CONSTITUENTS.c.campaign, func.count()).where(*where)
                                    .group_by(CONSTITUENTS.c.campaign)):
-        row(name)["constituents"] = int(n)
+        row(name, 0)["constituents"] = int(n)
     if totals:
-        session.execute(CAMPAIGN_COUNTS.insert(), list(totals.values()))
+        session.execute(CAMPAIGN_COUNTS.insert(), [totals[k] for k in sorted(totals)])
+
+
+def compact(session: Session, campaign: str | None = None, *, before: date | None = None) -> int:
+    """Fold the slots of days before `before` (default `compact_before(today)`) into slot 0; commit.
+
+    Returns how many rows were folded. Exact under concurrent writers: it takes the rebuild's locks, so no
+    writer holds a row it folds; a later change to an old day lands in its action's slot again and is
+    folded next time. A no-op on SQLite, which writes slot 0 only.
+    """
+    dialect = _dialect(session)
+    if slots_for(dialect) == 1:
+        return 0
+    before = before or compact_before(utcnow().date())
+    tables = [(r.table, r.key, r.extra, STATUSES) for r in ROLLUPS]
+    tables.append((ACTION_COUNTS, ("campaign", "day", "state", "district_label", "ref"), (), ("n",)))
+    folded = 0
+    with transaction(session):
+        lock_rollups(session)
+        for table, key, extra, counters in tables:
+            keys = ", ".join(key)
+            scope = "" if campaign is None else " AND campaign = :campaign"
+            picked = ", ".join([*(f"MAX({c})" for c in extra), *(f"SUM({c})" for c in counters)])
+            adds = ", ".join(f"{c} = {table.name}.{c} + excluded.{c}" for c in counters)
+            # One statement per table: the deleted rows' counts, summed per key, added to slot 0.
+            result = session.execute(text(
+                f"WITH gone AS (DELETE FROM {table.name} WHERE day < :before AND slot <> 0{scope} "
+                "RETURNING *), "
+                f"folded AS (INSERT INTO {table.name} ({keys}, slot, {', '.join((*extra, *counters))}) "
+                f"SELECT {keys}, 0, {picked} FROM gone GROUP BY {keys} "
+                f"ON CONFLICT ({keys}, slot) DO UPDATE SET {adds} RETURNING 1) "
+                "SELECT (SELECT count(*) FROM gone)"), {"before": before, "campaign": campaign})
+            folded += int(result.scalar_one())
+    return folded
 
 
 def campaign_totals(session: Session, campaign: str) -> dict[str, Any]:
-    """Return the campaign's totals row as a dict (zeros and no timestamp when nothing was counted)."""
-    row = session.execute(select(CampaignCount).where(CampaignCount.campaign == campaign)
-                          .execution_options(populate_existing=True)).scalar_one_or_none()
-    if row is None:
+    """Return the campaign's totals summed over its slots (zeros, no timestamp when nothing was counted)."""
+    c = CAMPAIGN_COUNTS.c
+    names = ("actions", "constituents", *STATUSES)
+    row = session.execute(select(func.count(), *(func.coalesce(func.sum(c[n]), 0) for n in names),
+                                 func.max(c.updated_at)).where(c.campaign == campaign)).one()
+    if not row[0]:
         return {"actions": 0, "constituents": 0, **dict.fromkeys(STATUSES, 0), "updated_at": None}
-    return {"actions": row.actions, "constituents": row.constituents,
-            **{s: getattr(row, s) for s in STATUSES}, "updated_at": row.updated_at}
+    updated_at = row[-1]
+    if updated_at is not None and updated_at.tzinfo is None:
+        updated_at = updated_at.replace(tzinfo=UTC)  # MAX() over a column reads back without its type
+    return {**{n: int(v) for n, v in zip(names, row[1:-1], strict=True)}, "updated_at": updated_at}
 
 
 # The three counts, one meaning each, wherever a number is shown (pages, embed, API, dashboard, CLI).

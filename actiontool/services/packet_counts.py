@@ -172,6 +172,15 @@ def _forget_pending(session: Session) -> None:
     session.info.pop(_PENDING, None)
 
 
+def _rebuild_with_counts(session: Session, campaign: str | None) -> None:
+    rebuild(session, campaign)
+
+
+# counts.rebuild locks these tables (after its own, the order writers take them in) and rebuilds them in
+# its transaction, so a rebuild of the packet roll-ups is exact while workers and packets run.
+counts.add_rebuilt_tables((DAYS, PLACES, MEMBERS), _rebuild_with_counts)
+
+
 def rebuild(session: Session, campaign: str | None = None) -> None:
     """Recompute both roll-ups (of one campaign, or all) from the messages, in the caller's transaction."""
     for table in (DAYS, PLACES):

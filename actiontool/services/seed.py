@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from actiontool.districts import district_label
 from actiontool.models import Action, Message
-from actiontool.services import counts, packet_counts
+from actiontool.services import counts
 from actiontool.services.transaction import transaction
 
 ACTIONS: Table = Action.__table__  # type: ignore[assignment]
@@ -144,8 +144,7 @@ def seed(session: Session, campaign: str, n_messages: int, members: Sequence[See
         inserted += _flush(session, actions, messages)
         if progress:
             progress(inserted)
-    counts.rebuild(session, campaign)
-    packet_counts.rebuild(session, campaign)
+    counts.rebuild(session, campaign)  # and the packet roll-ups (packet_counts adopts counts.rebuild)
     # Fresh planner statistics after a bulk load, as autovacuum (or SQLite's optimize) would gather later.
     with transaction(session):
         session.execute(text("ANALYZE"))

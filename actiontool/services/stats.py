@@ -4,6 +4,8 @@ Filters combine freely (date range × state × district × source × channel × 
 dimension can be the grouping, so "Ohio × day for ref ohio-parents" is `by(..., "day", Filters(state="OH",
 ref="ohio-parents"))`. Counts come from `message_counts`/`action_counts` (see services.counts), never from a
 scan of the messages; the lists (delivery view, action export) read the base tables with indexes.
+Roll-up rows are split into slots (services.counts.slot_for): every count here is a SUM over rows, so
+the slots add up without any query naming them.
 """
 
 from __future__ import annotations
@@ -387,8 +389,8 @@ def campaigns_with_counts(session: Session) -> list[str]:
     """Return every campaign slug that has counted messages or actions."""
     from actiontool.services.counts import CAMPAIGN_COUNTS
 
-    return list(session.execute(select(CAMPAIGN_COUNTS.c.campaign).order_by(CAMPAIGN_COUNTS.c.campaign))
-                .scalars())
+    return list(session.execute(select(CAMPAIGN_COUNTS.c.campaign).distinct()
+                                .order_by(CAMPAIGN_COUNTS.c.campaign)).scalars())
 
 
 # Lists from the base tables ---------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from actiontool.districts.tenure import Roster
@@ -25,10 +25,11 @@ BATCH = 500  # letters per transaction: short write locks while the site keeps t
 
 def _members_with_waiting_letters(session: Session) -> list[str]:
     """Return the members who have hand-off or packet letters waiting, from the roll-up (not the letters)."""
-    table = counts.MEMBER_COUNTS
-    return list(session.execute(select(table.c.bioguide).where(
-        or_(table.c.needs_constituent > 0, (table.c.channel == PACKET) & (table.c.queued > 0)))
-        .distinct().order_by(table.c.bioguide)).scalars())
+    t = counts.MEMBER_COUNTS.c
+    # Summed over slots: one slot's row alone may hold a move whose insert another slot counted.
+    waiting = func.sum(t.needs_constituent) + func.sum(case((t.channel == PACKET, t.queued), else_=0))
+    return list(session.execute(select(t.bioguide).group_by(t.bioguide).having(waiting > 0)
+                                .order_by(t.bioguide)).scalars())
 
 
 def end_letters_to_departed(session: Session, roster: Roster, *, now: datetime | None = None) -> int:
