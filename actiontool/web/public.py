@@ -43,7 +43,7 @@ from actiontool.districts.model import InvalidZip, Lookup, LookupError_, NotFoun
 from actiontool.registry import dataset, get_campaign, letter_environment, live_campaigns
 from actiontool.services import counts, receipts
 from actiontool.services.submit import NothingToSend, clean_ref, submit
-from actiontool.web import bots
+from actiontool.web import bots, funnel
 from actiontool.web.forms import ComposeForm, HandedOffForm, ReceiptLinkForm
 from actiontool.web.i18n import current_language
 from actiontool.web.security import public_origin
@@ -105,7 +105,9 @@ def _campaign_page(campaign: Campaign, *, zip_value: str = "", zip_error: str | 
 @bp.get("/c/<slug>")
 def campaign(slug: str) -> ViewResult:
     """Show the campaign: title, ask, background, the counter and the ZIP form."""
-    return _campaign_page(_public_campaign(slug))
+    page = _campaign_page(_public_campaign(slug))
+    funnel.count(funnel.VIEWS, slug)
+    return page
 
 
 def _lookup_or_error(campaign: Campaign, zip_text: str) -> Lookup | tuple[str, int]:
@@ -136,6 +138,8 @@ def members(slug: str) -> ViewResult:
     lookup = _lookup_or_error(campaign, zip_text)
     if not isinstance(lookup, Lookup):
         return lookup
+    if "district" not in request.args:  # a district chosen on the next page is the same lookup
+        funnel.count(funnel.LOOKUPS, slug)
     choice = choose(campaign, lookup, request.args.get("district"))
     if choice.district is None:
         return render_template("pages/choose.html", campaign=campaign, text=campaign.text(current_language()),
@@ -153,7 +157,10 @@ def members(slug: str) -> ViewResult:
                     interface_lang=current_language())
     if campaign.editable and draft.members:
         form.suggested_text.data = shown_body(env, campaign, draft.choice, lang, draft.constituent)
-    return _compose_page(draft, form, lookup_zip=form.zip.data)
+    page = _compose_page(draft, form, lookup_zip=form.zip.data)
+    if "letter" not in request.args:  # switching the letter's language shows the same form again
+        funnel.count(funnel.FORMS, slug)
+    return page
 
 
 def _compose_page(draft: Draft, form: ComposeForm, *, lookup_zip: str, status: int = 200) -> tuple[str, int]:
