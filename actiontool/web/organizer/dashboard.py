@@ -105,6 +105,9 @@ def _map_svg(slug: str, filters: Filters, districts: list[dict[str, Any]]) -> Ma
 @bp.get("/c/<slug>")
 def dashboard(slug: str) -> Any:
     """Show one campaign's counts under the filters in the query string."""
+    # This process's unsaved funnel counts, written before the page's first read so that its snapshot
+    # (SQLite reads one per transaction) holds them; other processes write theirs within seconds.
+    web_funnel.flush_quietly()
     campaign = campaign_or_404(slug)
     filters = parse_filters()
     table = request.args.get("table") or "state"
@@ -149,7 +152,6 @@ FUNNEL_REFS = 20  # sources shown in the funnel's table, most page views first
 
 def _funnel(slug: str, filters: Filters) -> dict[str, Any]:
     """Return the funnel under the filters that apply to it (dates and source), by step, source and day."""
-    web_funnel.flush_quietly()  # this process's unsaved counts; other processes write theirs within seconds
     ref = None if filters.ref is None else ("" if filters.ref == stats.NO_REF else filters.ref)
     scope = {"date_from": filters.date_from, "date_to": filters.date_to, "ref": ref}
     session = db.get_session()
