@@ -188,6 +188,9 @@ def test_the_session_signer_is_built_once_per_key(app: Flask) -> None:
         second.loads(first.dumps({"a": 1}))  # a cookie signed with the old key is refused
 
 
+SLUG_OF_TINY = "detect-and-defeat"
+
+
 def test_a_limited_request_is_checked_once(limited: Flask) -> None:
     instance = limiter(limited)
     assert instance._check_request_limit not in limited.before_request_funcs.get(None, [])
@@ -200,8 +203,29 @@ def test_a_limited_request_is_checked_once(limited: Flask) -> None:
         return original(*args, **kwargs)
 
     manager.resolve_limits = counting  # type: ignore[method-assign]
-    assert limited.test_client().get("/api/v1/lookup?zip=53001").status_code == 200
-    assert len(resolved) == 1  # Flask-Limiter's before-request pass would have resolved them a second time
+    storage = instance.storage
+    hits: list[Any] = []
+    incr = storage.incr
+
+    def counting_incr(*args: Any, **kwargs: Any) -> Any:
+        hits.append(args)
+        return incr(*args, **kwargs)
+
+    storage.incr = counting_incr  # type: ignore[method-assign]
+    client = limited.test_client()
+    lookup = client.get("/api/v1/lookup?zip=53001")
+    assert lookup.status_code == 200
+    # The lookup API is checked by DirectLimit: one storage hit, no resolution by Flask-Limiter.
+    assert resolved == [] and len(hits) == 1
+    assert lookup.headers["X-RateLimit-Limit"] == "5" and lookup.headers["X-RateLimit-Remaining"] == "4"
+    assert int(lookup.headers["X-RateLimit-Reset"]) > time.time()
+    assert 0 <= int(lookup.headers["Retry-After"]) <= 60
+    members = client.get(f"/c/{SLUG_OF_TINY}/members?zip=53001")
+    assert members.status_code == 200
+    assert len(resolved) == 1 and len(hits) == 2  # Flask-Limiter's one pass for the members page
+    # The same headers whichever checks the limit.
+    names = {"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "Retry-After"}
+    assert names <= set(lookup.headers.keys()) and names <= set(members.headers.keys())
 
 
 def test_the_count_answers_jsonify_bytes_and_follows_its_cache(app: Flask, client: FlaskClient) -> None:
