@@ -45,7 +45,8 @@ def measure(url: str, n: int) -> dict[str, Any]:
             result["brute_week"] = session.execute(week).scalar_one()
             line = overview.overview(session, [SLUG], today)[SLUG]
             result["week"] = line.last_days
-            result["query_ms"] = _median_ms(lambda: overview.overview(session, [SLUG], today), repeats=REPEATS)
+            result["query_ms"] = _median_ms(lambda: overview.overview(session, [SLUG], today),
+                                            repeats=REPEATS)
         client = app.test_client()
         client.post("/organizer/login", data={"email": "bench@example.org", "password": PASSWORD})
         _ok(client.get("/organizer/"))
@@ -53,7 +54,8 @@ def measure(url: str, n: int) -> dict[str, Any]:
         with app.app_context():
             db.engine().dispose()
         if result["week"] != result["brute_week"]:
-            raise RuntimeError(f"overview says {result['week']} letters in 7 days, a recount {result['brute_week']}")
+            raise RuntimeError(f"overview says {result['week']} letters in 7 days, "
+                               f"a recount {result['brute_week']}")
         return result
 
 
@@ -66,7 +68,8 @@ def run() -> str:
         "Reproduce: `ACTIONTOOL_TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test "
         "python -m bench overview` (leave the variable out for SQLite only; ACTIONTOOL_BENCH_MESSAGES "
         "changes the size). The organizers' index, signed in, through the Flask test client, warm; medians "
-        f"of {REPEATS}. Baseline: the brute-force count of the last seven days' letters over the messages table.",
+        f"of {REPEATS}. Baseline: the brute-force count of the last seven days' letters over the messages "
+        "table.",
         f"Machine: {machine()}.",
         "",
         "| database | messages | seeding | baseline (brute force) | overview query | whole page | × baseline "
@@ -76,7 +79,8 @@ def run() -> str:
     for name, r in results:
         met = "met" if r["page_ms"] < PAGE_LIMIT_MS else "NOT met"
         lines.append(f"| {name} | {r['messages']:,} | {r['seed_s']:.0f} s | {r['baseline_ms']:.1f} ms "
-                     f"| {r['query_ms']:.2f} ms | {r['page_ms']:.1f} ms | {r['page_ms'] / r['baseline_ms']:.3f} "
+                     f"| {r['query_ms']:.2f} ms | {r['page_ms']:.1f} ms "
+                     f"| {r['page_ms'] / r['baseline_ms']:.3f} "
                      f"| {met} | {r['week']:,} = {r['brute_week']:,} |")
     lines += [
         "",

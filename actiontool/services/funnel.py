@@ -91,8 +91,8 @@ def write_counts(session: Session, counts: Counter[Key]) -> None:
         row[step] += n
     if not rows:
         return
-    stmt = _upsert_statement(session.get_bind().dialect.name, FUNNEL_COUNTS, ("campaign", "day", "ref", "slot"),
-                             tuple(sorted(COUNTED_STEPS)), ())
+    stmt = _upsert_statement(session.get_bind().dialect.name, FUNNEL_COUNTS,
+                             ("campaign", "day", "ref", "slot"), tuple(sorted(COUNTED_STEPS)), ())
     with transaction(session):
         session.execute(stmt, [rows[key] for key in sorted(rows)])
 

@@ -64,7 +64,7 @@ def overview(session: Session, campaigns: Sequence[str], today: date) -> dict[st
     written = sum((m[s] for s in WRITTEN_STATUSES[1:]), m[WRITTEN_STATUSES[0]])
     result = {}
     for campaign in campaigns:
-        per_day: dict[date, int] = dict(session.execute(  # type: ignore[arg-type]
+        per_day: dict[date, int] = dict(session.execute(
             select(m.day, func.sum(written)).where(m.campaign == campaign, m.day >= window[0],
                                                    m.day <= window[-1]).group_by(m.day)).all())
         row = totals.get(campaign)

@@ -87,7 +87,7 @@ def count(step: str, slug: str) -> None:
 
 
 def flush_quietly(app: Flask | None = None) -> None:
-    """Write the buffer; on failure log it and keep the counts for the next try (a count never fails a page)."""
+    """Write the buffer; on failure log it and keep the counts for the next try (never fail a page)."""
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
     if not len(buffer(app)):
         return

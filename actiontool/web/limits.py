@@ -312,7 +312,7 @@ def _skip_header_hook_on_direct_endpoints(app: Flask, instance: Limiter) -> None
     hooks = app.after_request_funcs.get(None, [])
     for index, hook in enumerate(hooks):
         if getattr(hook, "args", (None,))[0] is instance:
-            hooks[index] = _unless_direct(hook)
+            hooks[index] = _unless_direct(cast("Callable[[Response], Response]", hook))
 
 
 def _unless_direct(hook: Callable[[Response], Response]) -> Callable[[Response], Response]:

@@ -82,13 +82,15 @@ def test_funnel_counts_what_people_asked_for_per_source_and_day(app: Flask, clie
     person(client)
     expected: Counter[tuple[str, str]] = Counter()
     emails: list[str] = []
-    walk(client, "ohio-parents", views=7, exact=3, ambiguous=2, bad=2, sends=2, expected=expected, emails=emails)
+    walk(client, "ohio-parents", views=7, exact=3, ambiguous=2, bad=2, sends=2, expected=expected,
+         emails=emails)
     walk(client, None, views=5, exact=1, ambiguous=0, bad=1, sends=1, expected=expected, emails=emails)
     walk(client, "Flyer_2", views=2, exact=0, ambiguous=1, bad=0, sends=0, expected=expected, emails=emails)
     assert stored(app) == as_table(expected)
     today = datetime.now(UTC).date()
     refs = {ref for ref, _ in expected}
-    assert stored(app, "day") == {today: {step: sum(expected[(r, step)] for r in refs) for step in funnel.STEPS}}
+    per_step = {step: sum(expected[(r, step)] for r in refs) for step in funnel.STEPS}
+    assert stored(app, "day") == {today: per_step}
 
 
 @pytest.mark.parametrize("headers,method", [
@@ -216,8 +218,8 @@ def test_two_processes_add_up_exactly(app: Flask, app_config: dict[str, Any], tm
         _, err = child.communicate(timeout=300)
         assert child.returncode == 0, err
         assert "could not be written" not in err
-    last = subprocess.run([sys.executable, "-c", script, json.dumps(config), *map(str, plan[2])], cwd=tmp_path,
-                          env=env, capture_output=True, text=True, timeout=300)
+    last = subprocess.run([sys.executable, "-c", script, json.dumps(config), *map(str, plan[2])],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert last.returncode == 0, last.stderr
     with db.session_scope(app) as s:
         result = funnel.funnel_by(s, SLUG, "ref")

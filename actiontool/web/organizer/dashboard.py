@@ -16,9 +16,10 @@ from actiontool import db, svg
 from actiontool.campaigns import CHANNELS
 from actiontool.models import STATUSES
 from actiontool.services import bots, funnel, organizers, overview, stats
-from actiontool.sparkline import sparkline
 from actiontool.services.stats import Filters
+from actiontool.sparkline import sparkline
 from actiontool.web import funnel as web_funnel
+from actiontool.web.organizer import share
 from actiontool.web.organizer.common import (
     PAGE,
     PostForm,
@@ -33,7 +34,6 @@ from actiontool.web.organizer.common import (
     parse_page,
     parse_sort,
 )
-from actiontool.web.organizer import share
 
 TABLES: tuple[str, ...] = stats.DIMENSIONS
 STATUS_LABELS: dict[str, str] = {
@@ -153,12 +153,16 @@ FUNNEL_REFS = 20  # sources shown in the funnel's table, most page views first
 def _funnel(slug: str, filters: Filters) -> dict[str, Any]:
     """Return the funnel under the filters that apply to it (dates and source), by step, source and day."""
     ref = None if filters.ref is None else ("" if filters.ref == stats.NO_REF else filters.ref)
-    scope = {"date_from": filters.date_from, "date_to": filters.date_to, "ref": ref}
     session = db.get_session()
-    total = funnel.funnel_by(session, slug, "all", **scope).get(None, dict.fromkeys(funnel.STEPS, 0))
-    by_ref = sorted(funnel.funnel_by(session, slug, "ref", **scope).items(),
+
+    def grouped(dim: str) -> dict[Any, dict[str, int]]:
+        return funnel.funnel_by(session, slug, dim, date_from=filters.date_from, date_to=filters.date_to,
+                                ref=ref)
+
+    total = grouped("all").get(None, dict.fromkeys(funnel.STEPS, 0))
+    by_ref = sorted(grouped("ref").items(),
                     key=lambda item: (-item[1]["views"], -item[1]["written"], item[0]))
-    by_day = sorted(funnel.funnel_by(session, slug, "day", **scope).items())
+    by_day = sorted(grouped("day").items())
     return {"steps": funnel.drop_off(total), "total": total,
             "by_ref": [(r or stats.NO_REF, row) for r, row in by_ref[:FUNNEL_REFS]], "refs": len(by_ref),
             "by_day": [(day.isoformat(), row) for day, row in by_day],

@@ -29,8 +29,8 @@ def campaign_link(slug: str) -> str:
 def embed_code(slug: str, title: str) -> str:
     """Return the iframe a partner site pastes to show the counter and the button."""
     src = site_origin() + url_for("embed.embed_counter", slug=slug)
-    return str(Markup('<iframe src="{src}" title="{title}" width="{w}" height="{h}" style="border:0"></iframe>')
-               .format(src=src, title=title, w=EMBED_WIDTH, h=EMBED_HEIGHT))
+    code = Markup('<iframe src="{src}" title="{title}" width="{w}" height="{h}" style="border:0"></iframe>')
+    return str(code.format(src=src, title=title, w=EMBED_WIDTH, h=EMBED_HEIGHT))
 
 
 def qr_svg(link: str, title: str) -> bytes:

@@ -58,7 +58,7 @@ def test_overview_shows_today_seven_days_total_and_goal_as_a_recount_does(filled
     today, week = recount(filled, TODAY, TODAY), recount(filled, TODAY - timedelta(days=6), TODAY)
     total = recount(filled, date.min, date.max)
     assert (today, week, total) == (3, 9, 12)  # the plan, so the recount itself is checked too
-    assert shown["today"] == str(today) and shown["last-7-days"] == str(week) and shown["written"] == str(total)
+    assert (shown["today"], shown["last-7-days"], shown["written"]) == (str(today), str(week), str(total))
     assert shown["actions"] == "5"
     row = html.split(f'id="campaign-{SLUG}"', 1)[1].split("</tr>", 1)[0]
     with filled.app_context():
