@@ -47,6 +47,50 @@ def test_every_zip_answers_the_same_bytes_cached_and_uncached(app: Flask, client
         assert first.get_data() == again.get_data() == plus_four.get_data() == expected, zip_code
         assert first.headers["Content-Type"] == "application/json"
         assert first.headers["Content-Length"] == str(len(expected))
+        # The headers that matter, the same on every path: the answer's, its validators and the policy's.
+        assert _headers(first) == _headers(again) == _headers(plus_four) == {
+            "Content-Type": "application/json", "Content-Length": str(len(expected)),
+            "ETag": first.headers["ETag"], "Cache-Control": "public, max-age=86400", **POLICY}, zip_code
+
+
+POLICY = {
+    "Content-Security-Policy": ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                                "font-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'self'; "
+                                "object-src 'none'; frame-ancestors 'none'"),
+    "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin",
+    "Permissions-Policy": "geolocation=(self), camera=(), microphone=(), payment=()",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+
+def _headers(response: Any) -> dict[str, str]:
+    """Return every header of an answer (each name once: none may be repeated, no cookie set)."""
+    names = [name for name, _ in response.headers.items()]
+    assert len(names) == len(set(names)), names
+    return dict(response.headers.items())
+
+
+def test_the_count_carries_the_same_headers_cached_and_uncached(app: Flask, client: FlaskClient) -> None:
+    campaign = next(c for c in registry.all_campaigns(app).values() if c.is_public)
+    url = f"/api/v1/campaigns/{campaign.slug}/count"
+    first, again = client.get(url), client.get(url)
+    assert _headers(first) == _headers(again) == {
+        "Content-Type": "application/json", "Content-Length": str(len(first.get_data())),
+        "Cache-Control": "public, max-age=5", "Access-Control-Allow-Origin": "*", **POLICY}
+
+
+def test_https_answers_add_hsts(client: FlaskClient) -> None:
+    secure = client.get("/api/v1/lookup?zip=53001", base_url="https://localhost")
+    assert _headers(secure)["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
+    assert "Strict-Transport-Security" not in client.get("/api/v1/lookup?zip=53001").headers
+
+
+def test_a_policy_header_the_view_set_itself_is_not_repeated(signed_in: FlaskClient) -> None:
+    export = signed_in.get("/organizer/c/detect-and-defeat/export.csv?by=state")  # sets nosniff itself
+    assert export.status_code == 200
+    headers = _headers(export)
+    assert headers["X-Content-Type-Options"] == "nosniff" and headers["Cache-Control"] == "no-store"
+    assert headers["X-Frame-Options"] == "DENY"
 
 
 def test_the_answer_carries_an_etag_and_a_days_cache_control(client: FlaskClient) -> None:
