@@ -11,6 +11,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
 from markupsafe import Markup
+from sqlalchemy.orm import Session
 
 from actiontool import db, svg
 from actiontool.campaigns import CHANNELS
@@ -105,9 +106,6 @@ def _map_svg(slug: str, filters: Filters, districts: list[dict[str, Any]]) -> Ma
 @bp.get("/c/<slug>")
 def dashboard(slug: str) -> Any:
     """Show one campaign's counts under the filters in the query string."""
-    # This process's unsaved funnel counts, written before the page's first read so that its snapshot
-    # (SQLite reads one per transaction) holds them; other processes write theirs within seconds.
-    web_funnel.flush_quietly()
     campaign = campaign_or_404(slug)
     filters = parse_filters()
     table = request.args.get("table") or "state"
@@ -152,9 +150,17 @@ FUNNEL_REFS = 20  # sources shown in the funnel's table, most page views first
 
 def _funnel(slug: str, filters: Filters) -> dict[str, Any]:
     """Return the funnel under the filters that apply to it (dates and source), by step, source and day."""
+    # This process's unsaved counts first (other processes write theirs within seconds), then read on a
+    # connection of its own: the request's session may hold a snapshot from before that write (SQLite).
+    web_funnel.flush_quietly()
     ref = None if filters.ref is None else ("" if filters.ref == stats.NO_REF else filters.ref)
-    session = db.get_session()
+    with db.engine().connect().execution_options(read_only=True) as conn:
+        session = Session(bind=conn)
+        return _funnel_rows(session, slug, filters, ref)
 
+
+def _funnel_rows(session: Session, slug: str, filters: Filters, ref: str | None) -> dict[str, Any]:
+    """Return the funnel's rows read with `session`."""
     def grouped(dim: str) -> dict[Any, dict[str, int]]:
         return funnel.funnel_by(session, slug, dim, date_from=filters.date_from, date_to=filters.date_to,
                                 ref=ref)
