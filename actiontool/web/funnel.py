@@ -14,7 +14,6 @@ import weakref
 from datetime import UTC, datetime
 from functools import lru_cache
 
-import crawleruseragents
 from flask import Flask, after_this_request, current_app, request
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -57,6 +56,10 @@ def _flush_at_exit(app_ref: weakref.ReferenceType[Flask]) -> None:
 @lru_cache(maxsize=2048)
 def is_crawler(user_agent: str) -> bool:
     """Return True for a User-Agent on the crawler list (cached: matching the list costs ~0.1 ms)."""
+    # Imported on the first page view, not at start: loading and compiling the list takes a third of a
+    # second, which `actiontool serve` and every lookup-only worker need not pay.
+    import crawleruseragents
+
     return bool(crawleruseragents.is_crawler(user_agent))
 
 

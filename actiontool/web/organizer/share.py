@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 from typing import Any
 
-import segno
 from flask import Response, request, url_for
 from markupsafe import Markup, escape
 
@@ -35,6 +34,8 @@ def embed_code(slug: str, title: str) -> str:
 
 def qr_svg(link: str, title: str) -> bytes:
     """Return a QR code of `link` as an SVG document (error correction M survives a smudged flyer)."""
+    import segno  # here, not at the top: 10 MB and a third of a second every web worker would pay at start
+
     out = io.BytesIO()
     segno.make(link, error="m").save(out, kind="svg", scale=8, border=4, title=title)
     return out.getvalue()
