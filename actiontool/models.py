@@ -18,6 +18,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -351,6 +352,25 @@ class CampaignConstituent(Base):
 
     campaign: Mapped[str] = mapped_column(String(64), primary_key=True)
     constituent_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class FunnelCount(Base):
+    """How far visitors got, per campaign × day × source: page views, ZIP lookups, letter forms shown.
+
+    Anonymous tallies (no cookie, no address, no visitor id), counted in each web process's memory and
+    added here in batches by services.funnel; letters written come from `action_counts`. `slot` is 0 for
+    now: the key leaves room to spread a busy campaign's increments over several rows.
+    """
+
+    __tablename__ = "funnel_counts"
+
+    campaign: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)  # UTC day, as the other roll-ups
+    ref: Mapped[str] = mapped_column(String(64), primary_key=True)  # "" when the visit had no ref
+    slot: Mapped[int] = mapped_column(SmallInteger, primary_key=True, default=0)
+    views: Mapped[int] = mapped_column(Integer, default=0)
+    lookups: Mapped[int] = mapped_column(Integer, default=0)
+    forms: Mapped[int] = mapped_column(Integer, default=0)
 
 
 # The delivery view lists a campaign's failed and waiting messages, newest first.

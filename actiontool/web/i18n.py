@@ -61,6 +61,8 @@ def init_app(app: Flask) -> None:
     def remember_language(response: Response) -> Response:
         # Decided here, not in the selector: a page that never asks for the locale (a redirect) must
         # still remember an explicit choice.
+        if "lang=" not in request.environ.get("QUERY_STRING", ""):
+            return response  # nearly every request: no choice to remember, no query string to decode
         chosen = request.args.get("lang", "")
         if chosen in LANGUAGES and request.cookies.get(COOKIE) != chosen:
             response.set_cookie(COOKIE, chosen, max_age=COOKIE_MAX_AGE, samesite="Lax",

@@ -26,12 +26,17 @@ CACHE_CONTROL = f"public, max-age={MAX_AGE_SECONDS}"
 _EXTENSION = "actiontool.lookup_answers"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Answer:
     """A ZIP's lookup answer as sent: the JSON bytes and their quoted ETag."""
 
     body: bytes
     etag: str
+
+    @functools.cached_property
+    def headers(self) -> tuple[tuple[str, str], ...]:
+        """Return the answer's own headers, built once: appended as they are, not set one by one."""
+        return (("Content-Type", "application/json"), ("ETag", self.etag), ("Cache-Control", CACHE_CONTROL))
 
 
 def build_answer(app: Flask, data: Dataset, zip_code: str) -> Answer:
@@ -54,19 +59,20 @@ def answer_response(answer: Answer) -> Response:
     """Return the answer, or 304 when the client already holds these bytes (If-None-Match)."""
     if "HTTP_IF_NONE_MATCH" in request.environ and request.if_none_match.contains_weak(answer.etag[1:-1]):
         response = Response(status=304)
-    else:
-        response = Response(answer.body, mimetype="application/json")
-    headers = response.headers
-    headers["ETag"] = answer.etag
-    headers["Cache-Control"] = CACHE_CONTROL
-    return response
+        headers = response.headers
+        headers["ETag"] = answer.etag
+        headers["Cache-Control"] = CACHE_CONTROL
+        return response
+    return Response(answer.body, headers=answer.headers)
 
 
 def lookup_view() -> Response | tuple[Response, int]:
     """Return the Lookup JSON for a ZIP or a point; 400 for invalid input, 404 when nothing covers it."""
     args = request.args
     zip_text = args.get("zip")
-    lat, lon = args.get("lat"), args.get("lon")
+    # `in` before get: a missing key makes MultiDict.get raise and catch an exception, on every ZIP lookup.
+    lat = args.get("lat") if "lat" in args else None
+    lon = args.get("lon") if "lon" in args else None
     point = lat is not None or lon is not None
     if zip_text is not None and point:
         return json_error("invalid_zip", "give either zip or lat and lon, not both", 400)

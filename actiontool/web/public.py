@@ -53,7 +53,7 @@ from actiontool.districts.model import InvalidZip, Lookup, LookupError_, NotFoun
 from actiontool.registry import dataset, get_campaign, letter_environment, live_campaigns
 from actiontool.services import counts, receipts
 from actiontool.services.submit import NothingToSend, clean_ref, submit
-from actiontool.web import bots
+from actiontool.web import bots, funnel
 from actiontool.web.forms import AddressForm, ComposeForm, HandedOffForm, ReceiptLinkForm
 from actiontool.web.i18n import current_language
 from actiontool.web.security import public_origin
@@ -135,7 +135,9 @@ def _campaign_page(campaign: Campaign, *, zip_value: str = "", zip_error: str | 
 @bp.get("/c/<slug>")
 def campaign(slug: str) -> ViewResult:
     """Show the campaign: title, ask, background, the counter and the ZIP form."""
-    return _campaign_page(_public_campaign(slug))
+    page = _campaign_page(_public_campaign(slug))
+    funnel.count(funnel.VIEWS, slug)
+    return page
 
 
 def _lookup_or_error(campaign: Campaign, zip_text: str) -> Lookup | tuple[str, int]:
@@ -167,6 +169,8 @@ def members(slug: str) -> ViewResult:
     if not isinstance(lookup, Lookup):
         return lookup
     zip_code = lookup.query.get("zip", zip_text.strip())
+    if "district" not in request.args:  # a district chosen on the next page is the same lookup
+        funnel.count(funnel.LOOKUPS, slug)
     choice = choose(campaign, lookup, request.args.get("district"))
     if choice.district is None:
         return _choose_page(campaign, lookup, zip_code, bad_choice=bool(request.args.get("district")))
@@ -249,7 +253,10 @@ def _members_page(campaign: Campaign, lookup: Lookup, label: str, zip_code: str,
     known = FormValues(address1=address1 if carries_street else "", city=city, zip=zip_code)
     draft = compose(letter_environment(), campaign, lookup, label, known, lang=lang,
                     interface_lang=current_language())
-    return _compose_page(draft, form, lookup_zip=zip_code)
+    page = _compose_page(draft, form, lookup_zip=zip_code)
+    if "letter" not in request.args:  # switching the letter's language shows the same form again
+        funnel.count(funnel.FORMS, campaign.slug)
+    return page
 
 
 def _compose_page(draft: Draft, form: ComposeForm, *, lookup_zip: str, status: int = 200,

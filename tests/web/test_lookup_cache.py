@@ -47,6 +47,50 @@ def test_every_zip_answers_the_same_bytes_cached_and_uncached(app: Flask, client
         assert first.get_data() == again.get_data() == plus_four.get_data() == expected, zip_code
         assert first.headers["Content-Type"] == "application/json"
         assert first.headers["Content-Length"] == str(len(expected))
+        # The headers that matter, the same on every path: the answer's, its validators and the policy's.
+        assert _headers(first) == _headers(again) == _headers(plus_four) == {
+            "Content-Type": "application/json", "Content-Length": str(len(expected)),
+            "ETag": first.headers["ETag"], "Cache-Control": "public, max-age=86400", **POLICY}, zip_code
+
+
+POLICY = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+        "connect-src 'self'; form-action 'self'; base-uri 'self'; object-src 'none'; frame-ancestors 'none'"),
+    "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin",
+    "Permissions-Policy": "geolocation=(self), camera=(), microphone=(), payment=()",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+
+def _headers(response: Any) -> dict[str, str]:
+    """Return every header of an answer (each name once: none may be repeated, no cookie set)."""
+    names = [name for name, _ in response.headers.items()]
+    assert len(names) == len(set(names)), names
+    return dict(response.headers.items())
+
+
+def test_the_count_carries_the_same_headers_cached_and_uncached(app: Flask, client: FlaskClient) -> None:
+    campaign = next(c for c in registry.all_campaigns(app).values() if c.is_public)
+    url = f"/api/v1/campaigns/{campaign.slug}/count"
+    first, again = client.get(url), client.get(url)
+    assert _headers(first) == _headers(again) == {
+        "Content-Type": "application/json", "Content-Length": str(len(first.get_data())),
+        "Cache-Control": "public, max-age=5", "Access-Control-Allow-Origin": "*", **POLICY}
+
+
+def test_https_answers_add_hsts(client: FlaskClient) -> None:
+    secure = client.get("/api/v1/lookup?zip=53001", base_url="https://localhost")
+    assert _headers(secure)["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
+    assert "Strict-Transport-Security" not in client.get("/api/v1/lookup?zip=53001").headers
+
+
+def test_a_policy_header_the_view_set_itself_is_not_repeated(signed_in: FlaskClient) -> None:
+    export = signed_in.get("/organizer/c/detect-and-defeat/export.csv?by=state")  # sets nosniff itself
+    assert export.status_code == 200
+    headers = _headers(export)
+    assert headers["X-Content-Type-Options"] == "nosniff" and headers["Cache-Control"] == "no-store"
+    assert headers["X-Frame-Options"] == "DENY"
 
 
 def test_the_answer_carries_an_etag_and_a_days_cache_control(client: FlaskClient) -> None:
@@ -188,6 +232,9 @@ def test_the_session_signer_is_built_once_per_key(app: Flask) -> None:
         second.loads(first.dumps({"a": 1}))  # a cookie signed with the old key is refused
 
 
+SLUG_OF_TINY = "detect-and-defeat"
+
+
 def test_a_limited_request_is_checked_once(limited: Flask) -> None:
     instance = limiter(limited)
     assert instance._check_request_limit not in limited.before_request_funcs.get(None, [])
@@ -200,8 +247,29 @@ def test_a_limited_request_is_checked_once(limited: Flask) -> None:
         return original(*args, **kwargs)
 
     manager.resolve_limits = counting  # type: ignore[method-assign]
-    assert limited.test_client().get("/api/v1/lookup?zip=53001").status_code == 200
-    assert len(resolved) == 1  # Flask-Limiter's before-request pass would have resolved them a second time
+    storage = instance.storage
+    hits: list[Any] = []
+    incr = storage.incr
+
+    def counting_incr(*args: Any, **kwargs: Any) -> Any:
+        hits.append(args)
+        return incr(*args, **kwargs)
+
+    storage.incr = counting_incr  # type: ignore[method-assign]
+    client = limited.test_client()
+    lookup = client.get("/api/v1/lookup?zip=53001")
+    assert lookup.status_code == 200
+    # The lookup API is checked by DirectLimit: one storage hit, no resolution by Flask-Limiter.
+    assert resolved == [] and len(hits) == 1
+    assert lookup.headers["X-RateLimit-Limit"] == "5" and lookup.headers["X-RateLimit-Remaining"] == "4"
+    assert int(lookup.headers["X-RateLimit-Reset"]) > time.time()
+    assert 0 <= int(lookup.headers["Retry-After"]) <= 60
+    members = client.get(f"/c/{SLUG_OF_TINY}/members?zip=53001")
+    assert members.status_code == 200
+    assert len(resolved) == 1 and len(hits) == 2  # Flask-Limiter's one pass for the members page
+    # The same headers whichever checks the limit.
+    names = {"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "Retry-After"}
+    assert names <= set(lookup.headers.keys()) and names <= set(members.headers.keys())
 
 
 def test_the_count_answers_jsonify_bytes_and_follows_its_cache(app: Flask, client: FlaskClient) -> None:

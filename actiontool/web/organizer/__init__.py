@@ -16,11 +16,11 @@ from flask_login import current_user
 
 from actiontool import db, registry
 from actiontool.services import organizers
-from actiontool.web.organizer import dashboard, exports, signin
+from actiontool.web.organizer import dashboard, exports, share, signin
 from actiontool.web.organizer.common import PostForm, bp, district_dataset
 from actiontool.web.organizer.signin import PUBLIC_ENDPOINTS
 
-__all__ = ["PUBLIC_ENDPOINTS", "bp", "dashboard", "data_currency", "exports", "init_app", "signin"]
+__all__ = ["PUBLIC_ENDPOINTS", "bp", "dashboard", "data_currency", "exports", "init_app", "share", "signin"]
 
 _CAMPAIGNS_AUDITED = "actiontool.organizer.campaigns_audited"
 

@@ -3,19 +3,24 @@ view with retries, and the audit log."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from markupsafe import Markup
+from sqlalchemy.orm import Session
 
 from actiontool import db, svg
 from actiontool.campaigns import CHANNELS
 from actiontool.models import STATUSES
-from actiontool.services import bots, organizers, stats
+from actiontool.services import bots, funnel, organizers, overview, stats
 from actiontool.services.stats import Filters
+from actiontool.sparkline import sparkline
+from actiontool.web import funnel as web_funnel
+from actiontool.web.organizer import share
 from actiontool.web.organizer.common import (
     PAGE,
     PostForm,
@@ -40,16 +45,28 @@ STATUS_LABELS: dict[str, str] = {
 
 @bp.get("/")
 def index() -> Any:
-    """List the campaigns with their totals: the campaign chooser."""
+    """The campaign overview: per campaign, letters written today, in 7 days and in all, goal and trend."""
     session = db.get_session()
     loaded = campaigns()
     slugs = sorted(set(loaded) | set(stats.campaigns_with_counts(session)))
+    lines = overview.overview(session, slugs, today_utc())
     rows = []
     for slug in slugs:
-        campaign = loaded.get(slug)
-        rows.append({"slug": slug, "title": campaign_title(campaign, slug), "goal": campaign_goal(campaign),
-                     "status": getattr(campaign, "status", "—"), "totals": stats.totals(session, slug)})
+        campaign, line = loaded.get(slug), lines[slug]
+        goal = campaign_goal(campaign)
+        trend = gettext("Letters written per day, %(first)s to %(last)s: %(numbers)s.",
+                        first=line.days[0][0].isoformat(), last=line.days[-1][0].isoformat(),
+                        numbers=", ".join(f"{n:,}" for _, n in line.days))
+        rows.append({"slug": slug, "title": campaign_title(campaign, slug), "goal": goal,
+                     "status": getattr(campaign, "status", "—"), "line": line,
+                     "progress": line.progress(goal), "trend_text": trend,
+                     "sparkline": Markup(sparkline([n for _, n in line.days], label=trend))})
     return render_template("organizer/index.html", rows=rows)
+
+
+def today_utc() -> date:
+    """Return today's UTC day, the day the roll-ups count in (a seam for tests)."""
+    return datetime.now(UTC).date()
 
 
 def _map_svg(slug: str, filters: Filters, districts: list[dict[str, Any]]) -> Markup | None:
@@ -119,8 +136,44 @@ def dashboard(slug: str) -> Any:
         "bots": bots.bot_counts(session, slug),
         # An unverified e-mail that wrote again under another name or address: written, shown apart.
         "flagged_repeats": stats.flagged_repeats(session, slug),
+        "funnel": _funnel(slug, filters),
     }
+    if not filters.active and not totals["messages"] and not totals["actions"]:
+        # Nothing yet: offer what gets a campaign going instead of an empty chart over no dates.
+        context["share"] = share.share_context(slug, campaign)
+        context["chart"] = None
     return render_template("organizer/dashboard.html", **context)
+
+
+FUNNEL_REFS = 20  # sources shown in the funnel's table, most page views first
+
+
+def _funnel(slug: str, filters: Filters) -> dict[str, Any]:
+    """Return the funnel under the filters that apply to it (dates and source), by step, source and day."""
+    # This process's unsaved counts first (other processes write theirs within seconds), then read on a
+    # connection of its own: the request's session may hold a snapshot from before that write (SQLite).
+    web_funnel.flush_quietly()
+    ref = None if filters.ref is None else ("" if filters.ref == stats.NO_REF else filters.ref)
+    with db.engine().connect().execution_options(read_only=True) as conn:
+        session = Session(bind=conn)
+        return _funnel_rows(session, slug, filters, ref)
+
+
+def _funnel_rows(session: Session, slug: str, filters: Filters, ref: str | None) -> dict[str, Any]:
+    """Return the funnel's rows read with `session`."""
+    def grouped(dim: str) -> dict[Any, dict[str, int]]:
+        return funnel.funnel_by(session, slug, dim, date_from=filters.date_from, date_to=filters.date_to,
+                                ref=ref)
+
+    total = grouped("all").get(None, dict.fromkeys(funnel.STEPS, 0))
+    by_ref = sorted(grouped("ref").items(),
+                    key=lambda item: (-item[1]["views"], -item[1]["written"], item[0]))
+    by_day = sorted(grouped("day").items())
+    return {"steps": funnel.drop_off(total), "total": total,
+            "by_ref": [(r or stats.NO_REF, row) for r, row in by_ref[:FUNNEL_REFS]], "refs": len(by_ref),
+            "by_day": [(day.isoformat(), row) for day, row in by_day],
+            "filtered": bool(filters.date_from or filters.date_to or filters.ref is not None),
+            "ignored": bool(filters.state or filters.district or filters.channel or filters.status)}
 
 
 @bp.get("/c/<slug>/delivery")
