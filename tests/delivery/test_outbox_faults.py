@@ -107,22 +107,27 @@ def recount_problems(app: Flask) -> list[str]:
     with session_factory(app)() as session:
         for rollup in counts.ROLLUPS:
             table = rollup.table
-            kept = {tuple(row[:len(rollup.key)]): dict(zip(STATUSES, row[len(rollup.key):], strict=True))
-                    for row in session.execute(select(*(table.c[k] for k in rollup.key),
-                                                      *(table.c[s] for s in STATUSES)))}
+            kept: dict[tuple[Any, ...], Counter[str]] = {}  # summed over the roll-up's slots
+            columns = (*(table.c[k] for k in rollup.key), *(table.c[s] for s in STATUSES))
+            for row in session.execute(select(*columns)):
+                kept.setdefault(tuple(row[:len(rollup.key)]), Counter()).update(
+                    dict(zip(STATUSES, row[len(rollup.key):], strict=True)))
             brute: dict[tuple[Any, ...], Counter[str]] = {}
             for m in session.execute(select(Message)).scalars():
-                key = tuple(counts._message_value(m, c) for c in rollup.key)
+                key = tuple(counts._message_value(m, c, rollup) for c in rollup.key)
                 brute.setdefault(key, Counter())[m.status] += 1
             for key in set(kept) | set(brute):
                 have = {s: n for s, n in kept.get(key, {}).items() if n}
                 if have != {s: n for s, n in brute.get(key, Counter()).items() if n}:
                     problems.append(f"{table.name} {key}: {have} != {dict(brute.get(key, {}))}")
         by_status = dict(session.execute(select(Message.status, func.count()).group_by(Message.status)).all())
+        totals: dict[str, Counter[str]] = {}  # campaign_counts summed over its slots
         for row in session.execute(select(CampaignCount)).scalars():
-            have = {s: getattr(row, s) for s in STATUSES if getattr(row, s)}
+            totals.setdefault(row.campaign, Counter()).update({s: getattr(row, s) for s in STATUSES})
+        for campaign, total in totals.items():
+            have = {s: n for s, n in total.items() if n}
             if have != by_status:
-                problems.append(f"campaign_counts {row.campaign}: {have} != {by_status}")
+                problems.append(f"campaign_counts {campaign}: {have} != {by_status}")
     return problems
 
 
