@@ -18,6 +18,7 @@ import yaml
 
 from actiontool import letters
 from actiontool.districts.model import ordinal
+from actiontool.timezones import is_time_zone
 
 Status = Literal["draft", "live", "closed"]
 Targets = Literal["house", "senate", "both"]
@@ -70,7 +71,7 @@ BILL_TYPES: frozenset[str] = frozenset({"hr", "s", "hjres", "sjres", "hconres", 
 
 _REQUIRED = ("slug", "title", "ask", "background", "targets", "subject", "letter", "editable", "goal",
              "status", "loc_topics", "languages")
-_OPTIONAL = ("bill", "delivery", "sources", "counter")
+_OPTIONAL = ("bill", "delivery", "sources", "counter", "time_zone")
 COUNTER_SHOWS: tuple[str, ...] = ("written", "sent")  # the counts a public counter may show (services.counts)
 
 
@@ -165,6 +166,8 @@ class Campaign:
     delivery: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # raw per-chamber options
     counter: PublicCounter = PublicCounter()
     path: str = ""
+    # The IANA zone its days and hours are counted in (actiontool.timezones); None: the site's TIME_ZONE.
+    time_zone: str | None = None
 
     @property
     def default_lang(self) -> str:
@@ -334,6 +337,7 @@ def _build(data: dict[str, Any], check: _Checker, source: str, expected_slug: st
     sources = _sources(data.get("sources"), check) if data.get("sources") is not None else ()
     delivery = _delivery(data.get("delivery"), check) if data.get("delivery") is not None else {}
     counter = _counter(data["counter"], check) if "counter" in data else PublicCounter()
+    time_zone = _time_zone(data.get("time_zone"), check) if "time_zone" in data else None
 
     if check.problems:
         raise CampaignError(source, check.problems)
@@ -344,7 +348,7 @@ def _build(data: dict[str, Any], check: _Checker, source: str, expected_slug: st
                                   if lang in words.letter_names}),
         texts=MappingProxyType(words.texts(languages)), bill=bill, sources=sources,
         delivery=MappingProxyType({k: MappingProxyType(dict(v)) for k, v in delivery.items()}),
-        counter=counter, path=source,
+        counter=counter, path=source, time_zone=time_zone,
     )
 
 
@@ -509,6 +513,15 @@ def _sources(raw: Any, check: _Checker) -> tuple[Source, ...]:
         else:
             check.error(("sources", i), "a source is a title, or a mapping with title and url")
     return tuple(result)
+
+
+def _time_zone(raw: Any, check: _Checker) -> str | None:
+    """Return the campaign's time zone when zoneinfo knows it; report it otherwise."""
+    if not isinstance(raw, str) or not is_time_zone(raw):
+        check.error(("time_zone",),
+                    f"time_zone must be a time zone name such as America/Chicago (got {raw!r})")
+        return None
+    return raw
 
 
 def _counter(raw: Any, check: _Checker) -> PublicCounter:

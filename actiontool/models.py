@@ -18,6 +18,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -103,7 +104,7 @@ class Action(Base):
     receipt_token: Mapped[str] = mapped_column(String(64), unique=True)  # unguessable receipt URL part
     campaign: Mapped[str] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    created_day: Mapped[date] = mapped_column(Date)  # UTC day, for counts
+    created_day: Mapped[date] = mapped_column(Date)  # local day in the campaign's time zone, for counts
     ref: Mapped[str | None] = mapped_column(String(64))  # partner source code from ?ref=
     lang: Mapped[str] = mapped_column(String(8), default="en")
     # The chosen House district's label (e.g. WI-3, AK-AL); None when the campaign targets the Senate only.
@@ -305,6 +306,22 @@ class ActionCount(Base):
     state: Mapped[str] = mapped_column(String(2), primary_key=True)
     district_label: Mapped[str] = mapped_column(String(8), primary_key=True)  # "" when none was chosen
     ref: Mapped[str] = mapped_column(String(64), primary_key=True)  # "" when none
+    n: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ActionHourCount(Base):
+    """Actions per campaign × local day × local hour (the campaign's time zone): the hour-of-day view.
+
+    `slot` is always 0 here; it lets the table take part in sharded roll-ups (several rows per key
+    summed on read) without another migration.
+    """
+
+    __tablename__ = "action_hour_counts"
+
+    campaign: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    hour: Mapped[int] = mapped_column(SmallInteger, primary_key=True)  # 0-23, local
+    slot: Mapped[int] = mapped_column(SmallInteger, primary_key=True, default=0)
     n: Mapped[int] = mapped_column(Integer, default=0)
 
 

@@ -30,7 +30,8 @@ def stats_command(slug: str | None, by: str | None, as_csv: bool, date_from: str
     """Print a campaign's totals, or its counts grouped --by a dimension."""
     from actiontool import db
     from actiontool.csvexport import aggregate_table, neutralise
-    from actiontool.services import counts, packet_counts, stats
+    from actiontool.registry import time_zone_of
+    from actiontool.services import counts, local_days, packet_counts, stats
 
     args = {"from": date_from, "to": date_to, "state": state, "district": district, "ref": ref,
             "channel": channel, "status": status}
@@ -40,6 +41,8 @@ def stats_command(slug: str | None, by: str | None, as_csv: bool, date_from: str
         raise click.UsageError(str(exc)) from None
     with db.session_scope() as session:
         if rebuild:
+            # Local days first (the campaigns' time zones), then the roll-ups by day follow them.
+            local_days.relocalise(session, time_zone_of, slug)
             counts.rebuild(session, slug)
             packet_counts.rebuild(session, slug)
             session.commit()

@@ -83,6 +83,8 @@ class Filters:
         ref = arg("ref")
         if ref and ref != NO_REF and not _REF.match(ref):
             raise InvalidFilter("ref: letters, digits, dot, dash or underscore")
+        if ref and ref != NO_REF:
+            ref = ref.lower()  # refs are stored in lower case (services.submit.clean_ref)
         channel = arg("channel")
         if channel and channel not in CHANNELS:
             raise InvalidFilter(f"channel: one of {', '.join(CHANNELS)}")
@@ -341,6 +343,64 @@ def refs_with_messages(session: Session, campaign: str, limit: int = 500) -> lis
     refs = session.execute(select(t.ref).where(t.campaign == campaign).distinct().order_by(t.ref)
                            .limit(limit)).scalars()
     return [r or NO_REF for r in refs]
+
+
+def districts_with_messages(session: Session, campaign: str) -> list[str]:
+    """Return the House districts that have messages in the campaign (OH-3, AK-AL), for the filter choices."""
+    t = MEMBER_COUNTS.c
+    rows = session.execute(select(t.state, t.district).where(t.campaign == campaign, t.district.is_not(None))
+                           .distinct()).all()
+    return [seat_label(state, number) for state, number in sorted(rows)]
+
+
+# Actions (people) per group: from action_counts, which knows day, state, district and source. A member's
+# messages are its actions (an action writes at most once to each member); channel and status do not
+# apply to actions.
+_ACTION_GROUPS: dict[str, str] = {"day": "day", "state": "state", "district": "district_label",
+                                  "source": "ref"}
+
+
+def actions_by(session: Session, campaign: str, dim: str,
+               filters: Filters = Filters()) -> dict[str, int] | None:
+    """Return actions per group key of `by(..., dim)`, or None where actions are not split that way."""
+    if dim == "member":
+        return None  # the caller uses the messages: one per action
+    column = _ACTION_GROUPS.get(dim)
+    if column is None:
+        return None
+    t = ACTION_COUNTS.c
+    rows = session.execute(select(t[column], func.sum(t.n)).where(*_action_where(campaign, filters))
+                           .group_by(t[column]))
+    result: dict[str, int] = {}
+    for key, n in rows:
+        if dim == "day":
+            key = key.isoformat()
+        elif dim == "source":
+            key = key or NO_REF
+        result[key] = result.get(key, 0) + int(n)
+    return result
+
+
+def source_trend(session: Session, campaign: str, last: date | None, filters: Filters = Filters(),
+                 days: int = 7) -> dict[str, tuple[int, int]]:
+    """Return per source (ref) its actions in the `days` days up to `last` and in the `days` before those."""
+    if last is None:
+        return {}
+    from datetime import timedelta
+
+    t = ACTION_COUNTS.c
+    split = last - timedelta(days=days - 1)
+    start = split - timedelta(days=days)
+    where = [w for w in _action_where(campaign, Filters(state=filters.state, district=filters.district,
+                                                        ref=filters.ref))]
+    rows = session.execute(select(t.ref, t.day >= split, func.sum(t.n))
+                           .where(*where, t.day >= start, t.day <= last).group_by(t.ref, t.day >= split))
+    result: dict[str, tuple[int, int]] = {}
+    for ref, recent, n in rows:
+        key = ref or NO_REF
+        now, before = result.get(key, (0, 0))
+        result[key] = (now + int(n), before) if recent else (now, before + int(n))
+    return result
 
 
 def date_bounds(session: Session, campaign: str) -> tuple[date | None, date | None]:
