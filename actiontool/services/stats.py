@@ -391,15 +391,14 @@ def source_trend(session: Session, campaign: str, last: date | None, filters: Fi
     t = ACTION_COUNTS.c
     split = last - timedelta(days=days - 1)
     start = split - timedelta(days=days)
-    where = [w for w in _action_where(campaign, Filters(state=filters.state, district=filters.district,
-                                                        ref=filters.ref))]
-    rows = session.execute(select(t.ref, t.day >= split, func.sum(t.n))
-                           .where(*where, t.day >= start, t.day <= last).group_by(t.ref, t.day >= split))
+    where = _action_where(campaign, Filters(state=filters.state, district=filters.district, ref=filters.ref))
+    rows = session.execute(select(t.ref, t.day, func.sum(t.n))
+                           .where(*where, t.day >= start, t.day <= last).group_by(t.ref, t.day))
     result: dict[str, tuple[int, int]] = {}
-    for ref, recent, n in rows:
+    for ref, day, n in rows:
         key = ref or NO_REF
-        now, before = result.get(key, (0, 0))
-        result[key] = (now + int(n), before) if recent else (now, before + int(n))
+        recent, before = result.get(key, (0, 0))
+        result[key] = (recent + int(n), before) if day >= split else (recent, before + int(n))
     return result
 
 

@@ -3,8 +3,9 @@
 Issue 15. Sources are case-insensitive from now on: `Ohio-Parents` and `ohio-parents` are one source,
 written in lower case. This migration lower-cases the refs already stored in actions and messages and
 merges the roll-up rows that then share a key (their counters are added, so every count stays exact).
-The roll-ups are merged generically (key = primary key, counters = the integer columns outside it), so
-the step also works on tables that gained key columns in other migrations.
+The roll-ups are merged generically (key = the primary key, whatever its columns; counters = the status
+columns and `n`; the rest, such as member names, copied), so the step also works on tables that gained key
+columns in other migrations (a shard `slot`).
 
 Days already counted stay UTC days; `actiontool stats --rebuild` recomputes them as local days in each
 campaign's time zone (and fills action_hour_counts from the actions).
@@ -28,6 +29,8 @@ depends_on: Union[str, Sequence[str], None] = None
 
 # The roll-ups keyed by ref (message_counts, message_counts_by_source, action_counts).
 _REF_ROLLUPS = ("message_counts", "message_counts_by_source", "action_counts")
+# Their counter columns: one per message status, and an action roll-up's `n`.
+_COUNTERS = frozenset({"delivered", "handed_off", "needs_constituent", "queued", "sending", "failed", "n"})
 
 
 def upgrade() -> None:
@@ -55,8 +58,7 @@ def _merge_lower_case_refs(bind: sa.engine.Connection, name: str) -> None:
         return
     columns = inspector.get_columns(name)
     key = list(inspector.get_pk_constraint(name)["constrained_columns"])
-    counters = [c["name"] for c in columns
-                if c["name"] not in key and isinstance(c["type"], (sa.Integer, sa.SmallInteger, sa.BigInteger))]
+    counters = [c["name"] for c in columns if c["name"] not in key and c["name"] in _COUNTERS]
     others = [c["name"] for c in columns if c["name"] not in key and c["name"] not in counters]
     table = sa.table(name, *(sa.column(c["name"]) for c in columns))
     mixed = bind.execute(sa.select(table).where(table.c.ref != sa.func.lower(table.c.ref))).mappings().all()
