@@ -101,7 +101,7 @@ def _district_map(slug: str, filters: Filters, districts: list[dict[str, Any]]) 
                   count=f"{n:,}")
         values[label] = [svg.class_of(n, bounds), title, link(label)]
         tiles.setdefault(label.split("-")[0], []).append(
-            {"label": label, "short": label.split("-")[1], "count": n, "class": svg.class_of(n, bounds),
+            {"label": label, "short": _short_seat(label), "count": n, "class": svg.class_of(n, bounds),
              "title": title})
     shapeless = [label for label in seats if label not in shapes]
     view = view_state or "us"
@@ -110,6 +110,13 @@ def _district_map(slug: str, filters: Filters, districts: list[dict[str, Any]]) 
         "values": values, "tiles": tiles, "legend": svg.legend_items(bounds), "view_state": view_state,
         "state_links": {state: link(f"{state}-AL") for state in tiles}, "missing_shapes": shapeless,
     }
+
+
+def _short_seat(label: str) -> str:
+    """Return a seat square's text: the district number, or the state code for an at-large seat (AK-AL:
+    "AK"), so it is not read as Alabama."""
+    state, _sep, number = label.partition("-")
+    return state if number == "AL" else number
 
 
 def _seats(dataset: Any, counts: dict[str, int] | None = None) -> list[str]:
