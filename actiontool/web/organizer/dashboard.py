@@ -293,13 +293,13 @@ def delivery(slug: str) -> Any:
 def retry(slug: str, message_id: str) -> Any:
     """Queue a failed message for delivery again."""
     if not PostForm().validate_on_submit():
-        abort(400, description="the form expired; reload the page and try again")
+        abort(400, description=_("the form expired; reload the page and try again"))
     try:
         organizers.retry_message(db.get_session(), slug, message_id, actor=current_user.email, ip=client_ip())
     except organizers.NotRetryable as exc:
         flash(str(exc), "error")
     else:
-        flash("The message is queued for delivery again.", "ok")
+        flash(_("The message is queued for delivery again."), "ok")
     return redirect(url_for("organizer.delivery", slug=slug))
 
 

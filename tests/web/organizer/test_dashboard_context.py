@@ -183,3 +183,16 @@ def test_equal_interval_breaks_keep_close_counts_together() -> None:
     assert svg.class_of(146, bounds) == svg.class_of(157, bounds)
     assert svg.class_of(0, bounds) == -1 and svg.class_of(500, bounds) == 4
     assert svg.breaks([]) == [] and svg.breaks([3]) == [1, 2, 3]
+
+
+def test_organizer_pages_follow_the_language_switch(signed_in: FlaskClient, app: Flask,
+                                                    writer: Callable[..., int]) -> None:
+    fill(app, writer)
+    html = _html(signed_in, "?lang=es")
+    assert '<html lang="es">' in html and "Totales de toda la campaña" in html and "Aplicar filtros" in html
+    assert "Totals for the whole campaign" not in html
+    # The choice is remembered (a cookie), so the next organizer page is Spanish too.
+    audit = signed_in.get("/organizer/audit").get_data(as_text=True)
+    assert "Registro de auditoría" in audit
+    english = _html(signed_in, "?lang=en")
+    assert "Totals for the whole campaign" in english and 'hreflang="es"' in english
