@@ -286,6 +286,34 @@ def _grouped(session: Session, campaign: str, dim: str, filters: Filters) -> lis
     return rows
 
 
+def by_state_and_district(session: Session, campaign: str, filters: Filters = Filters()
+                          ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Return `by(..., "state")` and `by(..., "district")` (both sorted by key) from one GROUP BY.
+
+    The dashboard shows both (the table by state and the map); one scan of the roll-up instead of two.
+    """
+    table = rollup_for("district", filters)
+    t = table.c
+    stmt = (select(t.state, t.district, func.max(t.member_name).label("member_name"),
+                   func.max(t.bioguide).label("bioguide"), *_status_sums(filters, table))
+            .where(*_message_where(campaign, filters, table)).group_by(t.state, t.district))
+    states: dict[str, dict[str, int]] = {}
+    districts = []
+    for row in session.execute(stmt).mappings():
+        counts = {s: int(row[s]) for s in STATUSES}
+        total = sum(counts.values())
+        if total == 0:
+            continue
+        per_state = states.setdefault(row["state"], dict.fromkeys(STATUSES, 0))
+        for status, n in counts.items():
+            per_state[status] += n
+        if row["district"] is not None:
+            districts.append({**_describe("district", row), **counts, "messages": total, **meanings(counts)})
+    state_rows = [{"key": state, "label": state, "sort_key": state, **counts,
+                   "messages": sum(counts.values()), **meanings(counts)} for state, counts in states.items()]
+    return sort_rows(state_rows, "key", False), sort_rows(districts, "key", False)
+
+
 def _describe(dim: str, row: RowMapping) -> dict[str, Any]:
     """Return key, label, sort key and extra columns of a grouped row."""
     if dim == "day":
@@ -430,7 +458,9 @@ def messages_in_status(session: Session, campaign: str, status: str, *, limit: i
     return list(session.execute(stmt).scalars())
 
 
-ACTION_COLUMNS: tuple[str, ...] = ("id", "created_at", "campaign", "ref", "state", "district_label", "lang")
+# created_at is the UTC instant; created_day the local day in the campaign's time zone (the date filters' day).
+ACTION_COLUMNS: tuple[str, ...] = ("id", "created_at", "created_day", "campaign", "ref", "state", "district_label",
+                                   "lang")
 PERSONAL_COLUMNS: tuple[str, ...] = ("prefix", "first_name", "last_name", "email", "address1", "city", "zip",
                                      "phone", "personal_message")
 

@@ -234,8 +234,12 @@ def _render_dashboard(slug: str, campaign: Any, filters: Filters, view: tuple[st
     first, last = stats.date_bounds(session, slug)
     points = svg.fill_days([(date.fromisoformat(r["key"]), r["messages"]) for r in days],
                            filters.date_from or first, filters.date_to or last)
-    districts = stats.by(session, slug, "district", filters)
-    rows = stats.by(session, slug, table, filters, sort=sort, descending=descending)
+    by_state, districts = stats.by_state_and_district(session, slug, filters)
+    if table in ("state", "district"):  # already counted for the map: sort a copy
+        rows = stats.sort_rows([dict(r) for r in (by_state if table == "state" else districts)], sort,
+                               descending)
+    else:
+        rows = stats.by(session, slug, table, filters, sort=sort, descending=descending)
     total_row = _rows_with_people(session, slug, table, filters, rows)
     zone = time_zone_of(slug)
     hours = local_days.by_hour(session, slug, filters.date_from, filters.date_to)
@@ -250,8 +254,12 @@ def _render_dashboard(slug: str, campaign: Any, filters: Filters, view: tuple[st
         "map": _district_map(slug, filters, districts), "table": table, "tables": TABLES, "rows": rows,
         "total_row": total_row, "trend": trend,
         "sort": sort, "descending": descending, "statuses": STATUSES, "status_labels": status_labels(),
-        "states": stats.states_with_messages(session, slug), "refs": stats.refs_with_messages(session, slug),
-        "districts": stats.districts_with_messages(session, slug),
+        # The filter choices are the whole campaign's; unfiltered, the rows above already list them.
+        "states": ([r["key"] for r in by_state] if not filters.active
+                   else stats.states_with_messages(session, slug)),
+        "districts": ([r["key"] for r in districts] if not filters.active
+                      else stats.districts_with_messages(session, slug)),
+        "refs": stats.refs_with_messages(session, slug),
         "channels": CHANNELS, "first": first, "last": last,
         "args": filters.to_args(),
         "time_zone": zone, "zone_abbreviation": abbreviation(zone, datetime.now(UTC)),
