@@ -182,6 +182,9 @@ def test_equal_interval_breaks_keep_close_counts_together() -> None:
     assert bounds == [100, 200, 300, 400, 500]
     assert svg.class_of(146, bounds) == svg.class_of(157, bounds)
     assert svg.class_of(0, bounds) == -1 and svg.class_of(500, bounds) == 4
+    # The legend's ranges and the classes agree at the edges: 1–100, 101–200, ...
+    assert [text for _fill, text in svg.legend_items(bounds)][:3] == ["0", "1–100", "101–200"]
+    assert (svg.class_of(100, bounds), svg.class_of(101, bounds)) == (0, 1)
     assert svg.breaks([]) == [] and svg.breaks([3]) == [1, 2, 3]
 
 
