@@ -458,9 +458,9 @@ def messages_in_status(session: Session, campaign: str, status: str, *, limit: i
     return list(session.execute(stmt).scalars())
 
 
-# created_at is the UTC instant; created_day the local day in the campaign's time zone (the date filters' day).
-ACTION_COLUMNS: tuple[str, ...] = ("id", "created_at", "created_day", "campaign", "ref", "state", "district_label",
-                                   "lang")
+# created_at is the UTC instant; created_day the local day in the campaign's time zone (the filters' day).
+ACTION_COLUMNS: tuple[str, ...] = ("id", "created_at", "created_day", "campaign", "ref", "state",
+                                   "district_label", "lang")
 PERSONAL_COLUMNS: tuple[str, ...] = ("prefix", "first_name", "last_name", "email", "address1", "city", "zip",
                                      "phone", "personal_message")
 

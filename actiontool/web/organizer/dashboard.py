@@ -4,11 +4,13 @@ view with retries, and the audit log."""
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
 from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
@@ -223,50 +225,91 @@ def _rows_with_people(session: Any, slug: str, table: str, filters: Filters,
     return total
 
 
-def _render_dashboard(slug: str, campaign: Any, filters: Filters, view: tuple[str, str, bool], *,
-                      error: str | None = None) -> str:
-    """Render the dashboard under `filters` (a bad filter: the whole campaign, with `error` shown)."""
+def _counts(session: Any, slug: str, filters: Filters, view: tuple[str, str, bool],
+            whole: dict[str, Any]) -> dict[str, Any]:
+    """Run every count the dashboard shows under `filters` (from the roll-ups); no rendering."""
     table, sort, descending = view
-    session = db.get_session()
-    whole = stats.totals(session, slug)
-    totals = stats.totals(session, slug, filters) if filters.active else whole
     days = stats.by(session, slug, "day", filters)
     first, last = stats.date_bounds(session, slug)
-    points = svg.fill_days([(date.fromisoformat(r["key"]), r["messages"]) for r in days],
-                           filters.date_from or first, filters.date_to or last)
     by_state, districts = stats.by_state_and_district(session, slug, filters)
     if table in ("state", "district"):  # already counted for the map: sort a copy
         rows = stats.sort_rows([dict(r) for r in (by_state if table == "state" else districts)], sort,
                                descending)
     else:
         rows = stats.by(session, slug, table, filters, sort=sort, descending=descending)
-    total_row = _rows_with_people(session, slug, table, filters, rows)
-    zone = time_zone_of(slug)
-    hours = local_days.by_hour(session, slug, filters.date_from, filters.date_to)
-    trend = stats.source_trend(session, slug, last, filters) if table == "source" else {}
-    raw = {k: request.args.get(k, "") for k in ("from", "to", "state", "district", "ref", "channel",
-                                                 "status")}
-    context = {
-        "slug": slug, "title": campaign_title(campaign, slug), "filters": filters, "error": error, "raw": raw,
-        "totals": totals, "whole": whole, "goal": _goal_context(campaign, whole),
-        "chart": Markup(svg.daily_chart(points, title=_("Messages per day"))), "points": points,
-        "hour_chart": Markup(svg.hour_chart(hours, title=_("Actions by hour of the day"))), "hours": hours,
-        "map": _district_map(slug, filters, districts), "table": table, "tables": TABLES, "rows": rows,
-        "total_row": total_row, "trend": trend,
-        "sort": sort, "descending": descending, "statuses": STATUSES, "status_labels": status_labels(),
+    return {
+        "totals": stats.totals(session, slug, filters) if filters.active else whole,
+        "points": svg.fill_days([(date.fromisoformat(r["key"]), r["messages"]) for r in days],
+                                filters.date_from or first, filters.date_to or last),
+        "first": first, "last": last, "districts_rows": districts, "rows": rows,
+        "total_row": _rows_with_people(session, slug, table, filters, rows),
+        "hours": local_days.by_hour(session, slug, filters.date_from, filters.date_to),
+        "trend": stats.source_trend(session, slug, last, filters) if table == "source" else {},
         # The filter choices are the whole campaign's; unfiltered, the rows above already list them.
         "states": ([r["key"] for r in by_state] if not filters.active
                    else stats.states_with_messages(session, slug)),
         "districts": ([r["key"] for r in districts] if not filters.active
                       else stats.districts_with_messages(session, slug)),
         "refs": stats.refs_with_messages(session, slug),
-        "channels": CHANNELS, "first": first, "last": last,
-        "args": filters.to_args(),
-        "time_zone": zone, "zone_abbreviation": abbreviation(zone, datetime.now(UTC)),
-        # Submissions that looked automated never became actions; only the date range applies to them.
-        "bots": bots.bot_counts(session, slug, filters.date_from, filters.date_to),
         # An unverified e-mail that wrote again under another name or address: written, shown apart.
         "flagged_repeats": stats.flagged_repeats(session, slug),
+    }
+
+
+_CACHE = "actiontool.organizer.dashboard_counts"
+_CACHE_LOCK = threading.Lock()
+
+
+def _cached_counts(session: Any, slug: str, filters: Filters, view: tuple[str, str, bool],
+                   whole: dict[str, Any]) -> dict[str, Any]:
+    """Return `_counts`, reusing this process's answer while the campaign's counts have not changed.
+
+    Exact, not a time-based cache: the key holds the campaign's totals row (every status, actions and
+    `updated_at`), which every write that changes a roll-up also changes in the same transaction
+    (services.counts), so a new submit or status change makes the next page count afresh.
+    """
+    size = int(current_app.config.get("DASHBOARD_CACHE_ENTRIES") or 0)
+    if size <= 0:
+        return _counts(session, slug, filters, view, whole)
+    version = (whole.get("updated_at"), whole.get("actions"), *(whole.get(s) for s in STATUSES))
+    key = (slug, filters, view, version)
+    cache: OrderedDict[Any, dict[str, Any]] = current_app.extensions.setdefault(_CACHE, OrderedDict())
+    with _CACHE_LOCK:
+        hit = cache.get(key)
+        if hit is not None:
+            cache.move_to_end(key)
+            return hit
+    counted = _counts(session, slug, filters, view, whole)
+    with _CACHE_LOCK:
+        cache[key] = counted
+        while len(cache) > size:
+            cache.popitem(last=False)
+    return counted
+
+
+def _render_dashboard(slug: str, campaign: Any, filters: Filters, view: tuple[str, str, bool], *,
+                      error: str | None = None) -> str:
+    """Render the dashboard under `filters` (a bad filter: the whole campaign, with `error` shown)."""
+    table, sort, descending = view
+    session = db.get_session()
+    whole = stats.totals(session, slug)
+    counted = _cached_counts(session, slug, filters, view, whole)
+    zone = time_zone_of(slug)
+    raw = {k: request.args.get(k, "") for k in ("from", "to", "state", "district", "ref", "channel",
+                                                 "status")}
+    context = {
+        **counted,
+        "slug": slug, "title": campaign_title(campaign, slug), "filters": filters, "error": error, "raw": raw,
+        "whole": whole, "goal": _goal_context(campaign, whole),
+        "chart": Markup(svg.daily_chart(counted["points"], title=_("Messages per day"))),
+        "hour_chart": Markup(svg.hour_chart(counted["hours"], title=_("Actions by hour of the day"))),
+        "map": _district_map(slug, filters, counted["districts_rows"]), "table": table, "tables": TABLES,
+        "sort": sort, "descending": descending, "statuses": STATUSES, "status_labels": status_labels(),
+        "channels": CHANNELS, "args": filters.to_args(),
+        "time_zone": zone, "zone_abbreviation": abbreviation(zone, datetime.now(UTC)),
+        # Submissions that looked automated never became actions; only the date range applies to them.
+        # Not cached: a kept-out submission does not change the campaign's counts.
+        "bots": bots.bot_counts(session, slug, filters.date_from, filters.date_to),
     }
     return render_template("organizer/dashboard.html", **context)
 

@@ -199,3 +199,27 @@ def test_organizer_pages_follow_the_language_switch(signed_in: FlaskClient, app:
     assert "Registro de auditoría" in audit
     english = _html(signed_in, "?lang=en")
     assert "Totals for the whole campaign" in english and 'hreflang="es"' in english
+
+
+def test_kept_counts_never_go_stale(signed_in: FlaskClient, app: Flask, writer: Callable[..., int]) -> None:
+    """The per-process dashboard cache is keyed on the campaign's totals row: a submit or a status change
+    shows at once, in the totals and in the tables alike."""
+    from sqlalchemy import select
+
+    from actiontool.models import Message
+    from actiontool.services.outbox import set_status
+
+    fill(app, writer)
+    assert 'id="total-row-messages">8<' in _html(signed_in)
+    assert 'id="total-row-messages">8<' in _html(signed_in)  # the kept answer
+    with db.session_scope(app) as s:
+        writer(s, SLUG, "late@example.org", MEMBERS[7], day=DAY, ref=None)
+    html = _html(signed_in)
+    assert 'id="total-messages">10<' in html and 'id="total-row-messages">10<' in html
+    with db.session_scope(app) as s:
+        message = s.execute(select(Message).where(Message.state == "WI").limit(1)).scalars().one()
+        set_status(s, message, "failed")
+        s.commit()
+    html = _html(signed_in, "?table=status")
+    assert re.search(r'<th scope="row">Failed</th>(?:\s*<td class="num">[\d,.%]+</td>){2}', html) is not None
+    assert 'id="total-written">9<' in _html(signed_in)
