@@ -193,7 +193,7 @@ def test_organizer_pages_fit_the_screen_and_are_accessible(served: tuple[str, Fl
                                                     "els => els.map(e => e.dataset.district)"))
             assert seats <= drawn and seats <= squares
             # A bad filter: the message in place, the filters kept.
-            page.goto(f"{base}/organizer/c/{SLUG}?district=OH3&state=OH")
+            page.goto(f"{base}/organizer/c/{SLUG}?district=OH3&state=OH&lang=en")  # es was chosen above
             assert "This filter cannot be used" in page.inner_text("#filter-error")
             assert page.input_value("#f-district") == "OH3"
             _fits(page, "bad filter")
