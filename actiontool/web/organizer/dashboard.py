@@ -169,8 +169,23 @@ def map_asset(view: str) -> Any:
     return response
 
 
+def _filter_message(message: str) -> str:
+    """Return a filter's message (services.stats.InvalidFilter, in English) in the page's language."""
+    known = {
+        "from: expected a date like 2026-01-31": _("from: expected a date like 2026-01-31"),
+        "to: expected a date like 2026-01-31": _("to: expected a date like 2026-01-31"),
+        "state: expected a two-letter code like OH": _("state: expected a two-letter code like OH"),
+        "district: expected a label like OH-3 or AK-AL": _("district: expected a label like OH-3 or AK-AL"),
+        "ref: letters, digits, dot, dash or underscore": _("ref: letters, digits, dot, dash or underscore"),
+        "from: the start date is after the end date": _("from: the start date is after the end date"),
+        "dir: asc or desc": _("dir: asc or desc"),
+    }
+    return known.get(message, message)
+
+
 def _bad_filter_page(slug: str, campaign: Any, message: str) -> Any:
     """Show the dashboard for the whole campaign with the filter's message, keeping what was typed."""
+    message = _filter_message(message)
     try:
         view = _view_args()
     except InvalidFilter:

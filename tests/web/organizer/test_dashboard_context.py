@@ -223,3 +223,10 @@ def test_kept_counts_never_go_stale(signed_in: FlaskClient, app: Flask, writer: 
     html = _html(signed_in, "?table=status")
     assert re.search(r'<th scope="row">Failed</th>(?:\s*<td class="num">[\d,.%]+</td>){2}', html) is not None
     assert 'id="total-written">9<' in _html(signed_in)
+
+
+def test_a_bad_filter_is_explained_in_spanish_too(signed_in: FlaskClient) -> None:
+    response = signed_in.get(f"/organizer/c/{SLUG}?district=OH3&lang=es")
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "No se puede usar este filtro: district (distrito): se espera una etiqueta como OH-3 o AK-AL" in html
