@@ -22,7 +22,8 @@ from actiontool.services.stats import DIMENSIONS
 @click.option("--ref", default=None, help="A source code; (none) for actions without one.")
 @click.option("--channel", default=None)
 @click.option("--status", default=None)
-@click.option("--rebuild", is_flag=True, help="Recompute the roll-up counts from the messages first.")
+@click.option("--rebuild", is_flag=True, help="Recompute local days (campaign time zones), the hour-of-day "
+              "view and the roll-up counts from the messages first.")
 @with_appcontext
 def stats_command(slug: str | None, by: str | None, as_csv: bool, date_from: str | None, date_to: str | None,
                   state: str | None, district: str | None, ref: str | None, channel: str | None,
