@@ -70,7 +70,6 @@ def _district_map(slug: str, filters: Filters, districts: list[dict[str, Any]]) 
         return None
     counts = {r["key"]: r["messages"] for r in districts}
     names = {r["key"]: r.get("member_name") for r in districts}
-    shapes = dataset.boundaries()
     seats = _seats(dataset, counts)
     for (state, number), member in dataset.house_seats().items():
         label = stats.district_label(state, number)
@@ -94,23 +93,24 @@ def _district_map(slug: str, filters: Filters, districts: list[dict[str, Any]]) 
             target["district"] = label
         return f"{base}?{urlencode(target)}#map"
 
-    tiles: dict[str, list[dict[str, Any]]] = {}
-    values: dict[str, list[Any]] = {}
+    # One translated template, formatted per seat: 441 gettext calls would cost more than the squares.
+    template = _("%(label)s — %(name)s — %(count)s messages")
+    vacant = _("vacant")
+    tiles: dict[str, list[tuple[str, str, int, str]]] = {}
     for label in shown:
         n = counts.get(label, 0)
-        title = _("%(label)s — %(name)s — %(count)s messages", label=label,
-                  name=names.get(label) or _("vacant"),
-                  count=f"{n:,}")
-        values[label] = [svg.class_of(n, bounds), title, link(label)]
-        tiles.setdefault(label.split("-")[0], []).append(
-            {"label": label, "short": _short_seat(label), "count": n, "class": svg.class_of(n, bounds),
-             "title": title})
-    shapeless = [label for label in seats if label not in shapes]
+        title = template % {"label": label, "name": names.get(label) or vacant, "count": f"{n:,}"}
+        tiles.setdefault(label.split("-")[0], []).append((label, _short_seat(label), svg.class_of(n, bounds),
+                                                          title))
     view = view_state or "us"
+    # The shaped map is coloured and linked by organizer.js from the squares (class, title) and this link
+    # base, so the page carries each seat once.
+    link_base = f"{base}?{urlencode(kept)}{'&' if kept else ''}"
     return {
         "asset": url_for("organizer.map_asset", view=view, v=_geometry_version(dataset)),
-        "values": values, "tiles": tiles, "legend": svg.legend_items(bounds), "view_state": view_state,
-        "state_links": {state: link(f"{state}-AL") for state in tiles}, "missing_shapes": shapeless,
+        "tiles": tiles, "legend": svg.legend_items(bounds), "view_state": view_state,
+        "state_links": {state: link(f"{state}-AL") for state in tiles}, "link_base": link_base,
+        "zoomed": bool(view_state),
     }
 
 
