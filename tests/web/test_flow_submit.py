@@ -50,7 +50,7 @@ def test_created_day_is_the_local_day_of_the_campaign_time_zone(app: Flask) -> N
 
 
 def test_ref_codes_are_kept_in_lower_case() -> None:
-    assert clean_ref("Ohio-Parents") == "ohio-parents" and clean_ref("OHIO_X.1") == "ohio_x.1"
+    assert clean_ref("Ohio-Parents") == "ohio-parents" and clean_ref("OHIO_X-1") == "ohio_x-1"
 
 
 def test_partial_overlap_writes_only_the_new_members(app: Flask) -> None:
