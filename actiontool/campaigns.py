@@ -18,6 +18,7 @@ import yaml
 
 from actiontool import letters
 from actiontool.districts.congress import congress_name_in
+from actiontool.timezones import is_time_zone
 
 Status = Literal["draft", "live", "closed"]
 Targets = Literal["house", "senate", "both"]
@@ -70,7 +71,7 @@ BILL_TYPES: frozenset[str] = frozenset({"hr", "s", "hjres", "sjres", "hconres", 
 
 _REQUIRED = ("slug", "title", "ask", "background", "targets", "subject", "letter", "editable", "goal",
              "status", "loc_topics", "languages")
-_OPTIONAL = ("bill", "delivery", "sources", "counter", "sponsor")
+_OPTIONAL = ("bill", "delivery", "sources", "counter", "sponsor", "time_zone")
 COUNTER_SHOWS: tuple[str, ...] = ("written", "sent")  # the counts a public counter may show (services.counts)
 
 
@@ -181,6 +182,8 @@ class Campaign:
     counter: PublicCounter = PublicCounter()
     sponsor: Sponsor | None = None
     path: str = ""
+    # The IANA zone its days and hours are counted in (actiontool.timezones); None: the site's TIME_ZONE.
+    time_zone: str | None = None
 
     def source_texts(self) -> list[Path]:
         """Return the files holding the listed sources' text (relative to the campaign file's folder)."""
@@ -378,6 +381,7 @@ def _build(data: dict[str, Any], check: _Checker, source: str, expected_slug: st
     delivery = _delivery(data.get("delivery"), check) if data.get("delivery") is not None else {}
     counter = _counter(data["counter"], check) if "counter" in data else PublicCounter()
     sponsor = _sponsor(data["sponsor"], check) if data.get("sponsor") is not None else None
+    time_zone = _time_zone(data.get("time_zone"), check) if "time_zone" in data else None
 
     if check.problems:
         raise CampaignError(source, check.problems)
@@ -388,7 +392,7 @@ def _build(data: dict[str, Any], check: _Checker, source: str, expected_slug: st
                                   if lang in words.letter_names}),
         texts=MappingProxyType(words.texts(languages)), bill=bill, sources=sources,
         delivery=MappingProxyType({k: MappingProxyType(dict(v)) for k, v in delivery.items()}),
-        counter=counter, sponsor=sponsor, path=source,
+        counter=counter, sponsor=sponsor, path=source, time_zone=time_zone,
     )
 
 
@@ -585,6 +589,15 @@ def _sponsor(raw: Any, check: _Checker) -> Sponsor | None:
         return Sponsor(raw["name"].strip(), url)
     check.error(("sponsor",), "sponsor is a name, or a mapping with name and url")
     return None
+
+
+def _time_zone(raw: Any, check: _Checker) -> str | None:
+    """Return the campaign's time zone when zoneinfo knows it; report it otherwise."""
+    if not isinstance(raw, str) or not is_time_zone(raw):
+        check.error(("time_zone",),
+                    f"time_zone must be a time zone name such as America/Chicago (got {raw!r})")
+        return None
+    return raw
 
 
 def _counter(raw: Any, check: _Checker) -> PublicCounter:

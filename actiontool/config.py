@@ -61,7 +61,12 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_SUBMIT": "10/minute;100/hour",  # per IP
     "RATELIMIT_SUBMIT_EMAIL": "5/hour",  # per normalised e-mail address
     "RATELIMIT_LOGIN": "10/minute;60/hour",  # per IP, sign-in form posts
-    "BOT_MIN_FILL_SECONDS": 3.0,  # a compose form sent sooner than this is treated as a bot
+    "BOT_MIN_FILL_SECONDS": 3.0,
+    # IANA time zone of the organizers' days and hours (per-day chart, day table, date filters, CSV) for
+    # campaigns whose file names no time_zone
+    "TIME_ZONE": "America/New_York",
+    # Dashboard answers kept per process, reused while the campaign's counts are unchanged; 0: none
+    "DASHBOARD_CACHE_ENTRIES": 64,  # a compose form sent sooner than this is treated as a bot
     "AUTO_MIGRATE": True,  # upgrade the schema at start; false: refuse to start until `actiontool db upgrade`
     "TRUSTED_PROXIES": 0,  # reverse proxies in front whose X-Forwarded-For/-Proto/-Host headers are believed
     "TRUST_FORWARDED_PREFIX": False,  # also believe X-Forwarded-Prefix (the app served under a path)

@@ -104,7 +104,7 @@ class Action(Base):
     receipt_token: Mapped[str] = mapped_column(String(64), unique=True)  # unguessable receipt URL part
     campaign: Mapped[str] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    created_day: Mapped[date] = mapped_column(Date)  # UTC day, for counts
+    created_day: Mapped[date] = mapped_column(Date)  # local day in the campaign's time zone, for counts
     ref: Mapped[str | None] = mapped_column(String(64))  # partner source code from ?ref=
     lang: Mapped[str] = mapped_column(String(8), default="en")
     # The chosen House district's label (e.g. WI-3, AK-AL); None when the campaign targets the Senate only.
@@ -324,6 +324,22 @@ class ActionCount(Base):
     district_label: Mapped[str] = mapped_column(String(8), primary_key=True)  # "" when none was chosen
     ref: Mapped[str] = mapped_column(String(64), primary_key=True)  # "" when none
     slot: Mapped[int] = slot_column()
+    n: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ActionHourCount(Base):
+    """Actions per campaign × local day × local hour (the campaign's time zone): the hour-of-day view.
+
+    `slot` is the action's roll-up slot (services.counts.slot_for), so concurrent submits of one hour do not
+    queue behind one row; readers sum the slots.
+    """
+
+    __tablename__ = "action_hour_counts"
+
+    campaign: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    hour: Mapped[int] = mapped_column(SmallInteger, primary_key=True)  # 0-23, local
+    slot: Mapped[int] = mapped_column(SmallInteger, primary_key=True, default=0)
     n: Mapped[int] = mapped_column(Integer, default=0)
 
 

@@ -15,9 +15,11 @@ from flask import Flask, current_app
 from jinja2.sandbox import SandboxedEnvironment
 
 from actiontool.campaigns import Campaign, UnknownCampaign, load_campaigns
+from actiontool.config import ConfigError
 from actiontool.districts import Dataset, bundled, load
 from actiontool.letters import make_environment
 from actiontool.resources import data_dir, templates_dir
+from actiontool.timezones import DEFAULT_TIME_ZONE, is_time_zone
 
 _CAMPAIGNS = "actiontool.campaigns"
 _DIGESTS = "actiontool.campaigns.digests"
@@ -41,6 +43,10 @@ def init_app(app: Flask) -> None:
 
     Also reloads: calling it again replaces the app's campaigns, digests and letter environment.
     """
+    site_zone = app.config.get("TIME_ZONE") or DEFAULT_TIME_ZONE
+    if not is_time_zone(site_zone):
+        raise ConfigError(f"ACTIONTOOL_TIME_ZONE={site_zone!r} is not a time zone name such as "
+                          "America/Chicago")
     messages = templates_dir() / "messages"
     campaigns = load_campaigns(campaigns_dir(app), messages)
     app.extensions[_CAMPAIGNS] = campaigns
@@ -88,6 +94,14 @@ def get_campaign(slug: str, app: Flask | None = None) -> Campaign:
         return all_campaigns(app)[slug]
     except KeyError:
         raise UnknownCampaign(slug) from None
+
+
+def time_zone_of(slug: str, app: Flask | None = None) -> str:
+    """Return the time zone a campaign's days and hours are counted in: its own, else the site's."""
+    target = _app(app)
+    campaign = all_campaigns(target).get(slug)
+    own = getattr(campaign, "time_zone", None)
+    return str(own or target.config.get("TIME_ZONE") or DEFAULT_TIME_ZONE)
 
 
 def dataset(app: Flask | None = None) -> Dataset:

@@ -23,7 +23,7 @@ from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
 # ColorBrewer "Blues", 5 classes; grey for districts without messages.
-PALETTE: tuple[str, ...] = ("#c6dbef", "#9ecae1", "#6baed6", "#3182bd", "#08519c")
+PALETTE: tuple[str, ...] = ("#c6dbef", "#9ecae1", "#6baed6", "#2171b5", "#08306b")
 EMPTY = "#f2f2f2"
 STROKE = "#ffffff"
 BAR = "#3182bd"
@@ -135,99 +135,175 @@ def _mid_latitude(geometries: Mapping[str, BaseGeometry]) -> float:
 
 
 def breaks(values: Sequence[int], classes: int = len(PALETTE)) -> list[int]:
-    """Return ascending upper bounds of the colour classes: quantiles of the non-zero values."""
-    positive = sorted(v for v in values if v > 0)
-    if not positive:
+    """Return ascending upper bounds of the colour classes: equal steps of a round size from 0 to the top.
+
+    Equal intervals, not quantiles: two districts land in different classes only when they differ by at
+    least one step (a fifth of the largest count, rounded up to 1, 2, 2.5 or 5 × a power of ten), so
+    146-151 and 152-157 do not look like opposites.
+    """
+    peak = max((v for v in values if v > 0), default=0)
+    if peak <= 0:
         return []
-    bounds: list[int] = []
-    for i in range(1, classes + 1):
-        bound = positive[min(len(positive) - 1, math.ceil(i * len(positive) / classes) - 1)]
-        if not bounds or bound > bounds[-1]:
-            bounds.append(bound)
+    step = _round_step(math.ceil(peak / classes))
+    bounds = [step * i for i in range(1, classes + 1)]
+    while len(bounds) > 1 and bounds[-2] >= peak:
+        bounds.pop()  # a round step can leave the top classes empty
     return bounds
+
+
+def _round_step(value: int) -> int:
+    """Return the smallest of 1, 2, 2.5, 5 × 10^k (a whole number) that is at least `value`."""
+    if value <= 1:
+        return 1
+    magnitude = 10 ** int(math.log10(value))
+    for factor in (1, 2, 2.5, 5, 10):
+        candidate = factor * magnitude
+        if candidate >= value and candidate == int(candidate):
+            return int(candidate)
+    return 10 * magnitude
+
+
+def class_of(value: int, bounds: Sequence[int]) -> int:
+    """Return the colour class of a value (0-based), or -1 for no messages."""
+    if value <= 0 or not bounds:
+        return -1
+    for index, bound in enumerate(bounds):
+        if value <= bound:
+            return index
+    return len(bounds) - 1
 
 
 def colour(value: int, bounds: Sequence[int]) -> str:
     """Return the fill for a value given the class bounds."""
-    if value <= 0 or not bounds:
-        return EMPTY
+    index = class_of(value, bounds)
+    return EMPTY if index < 0 else PALETTE[index]
+
+
+def legend_items(bounds: Sequence[int]) -> list[tuple[str, str]]:
+    """Return (fill, range text) per class, "0" first: the legend the page draws in HTML."""
+    items = [(EMPTY, "0")]
+    low = 1
     for index, bound in enumerate(bounds):
-        if value <= bound:
-            return PALETTE[round(index * (len(PALETTE) - 1) / max(len(bounds) - 1, 1))]
-    return PALETTE[-1]
+        items.append((PALETTE[index], f"{low:,}–{bound:,}" if bound > low else f"{bound:,}"))
+        low = bound + 1
+    return items
 
 
 def district_map(shapes: Mapping[str, BaseGeometry], values: Mapping[str, int],
                  titles: Mapping[str, str], *, state: str | None = None, title: str = "Messages by district",
-                 link: Callable[[str], str | None] | None = None) -> str:
-    """Return an SVG map: one <path> per district, filled by its count, titled "label — member — N"."""
+                 link: Callable[[str], str | None] | None = None, tiles: Sequence[str] = ()) -> str:
+    """Return an SVG map: one <path> per district, filled by its count, titled "label — member — N".
+
+    `tiles` are seats without a shape in the data (AS, GU, MP, VI): drawn as labelled squares in a row.
+    """
     outlines = map_outlines(shapes, state)
-    bounds = breaks([values.get(label, 0) for label, _ in outlines])
+    bounds = breaks([values.get(label, 0) for label, _ in outlines] + [values.get(t, 0) for t in tiles])
     # With links the map is a group of named links (an image may not contain interactive parts).
     role = "group" if link else "img"
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_WIDTH:.0f} {_HEIGHT:.0f}" '
            f'class="district-map" role="{role}" aria-labelledby="map-title">',
            f'<title id="map-title">{escape(title)}</title>',
            f'<g stroke="{STROKE}" stroke-width="0.5" fill-rule="evenodd">']
-    for label, d in outlines:
+    shapes_out = [(label, f'<path d="{d}"') for label, d in outlines]
+    shapes_out += [(label, f'<rect x="{x}" y="{y}" width="{w}" height="{w}"') for label, (x, y, w) in
+                   tile_boxes(tiles if state is None else [t for t in tiles if _state_of(t) == state])]
+    for label, shape in shapes_out:
         n = values.get(label, 0)
-        path = (f'<path d="{d}" fill="{colour(n, bounds)}" data-district="{escape(label)}" data-count="{n}">'
-                f'<title>{escape(titles.get(label, label))}</title></path>')
+        path = (f'{shape} fill="{colour(n, bounds)}" data-district="{escape(label)}" data-count="{n}">'
+                f'<title>{escape(titles.get(label, label))}</title></{shape[1:shape.index(" ")]}>')
         href = link(label) if link else None
         name = escape(titles.get(label, label))
         out.append(f'<a href="{escape(href)}" aria-label="{name}">{path}</a>' if href else path)
     out.append("</g>")
-    out.append(_legend(bounds))
+    out.append(_tile_labels(tiles if state is None else [t for t in tiles if _state_of(t) == state]))
     out.append("</svg>")
     return "".join(out)
 
 
-def _legend(bounds: Sequence[int]) -> str:
-    """Return the map legend: a swatch per class with its range."""
-    items = [(EMPTY, "0")]
-    low = 1
-    for bound in bounds:
-        items.append((colour(bound, bounds), f"{low:,}–{bound:,}" if bound > low else f"{bound:,}"))
-        low = bound + 1
-    parts = ['<g class="legend" font-size="12" font-family="sans-serif">']
-    for i, (fill, text) in enumerate(items):
-        y = 430 + i * 18
-        parts.append(f'<rect x="800" y="{y}" width="14" height="14" fill="{fill}" stroke="#999"/>'
-                     f'<text x="820" y="{y + 11}">{escape(text)}</text>')
+def tile_boxes(tiles: Sequence[str]) -> list[tuple[str, tuple[int, int, int]]]:
+    """Return (label, (x, y, size)) squares in a row along the bottom right, for seats without a shape."""
+    size, gap = 34, 8
+    x0 = int(_WIDTH) - 5 - len(tiles) * (size + gap)
+    y = int(_HEIGHT) - size - 18
+    return [(label, (x0 + i * (size + gap), y, size)) for i, label in enumerate(sorted(tiles))]
+
+
+def _tile_labels(tiles: Sequence[str]) -> str:
+    """Return the state code under each tile square."""
+    parts = ['<g font-size="13" font-family="sans-serif" text-anchor="middle" fill="#1b1b1b">']
+    for label, (x, y, size) in tile_boxes(tiles):
+        parts.append(f'<text x="{x + size / 2:.0f}" y="{y + size + 14}">{escape(_state_of(label))}</text>')
     parts.append("</g>")
     return "".join(parts)
 
 
+def map_geometry(shapes: Mapping[str, BaseGeometry], tiles: Sequence[str], *,
+                 state: str | None = None) -> str:
+    """Return the uncoloured map of the national or a state view, for the cached geometry asset.
+
+    The page colours it (organizer.js) from the counts it carries; paths are keyed by data-district.
+    """
+    chosen = [t for t in tiles if state is None or _state_of(t) == state]
+    return district_map(shapes, {}, {}, state=state, title="House districts", tiles=chosen)
+
+
 def daily_chart(points: Sequence[tuple[date, int]], *, title: str = "Messages per day",
-                width: int = 720, height: int = 240) -> str:
-    """Return an SVG bar chart of counts per day (every day in range, gaps drawn as zero)."""
-    left, right, top, bottom = 48, 8, 12, 28
-    plot_w, plot_h = width - left - right, height - top - bottom
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" class="daily-chart" '
-           f'role="img" aria-labelledby="chart-title" font-family="sans-serif" font-size="11">',
-           f'<title id="chart-title">{escape(title)}</title>']
-    peak = max((n for _, n in points), default=0)
+                height: int = 220) -> str:
+    """Return an SVG bar chart of counts per day (every day in range, gaps drawn as zero).
+
+    The chart takes the page's width: x positions are percentages, y positions and font sizes pixels,
+    so its text stays 12 px on a phone and on a wide screen alike.
+    """
+    return _bar_chart([(day.isoformat(), day.strftime("%b %d"), n) for day, n in points], title=title,
+                      height=height, css_class="daily-chart", labels=5)
+
+
+def hour_chart(hours: Sequence[int], *, title: str = "Actions by hour of the day", height: int = 180) -> str:
+    """Return an SVG bar chart of 24 counts, one per local hour."""
+    return _bar_chart([(f"{h:02d}:00", f"{h:02d}", n) for h, n in enumerate(hours)], title=title,
+                      height=height, css_class="hour-chart", labels=8)
+
+
+def _bar_chart(bars: Sequence[tuple[str, str, int]], *, title: str, height: int, css_class: str,
+               labels: int) -> str:
+    """Return a bar chart of (full label, axis label, count), as wide as its container."""
+    left, right, top, bottom = 13.0, 1.0, 12, 26  # left and right in %, top and bottom in px
+    plot_w, plot_h = 100 - left - right, height - top - bottom
+    ident = f"{css_class}-title"
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="100%" height="{height}" class="{css_class}" '
+           f'role="img" aria-labelledby="{ident}" font-family="sans-serif" font-size="12">',
+           f'<title id="{ident}">{escape(title)}</title>']
+    peak = max((n for _, _, n in bars), default=0)
     top_value = _nice_ceiling(peak)
     for i in range(5):
         value = top_value * i // 4
         y = top + plot_h - plot_h * i / 4
-        out.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>'
-                   f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end">{value:,}</text>')
-    step = plot_w / max(len(points), 1)
-    label_every = max(1, math.ceil(len(points) / 8))
-    for i, (day, n) in enumerate(points):
+        out.append(f'<line x1="{left}%" x2="{100 - right}%" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>'
+                   f'<text x="{left - 1}%" y="{y + 4:.1f}" text-anchor="end">{_compact(value)}</text>')
+    step = plot_w / max(len(bars), 1)
+    label_every = max(1, math.ceil(len(bars) / labels))
+    for i, (full, short, n) in enumerate(bars):
         h = plot_h * n / top_value if top_value else 0
         x = left + i * step
-        bar_w = max(step * 0.8, 0.5)
-        out.append(f'<rect x="{x + step * 0.1:.1f}" y="{top + plot_h - h:.1f}" width="{bar_w:.1f}" '
-                   f'height="{h:.1f}" fill="{BAR}"><title>{day.isoformat()}: {n:,}</title></rect>')
+        out.append(f'<rect x="{x + step * 0.1:.3f}%" y="{top + plot_h - h:.1f}" '
+                   f'width="{max(step * 0.8, 0.05):.3f}%" height="{h:.1f}" fill="{BAR}">'
+                   f'<title>{escape(full)}: {n:,}</title></rect>')
         if i % label_every == 0:
-            out.append(f'<text x="{x + step / 2:.1f}" y="{height - 10}" text-anchor="middle">'
-                       f'{day.strftime("%b %d")}</text>')
+            out.append(f'<text x="{x + step / 2:.2f}%" y="{height - 8}" text-anchor="middle">'
+                       f'{escape(short)}</text>')
     axis_y = top + plot_h
-    out.append(f'<line x1="{left}" x2="{width - right}" y1="{axis_y}" y2="{axis_y}" stroke="#555"/>')
+    out.append(f'<line x1="{left}%" x2="{100 - right}%" y1="{axis_y}" y2="{axis_y}" stroke="#555"/>')
     out.append("</svg>")
     return "".join(out)
+
+
+def _compact(value: int) -> str:
+    """Return an axis number short enough for a phone: 950, 12k, 1.5M."""
+    if value >= 1_000_000:
+        return f"{value / 1_000_000:.1f}".rstrip("0").rstrip(".") + "M"
+    if value >= 10_000:
+        return f"{value // 1000:,}k"
+    return f"{value:,}"
 
 
 def _nice_ceiling(value: int) -> int:

@@ -280,3 +280,16 @@ def test_cli_check_warns_when_a_channel_is_not_configured_here(tmp_path: Path) -
     result = run_cli("campaign", "check", str(path), env={"ACTIONTOOL_CWC_BASE_URL": ""})
     assert result.exit_code == 0, result.output
     assert "warning: delivery.house.channel is cwc" in result.output
+
+
+def test_time_zone_defaults_to_the_site_setting_and_may_be_named() -> None:
+    assert parse_campaign(VALID, "demo.yaml", expected_slug="demo").time_zone is None  # the site's zone
+    text = VALID + "time_zone: America/Chicago\n"
+    assert parse_campaign(text, "demo.yaml", expected_slug="demo").time_zone == "America/Chicago"
+
+
+@pytest.mark.parametrize("value", ["Mars/Olympus", "'EST5EDT\\0'", "42", "''"])
+def test_an_unknown_time_zone_is_reported_on_its_line(value: str) -> None:
+    problems = problems_of(VALID + f"time_zone: {value}\n")
+    assert len(problems) == 1 and problems[0][0] == 15
+    assert problems[0][1].startswith("time_zone must be a time zone name such as America/Chicago")

@@ -22,7 +22,8 @@ from actiontool.services.stats import DIMENSIONS
 @click.option("--ref", default=None, help="A source code; (none) for actions without one.")
 @click.option("--channel", default=None)
 @click.option("--status", default=None)
-@click.option("--rebuild", is_flag=True, help="Recompute the roll-up counts from the messages first.")
+@click.option("--rebuild", is_flag=True, help="Recompute local days (campaign time zones), the hour-of-day "
+              "view and the roll-up counts from the messages first.")
 @click.option("--compact", is_flag=True,
               help="Fold the count slots of days before yesterday into one row per key (run daily).")
 @with_appcontext
@@ -32,7 +33,8 @@ def stats_command(slug: str | None, by: str | None, as_csv: bool, date_from: str
     """Print a campaign's totals, or its counts grouped --by a dimension."""
     from actiontool import db
     from actiontool.csvexport import aggregate_table, neutralise
-    from actiontool.services import counts, stats
+    from actiontool.registry import time_zone_of
+    from actiontool.services import counts, local_days, stats
 
     args = {"from": date_from, "to": date_to, "state": state, "district": district, "ref": ref,
             "channel": channel, "status": status}
@@ -42,7 +44,10 @@ def stats_command(slug: str | None, by: str | None, as_csv: bool, date_from: str
         raise click.UsageError(str(exc)) from None
     with db.session_scope() as session:
         if rebuild:
+            # Local days first (the campaigns' time zones), then the roll-ups by day follow them.
+            local_days.relocalise(session, time_zone_of, slug)
             counts.rebuild(session, slug)  # the packet roll-ups too, in the same locked transaction
+            session.commit()
             click.echo("roll-up counts rebuilt", err=True)
         if compact:
             folded = counts.compact(session, slug)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from actiontool.models import BotSubmission, UsedFormToken, utcnow
 from actiontool.services.transaction import transaction
+from actiontool.timezones import DEFAULT_TIME_ZONE, local_day
 
 REASONS: tuple[str, ...] = ("honeypot", "too_fast", "no_timestamp", "expired", "replayed")
 
@@ -25,13 +26,14 @@ class BotCount:
 
 
 def record_bot_submission(session: Session, campaign: str, reason: str, *,
-                          now: datetime | None = None) -> None:
+                          now: datetime | None = None, time_zone: str = DEFAULT_TIME_ZONE) -> None:
     """Record one automated-looking submission (and nothing about who sent it)."""
     if reason not in REASONS:
         raise ValueError(f"unknown bot reason {reason!r}")
     now = now or utcnow()
     with transaction(session):
-        session.add(BotSubmission(campaign=campaign, day=now.date(), reason=reason, created_at=now))
+        session.add(BotSubmission(campaign=campaign, day=local_day(now, time_zone), reason=reason,
+                                  created_at=now))
 
 
 def use_form_token(session: Session, nonce: str, *, expires_at: datetime,
@@ -51,11 +53,20 @@ def use_form_token(session: Session, nonce: str, *, expires_at: datetime,
     return True
 
 
-def bot_counts(session: Session, campaign: str) -> list[BotCount]:
-    """Return the campaign's automated-looking submissions by day and reason, newest day first."""
+def bot_counts(session: Session, campaign: str, date_from: date | None = None,
+               date_to: date | None = None) -> list[BotCount]:
+    """Return the campaign's automated-looking submissions by (local) day and reason, newest day first.
+
+    Only a date range applies: a kept-out submission has no place, source or channel.
+    """
+    where = [BotSubmission.campaign == campaign]
+    if date_from:
+        where.append(BotSubmission.day >= date_from)
+    if date_to:
+        where.append(BotSubmission.day <= date_to)
     rows = session.execute(
         select(BotSubmission.day, BotSubmission.reason, func.count())
-        .where(BotSubmission.campaign == campaign)
+        .where(*where)
         .group_by(BotSubmission.day, BotSubmission.reason)
         .order_by(BotSubmission.day.desc(), BotSubmission.reason)
     ).all()

@@ -85,6 +85,8 @@ class Filters:
         ref = arg("ref")
         if ref and ref != NO_REF and not _REF.match(ref):
             raise InvalidFilter("ref: letters, digits, dot, dash or underscore")
+        if ref and ref != NO_REF:
+            ref = ref.lower()  # refs are stored in lower case (services.submit.clean_ref)
         channel = arg("channel")
         if channel and channel not in CHANNELS:
             raise InvalidFilter(f"channel: one of {', '.join(CHANNELS)}")
@@ -318,6 +320,40 @@ def _name_seat_members(session: Session, campaign: str, filters: Filters, table:
             row["member_name"] = ", ".join(name for _, name in sorted(names[row["key"]]))
 
 
+def by_state_and_district(session: Session, campaign: str, filters: Filters = Filters()
+                          ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Return `by(..., "state")` and `by(..., "district")` (both sorted by key) from one GROUP BY.
+
+    The dashboard shows both (the table by state and the map); one scan of the roll-up instead of two.
+    """
+    table = rollup_for("district", filters)
+    t = table.c
+    stmt = (select(t.state, t.district, func.max(t.member_name).label("member_name"),
+                   func.max(t.bioguide).label("bioguide"), func.min(t.bioguide).label("first_bioguide"),
+                   *_status_sums(filters, table))
+            .where(*_message_where(campaign, filters, table)).group_by(t.state, t.district))
+    states: dict[str, dict[str, int]] = {}
+    districts = []
+    shared: set[str] = set()  # seats whose letters went to more than one member (see _grouped)
+    for row in session.execute(stmt).mappings():
+        counts = {s: int(row[s]) for s in STATUSES}
+        total = sum(counts.values())
+        if total == 0:
+            continue
+        per_state = states.setdefault(row["state"], dict.fromkeys(STATUSES, 0))
+        for status, n in counts.items():
+            per_state[status] += n
+        if row["district"] is not None:
+            districts.append({**_describe("district", row), **counts, "messages": total, **meanings(counts)})
+            if row["first_bioguide"] != row["bioguide"]:
+                shared.add(districts[-1]["key"])
+    if shared:
+        _name_seat_members(session, campaign, filters, table, districts, shared)
+    state_rows = [{"key": state, "label": state, "sort_key": state, **counts,
+                   "messages": sum(counts.values()), **meanings(counts)} for state, counts in states.items()]
+    return sort_rows(state_rows, "key", False), sort_rows(districts, "key", False)
+
+
 def _describe(dim: str, row: RowMapping) -> dict[str, Any]:
     """Return key, label, sort key and extra columns of a grouped row."""
     if dim == "day":
@@ -377,6 +413,63 @@ def refs_with_messages(session: Session, campaign: str, limit: int = 500) -> lis
     return [r or NO_REF for r in refs]
 
 
+def districts_with_messages(session: Session, campaign: str) -> list[str]:
+    """Return the House districts that have messages in the campaign (OH-3, AK-AL), for the filter choices."""
+    t = MEMBER_COUNTS.c
+    rows = session.execute(select(t.state, t.district).where(t.campaign == campaign, t.district.is_not(None))
+                           .distinct()).all()
+    return [seat_label(state, number) for state, number in sorted(rows)]
+
+
+# Actions (people) per group: from action_counts, which knows day, state, district and source. A member's
+# messages are its actions (an action writes at most once to each member); channel and status do not
+# apply to actions.
+_ACTION_GROUPS: dict[str, str] = {"day": "day", "state": "state", "district": "district_label",
+                                  "source": "ref"}
+
+
+def actions_by(session: Session, campaign: str, dim: str,
+               filters: Filters = Filters()) -> dict[str, int] | None:
+    """Return actions per group key of `by(..., dim)`, or None where actions are not split that way."""
+    if dim == "member":
+        return None  # the caller uses the messages: one per action
+    column = _ACTION_GROUPS.get(dim)
+    if column is None:
+        return None
+    t = ACTION_COUNTS.c
+    rows = session.execute(select(t[column], func.sum(t.n)).where(*_action_where(campaign, filters))
+                           .group_by(t[column]))
+    result: dict[str, int] = {}
+    for key, n in rows:
+        if dim == "day":
+            key = key.isoformat()
+        elif dim == "source":
+            key = key or NO_REF
+        result[key] = result.get(key, 0) + int(n)
+    return result
+
+
+def source_trend(session: Session, campaign: str, last: date | None, filters: Filters = Filters(),
+                 days: int = 7) -> dict[str, tuple[int, int]]:
+    """Return per source (ref) its actions in the `days` days up to `last` and in the `days` before those."""
+    if last is None:
+        return {}
+    from datetime import timedelta
+
+    t = ACTION_COUNTS.c
+    split = last - timedelta(days=days - 1)
+    start = split - timedelta(days=days)
+    where = _action_where(campaign, Filters(state=filters.state, district=filters.district, ref=filters.ref))
+    rows = session.execute(select(t.ref, t.day, func.sum(t.n))
+                           .where(*where, t.day >= start, t.day <= last).group_by(t.ref, t.day))
+    result: dict[str, tuple[int, int]] = {}
+    for ref, day, n in rows:
+        key = ref or NO_REF
+        recent, before = result.get(key, (0, 0))
+        result[key] = (recent + int(n), before) if day >= split else (recent, before + int(n))
+    return result
+
+
 def date_bounds(session: Session, campaign: str) -> tuple[date | None, date | None]:
     """Return the first and last day with messages."""
     t = MEMBER_COUNTS.c
@@ -405,7 +498,9 @@ def messages_in_status(session: Session, campaign: str, status: str, *, limit: i
     return list(session.execute(stmt).scalars())
 
 
-ACTION_COLUMNS: tuple[str, ...] = ("id", "created_at", "campaign", "ref", "state", "district_label", "lang")
+# created_at is the UTC instant; created_day the local day in the campaign's time zone (the filters' day).
+ACTION_COLUMNS: tuple[str, ...] = ("id", "created_at", "created_day", "campaign", "ref", "state",
+                                   "district_label", "lang")
 PERSONAL_COLUMNS: tuple[str, ...] = ("prefix", "first_name", "last_name", "email", "address1", "city", "zip",
                                      "phone", "personal_message")
 

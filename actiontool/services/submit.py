@@ -19,7 +19,7 @@ import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Insert, select
@@ -30,7 +30,9 @@ from sqlalchemy.orm import Session
 from actiontool.compose import ConstituentDetails as ConstituentDetails
 from actiontool.compose import OutgoingMessage, Submission
 from actiontool.models import NEEDS_CONSTITUENT, QUEUED, Action, Message, new_message_id, utcnow
+from actiontool.services import local_days
 from actiontool.services.transaction import transaction
+from actiontool.timezones import DEFAULT_TIME_ZONE, local_day
 
 REF_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
@@ -56,7 +58,8 @@ def clean_ref(raw: str | None) -> str | None:
     if raw is None:
         return None
     raw = raw.strip()
-    return raw if REF_RE.match(raw) else None
+    # Lower case: `Ohio-Parents` and `ohio-parents` are one source (migration 0009 merged older ones).
+    return raw.lower() if REF_RE.match(raw) else None
 
 
 def constituent_key(email: str) -> str:
@@ -127,11 +130,16 @@ def _insert(session: Session) -> Insert:
     raise NotImplementedError(f"submit needs SQLite or PostgreSQL, not {dialect}")
 
 
-def submit(session: Session, submission: Submission, *, now: datetime | None = None) -> SubmitResult:
-    """Write the action and its messages in one transaction; return the (new or existing) receipt."""
+def submit(session: Session, submission: Submission, *, now: datetime | None = None,
+           time_zone: str = DEFAULT_TIME_ZONE) -> SubmitResult:
+    """Write the action and its messages in one transaction; return the (new or existing) receipt.
+
+    `time_zone` is the campaign's (registry.time_zone_of): the action counts under its local day and hour.
+    """
     if not submission.messages:
         raise NothingToSend(submission.campaign)
     now = now or utcnow()
+    day = local_day(now, time_zone)
     key = constituent_key(submission.constituent.email)
     details = submission.constituent
     identity_key = repeat_key(details.email, normalised_identity(*_identity_parts(details)))
@@ -139,8 +147,8 @@ def submit(session: Session, submission: Submission, *, now: datetime | None = N
         receipt_token=secrets.token_urlsafe(32),
         campaign=submission.campaign,
         created_at=now,
-        created_day=now.date(),
-        ref=submission.ref,
+        created_day=day,
+        ref=submission.ref.lower() if submission.ref else None,
         lang=submission.lang,
         district_label=submission.district_label,
         district_basis=submission.district_basis,
@@ -163,13 +171,14 @@ def submit(session: Session, submission: Submission, *, now: datetime | None = N
         action.flagged_repeat = any(k != key for k in keys.values())
         session.add(action)
         session.flush()  # assigns action.id inside the transaction
-        rows = [_message_row(action, m, keys[m.bioguide], submission, now) for m in submission.messages]
+        rows = [_message_row(action, m, keys[m.bioguide], submission, now, day) for m in submission.messages]
         # One executemany with RETURNING: its compiled form is cached, unlike a multi-row VALUES.
         inserted = session.execute(_insert(session).returning(*Message.__table__.c), rows).all()
         if not inserted:
             session.rollback()  # sent already: drop this action, answer with the first one's receipt
             return SubmitResult(existing_receipt(session, submission.campaign, keys), created=False)
         _after_insert(session, action, inserted)
+        local_days.record_action_hour(session, action.campaign, now, time_zone, action.id)
     return SubmitResult(action.receipt_token, created=True)
 
 
@@ -183,7 +192,7 @@ def _after_insert(session: Session, action: Action, inserted: Sequence[Any]) -> 
 
 
 def _message_row(action: Action, message: OutgoingMessage, key: str, submission: Submission,
-                 now: datetime) -> dict[str, Any]:
+                 now: datetime, day: date) -> dict[str, Any]:
     status = initial_status(message.channel)
     return {
         "id": new_message_id(),
@@ -196,7 +205,7 @@ def _message_row(action: Action, message: OutgoingMessage, key: str, submission:
         "chamber": message.chamber,
         "state": message.state,
         "district": message.district,
-        "ref": submission.ref,
+        "ref": action.ref,
         "channel": message.channel,
         "status": status,
         "subject": message.subject,
@@ -206,7 +215,7 @@ def _message_row(action: Action, message: OutgoingMessage, key: str, submission:
         "attempts": 0,
         "next_attempt_at": now if status == QUEUED else None,
         "created_at": now,
-        "created_day": now.date(),
+        "created_day": day,
         "updated_at": now,
     }
 

@@ -24,6 +24,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from markupsafe import Markup, escape
 
 from actiontool.db import get_session
+from actiontool.registry import time_zone_of
 from actiontool.services.bots import record_bot_submission, use_form_token
 
 HONEYPOT_FIELD = "website"
@@ -90,7 +91,7 @@ def bot_reason(form: Mapping[str, str], *, now: float | None = None) -> str | No
 
 def answer_bot(campaign_slug: str, title: str, reason: str) -> tuple[str, int]:
     """Record the submission as automated and answer with a page that looks like success."""
-    record_bot_submission(get_session(), campaign_slug, reason)
+    record_bot_submission(get_session(), campaign_slug, reason, time_zone=time_zone_of(campaign_slug))
     return render_template("pages/sent.html", title=title), 200
 
 

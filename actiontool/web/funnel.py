@@ -18,8 +18,10 @@ from flask import Flask, after_this_request, current_app, request
 from werkzeug.wrappers import Response as BaseResponse
 
 from actiontool import db
+from actiontool.registry import time_zone_of
 from actiontool.services import funnel
 from actiontool.services.submit import clean_ref
+from actiontool.timezones import local_day
 
 VIEWS, LOOKUPS, FORMS = funnel.VIEWS, funnel.LOOKUPS, funnel.FORMS
 _EXTENSION = "actiontool.funnel"
@@ -79,7 +81,7 @@ def count(step: str, slug: str) -> None:
     if not is_countable():
         return
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    today = datetime.now(UTC).date()
+    today = local_day(datetime.now(UTC), time_zone_of(slug, app))  # the campaign's day, as its counts
     if not buffer(app).add(slug, today, clean_ref(request.args.get("ref")), step):
         return
 

@@ -50,7 +50,7 @@ from actiontool.db import get_session
 from actiontool.delivery.campaign_info import server_delivers
 from actiontool.delivery.settings import DeliverySettings, from_config
 from actiontool.districts.model import InvalidZip, Lookup, LookupError_, NotFound
-from actiontool.registry import dataset, get_campaign, letter_environment, live_campaigns
+from actiontool.registry import dataset, get_campaign, letter_environment, live_campaigns, time_zone_of
 from actiontool.services import counts, receipts
 from actiontool.services.submit import NothingToSend, clean_ref, submit
 from actiontool.web import bots, funnel
@@ -420,7 +420,8 @@ def send(slug: str) -> ViewResult:
     if not valid or form.zip.errors or form.district.errors:
         return _compose_page(draft, form, lookup_zip=lookup_zip, status=422)
     try:
-        result = submit(get_session(), draft.submission(receipt_base_url=public_origin()))
+        result = submit(get_session(), draft.submission(receipt_base_url=public_origin()),
+                        time_zone=time_zone_of(campaign.slug))
     except NothingToSend:
         return _compose_page(draft, form, lookup_zip=lookup_zip, status=422)
     if result.created:

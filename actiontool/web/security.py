@@ -58,9 +58,14 @@ NO_STORE_BLUEPRINTS = frozenset({"organizer"})
 NO_STORE_ENDPOINTS = frozenset({"public.receipt", "public.handed_off"})
 
 
+# Behind the organizer sign-in but the same for every organizer and fixed per data version (its URL
+# changes with the data): kept by the browser only ("private"), so the dashboard fetches it once.
+CACHEABLE_PRIVATE_ENDPOINTS: frozenset[str] = frozenset({"organizer.map_asset"})
+
+
 def is_private_endpoint(endpoint: str | None) -> bool:
     """Return True for the receipt and the organizer pages, which must never be cached."""
-    if not endpoint:
+    if not endpoint or endpoint in CACHEABLE_PRIVATE_ENDPOINTS:
         return False
     return endpoint in NO_STORE_ENDPOINTS or endpoint.split(".", 1)[0] in NO_STORE_BLUEPRINTS
 

@@ -15,7 +15,7 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from actiontool import create_app, db
-from actiontool.services import organizers
+from actiontool.services import organizers, stats
 from browser.support import CHROMIUM_ARGS, chromium_path
 from tests.factories import MEMBERS, PASSWORD, write_submission
 
@@ -84,9 +84,13 @@ def test_organizer_signs_in_and_uses_the_dashboard(served: tuple[str, Flask], ja
 
                 labels = list(dataset().boundaries())
             districts, ohio = len(labels), sum(1 for label in labels if label.startswith("OH-"))
-            assert page.locator("svg.district-map path").count() == districts
-            title = page.locator("svg.district-map path[data-district='OH-1'] title").text_content() or ""
-            assert title.startswith("OH-1 — Rep. Ohio One — ")
+            if javascript:  # the shaped map is the cached geometry asset, coloured by organizer.js
+                page.wait_for_selector("svg.district-map")
+                assert page.locator("svg.district-map path").count() == districts
+                title = page.locator("svg.district-map path[data-district='OH-1'] title").text_content() or ""
+                assert title.startswith("OH-1 — Rep. Ohio One — ")
+                assert page.locator("svg.district-map a path[data-district='OH-1']").count() == 1
+            assert page.locator("#seat-tiles li[data-district='OH-1']").count() == 1
             assert page.locator("svg.daily-chart rect").count() == 4
             if javascript:
                 assert_accessible(page)
@@ -96,7 +100,9 @@ def test_organizer_signs_in_and_uses_the_dashboard(served: tuple[str, Flask], ja
             page.click("text=Apply filters")
             assert "state=OH" in page.url and "ref=ohio-parents" in page.url
             assert page.inner_text("#total-messages") == "6"  # two Ohio actions × (rep + 2 senators)
-            assert page.locator("svg.district-map path").count() == ohio  # the state view: Ohio alone
+            if javascript:
+                page.wait_for_selector("svg.district-map")
+                assert page.locator("svg.district-map path").count() == ohio  # the state view: Ohio alone
             # Sort the table server-side by messages, ascending then descending.
             page.click("a:has-text('Member')")
             page.click("thead a:has-text('Messages')")
@@ -110,24 +116,93 @@ def test_organizer_signs_in_and_uses_the_dashboard(served: tuple[str, Flask], ja
             browser.close()
 
 
-def test_organizer_pages_do_not_scroll_sideways_on_a_phone(served: tuple[str, Flask]) -> None:
+# Every organizer page, on a phone and on a laptop (issue 15).
+ORGANIZER_PAGES = ("/organizer/", f"/organizer/c/{SLUG}", f"/organizer/c/{SLUG}?table=district",
+                   f"/organizer/c/{SLUG}?table=source&state=OH", f"/organizer/c/{SLUG}/delivery",
+                   f"/organizer/c/{SLUG}/offices", "/organizer/audit", f"/organizer/c/{SLUG}?lang=es")
+VIEWPORTS = ({"width": 390, "height": 844}, {"width": 1280, "height": 900})
+
+# Rendered size of SVG text: its font size times the scale the SVG is drawn at.
+_SMALLEST_VISIBLE_SVG_TEXT = """() => {
+  let smallest = 1000;
+  for (const t of document.querySelectorAll('figure svg text')) {
+    const box = t.getBoundingClientRect();
+    if (!box.width || getComputedStyle(t).display === 'none') continue;
+    smallest = Math.min(smallest, parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a);
+  }
+  return smallest;
+}"""
+_SMALL_TARGETS = """() => Array.from(document.querySelectorAll(
+    'button, select, input:not([type=checkbox]):not([type=hidden]), summary, .tabs a, .org-header a, '
+    + '.actions-bar a'))
+  .filter(e => e.getBoundingClientRect().width > 0 && e.getBoundingClientRect().height < 44)
+  .map(e => e.outerHTML.slice(0, 80))"""
+
+
+def _screenshot(page: Any, name: str, folder: Any) -> None:
+    """Keep a full-page screenshot (in ACTIONTOOL_SCREENSHOTS when set, for a person to look at)."""
+    import os
+    from pathlib import Path
+
+    target = Path(os.environ.get("ACTIONTOOL_SCREENSHOTS") or folder)
+    target.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(target / f"{name}.png"), full_page=True)
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS, ids=["phone", "laptop"])
+def test_organizer_pages_fit_the_screen_and_are_accessible(served: tuple[str, Flask],
+                                                          viewport: dict[str, int], tmp_path: Any) -> None:
     executable = chromium_path()
     from playwright.sync_api import sync_playwright
 
-    base, _ = served
+    base, app = served
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
         try:
-            page = browser.new_page(viewport={"width": 390, "height": 844})
+            page = browser.new_page(viewport=viewport)
             page.goto(f"{base}/organizer/login")
+            _fits(page, "login")
+            assert_accessible(page)
+            _screenshot(page, f"login-{viewport['width']}", tmp_path)
             page.fill("#email", "org@example.org")
             page.fill("#password", PASSWORD)
             page.click("button[type=submit]")
-            for path in ("/organizer/", f"/organizer/c/{SLUG}", "/organizer/audit"):
+            for path in ORGANIZER_PAGES:
                 page.goto(base + path)
-                assert page.locator("table.data").count() > 0, path
-                widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-                assert widths[0] <= widths[1], (path, widths)  # wide tables scroll in their own box
+                page.wait_for_load_state("networkidle")
+                _fits(page, path)
+                assert page.evaluate(_SMALL_TARGETS) == [], path
+                assert_accessible(page)
+                _screenshot(page, f"{path.strip('/').replace('/', '_').replace('?', '_') or 'index'}-"
+                                  f"{viewport['width']}", tmp_path)
+            # The dashboard: totals on the first screen, readable chart and map text, the time zone said.
+            page.goto(f"{base}/organizer/c/{SLUG}")
+            page.wait_for_selector("svg.district-map")
+            assert page.locator("#total-messages").bounding_box()["y"] < viewport["height"] - 40
+            assert page.evaluate(_SMALLEST_VISIBLE_SVG_TEXT) >= 12
+            assert "America/New_York" in page.inner_text("#time-zone")
+            # A shape or a square for every one of the 441 seats, on the map and in the squares.
+            with app.app_context():
+                from actiontool.registry import dataset
+
+                seats = {stats.district_label(s, n) for s, n in dataset().house_seats()}
+            assert len(seats) == 441
+            drawn = set(page.eval_on_selector_all("svg.district-map [data-district]",
+                                                  "els => els.map(e => e.dataset.district)"))
+            squares = set(page.eval_on_selector_all("#seat-tiles li",
+                                                    "els => els.map(e => e.dataset.district)"))
+            assert seats <= drawn and seats <= squares
+            # A bad filter: the message in place, the filters kept.
+            page.goto(f"{base}/organizer/c/{SLUG}?district=OH3&state=OH&lang=en")  # es was chosen above
+            assert "This filter cannot be used" in page.inner_text("#filter-error")
+            assert page.input_value("#f-district") == "OH3"
+            _fits(page, "bad filter")
             assert_accessible(page)
+            _screenshot(page, f"bad-filter-{viewport['width']}", tmp_path)
         finally:
             browser.close()
+
+
+def _fits(page: Any, what: str) -> None:
+    widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert widths[0] <= widths[1], (what, widths)  # wide tables scroll in their own box

@@ -108,6 +108,9 @@ def assert_counts_match(session: Session, rng: random.Random, rounds: int = 40) 
         for dim in stats.DIMENSIONS:
             got = {r["key"]: r["messages"] for r in stats.by(session, CAMPAIGN, dim, f)}
             assert got == brute_by(session, dim, f), (dim, f)
+        states, districts = stats.by_state_and_district(session, CAMPAIGN, f)  # the dashboard's one query
+        assert {r["key"]: r["messages"] for r in states} == brute_by(session, "state", f), f
+        assert {r["key"]: r["messages"] for r in districts} == brute_by(session, "district", f), f
         t = stats.totals(session, CAMPAIGN, f)
         assert t["messages"] == sum(brute_by(session, "status", f).values()), f
         for status in STATUSES:

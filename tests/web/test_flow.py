@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from actiontool.models import HANDED_OFF, NEEDS_CONSTITUENT, QUEUED, Action, Message
 from actiontool.resources import data_dir
 from actiontool.services.submit import constituent_key
+from actiontool.timezones import local_day
 from tests.web.flow_helpers import (
     GOOD,
     SLUG,
@@ -282,7 +283,7 @@ def test_submit_writes_one_action_and_one_message_per_member(app: Flask, client:
         assert "My cousin died." not in m.suggested_text  # the constituent's words stay apart
         assert "As your constituent in Madison, WI" in m.suggested_text
         assert m.suggested_text.endswith("Sincerely,\nAna Díaz\nMadison, WI")
-        assert m.created_day == m.created_at.date()
+        assert m.created_day == local_day(m.created_at, "America/New_York")  # the site's default zone
         assert len(m.id) == 32
     senator = next(m for m in messages if m.bioguide == "S000001")
     assert senator.suggested_text.startswith("Dear Senator Senior,") and senator.district is None

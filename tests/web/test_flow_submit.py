@@ -38,11 +38,19 @@ def test_ref_codes_are_checked() -> None:
     assert clean_ref("x" * 65) is None and clean_ref("a b") is None and clean_ref("") is None
 
 
-def test_created_day_is_the_utc_date(app: Flask) -> None:
+def test_created_day_is_the_local_day_of_the_campaign_time_zone(app: Flask) -> None:
+    # Issue 15: a day is the organizers' day. 02:30 UTC on 2 July is 22:30 on 1 July in New York.
+    late = datetime(2026, 7, 2, 2, 30, tzinfo=UTC)
     with db.session_scope(app) as session:
-        submit(session, submission("S1"), now=NOW)
-        action = session.execute(select(Action)).scalar_one()
-        assert str(action.created_day) == "2026-07-01"
+        submit(session, submission("S1"), now=late)
+        submit(session, submission("S2", email="b@example.org"), now=late, time_zone="UTC")
+        days = sorted(str(a.created_day) for a in session.execute(select(Action)).scalars())
+        assert days == ["2026-07-01", "2026-07-02"]
+        assert str(submit.__kwdefaults__["time_zone"]) == "America/New_York"  # the default zone
+
+
+def test_ref_codes_are_kept_in_lower_case() -> None:
+    assert clean_ref("Ohio-Parents") == "ohio-parents" and clean_ref("OHIO_X-1") == "ohio_x-1"
 
 
 def test_partial_overlap_writes_only_the_new_members(app: Flask) -> None:

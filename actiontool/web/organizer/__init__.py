@@ -42,8 +42,9 @@ def audit_campaign_files() -> None:
 
 @bp.after_request
 def no_store(response: Response) -> Response:
-    """Keep organizer pages and exports out of shared caches."""
-    response.headers["Cache-Control"] = "no-store"
+    """Keep organizer pages and exports out of shared caches (the map geometry asset sets its own)."""
+    if request.endpoint != "organizer.map_asset":
+        response.headers["Cache-Control"] = "no-store"
     return response
 
 

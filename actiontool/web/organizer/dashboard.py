@@ -3,12 +3,15 @@ view with retries, and the audit log."""
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy.orm import Session
@@ -16,9 +19,11 @@ from sqlalchemy.orm import Session
 from actiontool import db, svg
 from actiontool.campaigns import CHANNELS
 from actiontool.models import STATUSES
-from actiontool.services import bots, funnel, organizers, overview, stats
-from actiontool.services.stats import Filters
+from actiontool.registry import time_zone_of
+from actiontool.services import bots, funnel, local_days, organizers, overview, stats
+from actiontool.services.stats import Filters, InvalidFilter
 from actiontool.sparkline import sparkline
+from actiontool.timezones import abbreviation, local_day
 from actiontool.web import funnel as web_funnel
 from actiontool.web.organizer import share
 from actiontool.web.organizer.common import (
@@ -31,16 +36,17 @@ from actiontool.web.organizer.common import (
     campaigns,
     client_ip,
     district_dataset,
-    parse_filters,
     parse_page,
-    parse_sort,
 )
 
 TABLES: tuple[str, ...] = stats.DIMENSIONS
-STATUS_LABELS: dict[str, str] = {
-    "delivered": "Delivered", "handed_off": "Handed off", "needs_constituent": "Needs constituent",
-    "queued": "Queued", "sending": "Sending", "failed": "Failed",
-}
+
+
+def status_labels() -> dict[str, str]:
+    """Return the statuses' names in the page's language."""
+    return {"delivered": _("Delivered"), "handed_off": _("Handed off"),
+            "needs_constituent": _("Needs constituent"), "queued": _("Queued"), "sending": _("Sending"),
+            "failed": _("Failed")}
 
 
 @bp.get("/")
@@ -49,12 +55,12 @@ def index() -> Any:
     session = db.get_session()
     loaded = campaigns()
     slugs = sorted(set(loaded) | set(stats.campaigns_with_counts(session)))
-    lines = overview.overview(session, slugs, today_utc())
+    lines = overview.overview(session, slugs, today_local())
     rows = []
     for slug in slugs:
         campaign, line = loaded.get(slug), lines[slug]
         goal = campaign_goal(campaign)
-        trend = gettext("Letters written per day, %(first)s to %(last)s: %(numbers)s.",
+        trend = _("Letters written per day, %(first)s to %(last)s: %(numbers)s.",
                         first=line.days[0][0].isoformat(), last=line.days[-1][0].isoformat(),
                         numbers=", ".join(f"{n:,}" for _, n in line.days))
         rows.append({"slug": slug, "title": campaign_title(campaign, slug), "goal": goal,
@@ -64,30 +70,36 @@ def index() -> Any:
     return render_template("organizer/index.html", rows=rows)
 
 
-def today_utc() -> date:
-    """Return today's UTC day, the day the roll-ups count in (a seam for tests)."""
-    return datetime.now(UTC).date()
+def today_local() -> date:
+    """Return today in the site's time zone, the day the overview counts to (a seam for tests).
+
+    Roll-up days are each campaign's local day; the overview uses the site's zone for all of them."""
+    return local_day(datetime.now(UTC), str(current_app.config.get("TIME_ZONE") or "America/New_York"))
 
 
-def _map_svg(slug: str, filters: Filters, districts: list[dict[str, Any]]) -> Markup | None:
-    """Render the district map for the filters: national, or the filtered state's view."""
+def _district_map(slug: str, filters: Filters, districts: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Return what the page needs for the district map, the tile view and the legend.
+
+    The geometry itself is a cached asset (`map_asset`); the page carries only the counts, their colour
+    classes and each district's link, which organizer.js applies to it.
+    """
     dataset = district_dataset()
     if dataset is None:
         return None
-    shapes = dataset.boundaries()
     counts = {r["key"]: r["messages"] for r in districts}
     names = {r["key"]: r.get("member_name") for r in districts}
+    seats = _seats(dataset, counts)
     for (state, number), member in dataset.house_seats().items():
         label = stats.district_label(state, number)
-        if member is not None and label and not names.get(label):
-            names[label] = member.name
-    titles = {label: f"{label} — {names.get(label) or 'vacant'} — {counts.get(label, 0):,} messages"
-              for label in shapes}
+        if label and member is not None:
+            names[label] = names.get(label) or member.name
     view_state = filters.state or (filters.district.split("-")[0] if filters.district else None)
-    if view_state and not any(label.startswith(view_state + "-") for label in shapes):
+    if view_state and not any(label.startswith(view_state + "-") for label in seats):
         view_state = None
+    shown = [label for label in seats if view_state is None or label.startswith(view_state + "-")]
+    bounds = svg.breaks([counts.get(label, 0) for label in shown])
 
-    # One url_for, then plain string building: 437 url_for calls would cost more than the map itself.
+    # One url_for, then plain string building: 441 url_for calls would cost more than the map itself.
     base = url_for("organizer.dashboard", slug=slug)
     kept = {k: v for k, v in filters.to_args().items() if k not in ("state", "district")}
     if request.args.get("table"):
@@ -99,50 +111,257 @@ def _map_svg(slug: str, filters: Filters, districts: list[dict[str, Any]]) -> Ma
             target["district"] = label
         return f"{base}?{urlencode(target)}#map"
 
-    title = f"Messages by district{' in ' + view_state if view_state else ''}"
-    return Markup(svg.district_map(shapes, counts, titles, state=view_state, title=title, link=link))
+    # One translated template, formatted per seat: 441 gettext calls would cost more than the squares.
+    template = _("%(label)s — %(name)s — %(count)s messages")
+    vacant = _("vacant")
+    tiles: dict[str, list[tuple[str, str, int, str]]] = {}
+    for label in shown:
+        n = counts.get(label, 0)
+        title = template % {"label": label, "name": names.get(label) or vacant, "count": f"{n:,}"}
+        tiles.setdefault(label.split("-")[0], []).append((label, _short_seat(label), svg.class_of(n, bounds),
+                                                          title))
+    view = view_state or "us"
+    # The shaped map is coloured and linked by organizer.js from the squares (class, title) and this link
+    # base, so the page carries each seat once.
+    link_base = f"{base}?{urlencode(kept)}{'&' if kept else ''}"
+    return {
+        "asset": url_for("organizer.map_asset", view=view, v=_geometry_version(dataset)),
+        "tiles": tiles, "legend": svg.legend_items(bounds), "view_state": view_state,
+        "state_links": {state: link(f"{state}-AL") for state in tiles}, "link_base": link_base,
+        "zoomed": bool(view_state),
+    }
 
 
-@bp.get("/c/<slug>")
-def dashboard(slug: str) -> Any:
-    """Show one campaign's counts under the filters in the query string."""
-    campaign = campaign_or_404(slug)
-    filters = parse_filters()
+def _short_seat(label: str) -> str:
+    """Return a seat square's text: the district number, or the state code for an at-large seat (AK-AL:
+    "AK"), so it is not read as Alabama."""
+    state, _sep, number = label.partition("-")
+    return state if number == "AL" else number
+
+
+def _seats(dataset: Any, counts: dict[str, int] | None = None) -> list[str]:
+    """Return every House seat label, sorted by state and number: the members' seats, the shapes, and any
+    district with messages (so no counted message is left off the map)."""
+    labels = {stats.district_label(state, number) for state, number in dataset.house_seats()}
+    labels |= set(dataset.boundaries()) | set(counts or ())
+    return sorted((label for label in labels if label), key=_seat_order)
+
+
+def _seat_order(label: str) -> tuple[str, int]:
+    """Sort OH-2 before OH-10 and AK-AL first in its state."""
+    state, _sep, number = label.partition("-")
+    return state, int(number) if number.isdigit() else 0
+
+
+def _geometry_version(dataset: Any) -> str:
+    """Return a short digest of the dataset's district labels and data, for the asset's URL and ETag."""
+    info = dataset.info
+    raw = f"{getattr(info, 'as_of', '')}|{getattr(info, 'congress_name', '')}|{len(dataset.boundaries())}"
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+@bp.get("/map/<view>.svg")
+def map_asset(view: str) -> Any:
+    """Serve the uncoloured district map of the nation ("us") or one state, cached with an ETag.
+
+    The dashboard colours it from the counts in the page, so the page stays small and the geometry
+    (hundreds of KiB) is fetched once per browser and data version.
+    """
+    dataset = district_dataset()
+    if dataset is None:
+        abort(404)
+    labels = _seats(dataset)
+    state = None if view == "us" else view
+    if state is not None and not any(label.startswith(state + "-") for label in labels):
+        abort(404)
+    shapes = dataset.boundaries()
+    etag = f"{_geometry_version(dataset)}-{view}"
+    if request.if_none_match.contains(etag):
+        response = Response(status=304)
+    else:
+        body = svg.map_geometry(shapes, [label for label in labels if label not in shapes], state=state)
+        response = Response(body, mimetype="image/svg+xml")
+    response.set_etag(etag)
+    # Private: only signed-in organizers fetch it; a day, and the URL changes with the data anyway.
+    response.headers["Cache-Control"] = "private, max-age=86400"
+    return response
+
+
+def _filter_message(message: str) -> str:
+    """Return a filter's message (services.stats.InvalidFilter, in English) in the page's language."""
+    known = {
+        "from: expected a date like 2026-01-31": _("from: expected a date like 2026-01-31"),
+        "to: expected a date like 2026-01-31": _("to: expected a date like 2026-01-31"),
+        "state: expected a two-letter code like OH": _("state: expected a two-letter code like OH"),
+        "district: expected a label like OH-3 or AK-AL": _("district: expected a label like OH-3 or AK-AL"),
+        "ref: letters, digits, dot, dash or underscore": _("ref: letters, digits, dot, dash or underscore"),
+        "from: the start date is after the end date": _("from: the start date is after the end date"),
+        "dir: asc or desc": _("dir: asc or desc"),
+    }
+    return known.get(message, message)
+
+
+def _bad_filter_page(slug: str, campaign: Any, message: str) -> Any:
+    """Show the dashboard for the whole campaign with the filter's message, keeping what was typed."""
+    message = _filter_message(message)
+    try:
+        view = _view_args()
+    except InvalidFilter:
+        view = ("state", "messages", True)
+    return _render_dashboard(slug, campaign, Filters(), view, error=message), 400
+
+
+def _view_args() -> tuple[str, str, bool]:
+    """Return the grouping (?table=), sort column and direction; raise InvalidFilter when one is unknown."""
     table = request.args.get("table") or "state"
     if table not in TABLES:
-        abort(400, description=f"table: one of {', '.join(TABLES)}")
-    sort, descending = parse_sort()
-    session = db.get_session()
-    totals = stats.totals(session, slug, filters)
+        raise InvalidFilter(f"table: one of {', '.join(TABLES)}")
+    column = request.args.get("sort") or ("key" if table == "day" else "messages")
+    if column not in stats.SORTS:
+        raise InvalidFilter(f"sort: one of {', '.join(stats.SORTS)}")
+    # The day table reads as a calendar: newest day first unless the organizer sorts otherwise.
+    direction = request.args.get("dir") or ("desc" if table == "day" or column != "key" else "asc")
+    if direction not in ("asc", "desc"):
+        raise InvalidFilter("dir: asc or desc")
+    return table, column, direction == "desc"
+
+
+def _goal_context(campaign: Any, whole: dict[str, Any]) -> dict[str, Any] | None:
+    """Return the goal bar: always the whole campaign, on the count its public counter shows."""
+    goal = campaign_goal(campaign)
+    if not goal:
+        return None
+    measure = getattr(getattr(campaign, "counter", None), "show", "written")
+    value = int(whole[measure])
+    return {"goal": goal, "measure": measure, "value": value, "progress": min(100, round(100 * value / goal))}
+
+
+def _rows_with_people(session: Any, slug: str, table: str, filters: Filters,
+                      rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Add actions (people), shares and party to the table's rows; return the total row."""
+    actions = stats.actions_by(session, slug, table, filters)
+    total_messages = sum(r["messages"] for r in rows)
+    dataset = district_dataset() if table in ("member", "district") else None
+    for row in rows:
+        if table == "member":
+            row["actions"] = row["messages"]  # one message per action to a member
+        elif actions is not None:
+            row["actions"] = actions.get(row["key"], 0)
+        row["share"] = 100 * row["messages"] / total_messages if total_messages else 0
+        member = None
+        if dataset is not None:
+            member = dataset.member(row["key"] if table == "member" else (row.get("bioguide") or ""))
+        row["party"] = member.party if member is not None else ""
+    total: dict[str, Any] = {s: sum(r[s] for r in rows) for s in (*STATUSES, "messages", "written", "sent")}
+    total["actions"] = (sum(r.get("actions", 0) for r in rows)
+                        if table in ("day", "state", "district", "source") else None)
+    return total
+
+
+def _counts(session: Any, slug: str, filters: Filters, view: tuple[str, str, bool],
+            whole: dict[str, Any]) -> dict[str, Any]:
+    """Run every count the dashboard shows under `filters` (from the roll-ups); no rendering."""
+    table, sort, descending = view
     days = stats.by(session, slug, "day", filters)
     first, last = stats.date_bounds(session, slug)
-    points = svg.fill_days([(date.fromisoformat(r["key"]), r["messages"]) for r in days],
-                           filters.date_from or first, filters.date_to or last)
-    districts = stats.by(session, slug, "district", filters)
-    rows = stats.by(session, slug, table, filters, sort=sort, descending=descending)
-    goal = campaign_goal(campaign)
-    context = {
-        "slug": slug, "title": campaign_title(campaign, slug), "goal": goal, "filters": filters,
-        "totals": totals,
-        # As on the public counter: failed messages do not count towards the goal.
-        "progress": min(100, round(100 * (totals["messages"] - totals["failed"]) / goal)) if goal else None,
-        "chart": Markup(svg.daily_chart(points, title="Messages per day")), "points": points,
-        "map": _map_svg(slug, filters, districts), "table": table, "tables": TABLES, "rows": rows,
-        "sort": sort, "descending": descending, "statuses": STATUSES, "status_labels": STATUS_LABELS,
-        "states": stats.states_with_messages(session, slug), "refs": stats.refs_with_messages(session, slug),
-        "channels": CHANNELS, "first": first, "last": last,
-        "args": filters.to_args(),
-        # Submissions that looked automated never became actions; organizers see how many were kept out.
-        "bots": bots.bot_counts(session, slug),
+    by_state, districts = stats.by_state_and_district(session, slug, filters)
+    if table in ("state", "district"):  # already counted for the map: sort a copy
+        rows = stats.sort_rows([dict(r) for r in (by_state if table == "state" else districts)], sort,
+                               descending)
+    else:
+        rows = stats.by(session, slug, table, filters, sort=sort, descending=descending)
+    return {
+        "totals": stats.totals(session, slug, filters) if filters.active else whole,
+        "points": svg.fill_days([(date.fromisoformat(r["key"]), r["messages"]) for r in days],
+                                filters.date_from or first, filters.date_to or last),
+        "first": first, "last": last, "districts_rows": districts, "rows": rows,
+        "total_row": _rows_with_people(session, slug, table, filters, rows),
+        "hours": local_days.by_hour(session, slug, filters.date_from, filters.date_to),
+        "trend": stats.source_trend(session, slug, last, filters) if table == "source" else {},
+        # The filter choices are the whole campaign's; unfiltered, the rows above already list them.
+        "states": ([r["key"] for r in by_state] if not filters.active
+                   else stats.states_with_messages(session, slug)),
+        "districts": ([r["key"] for r in districts] if not filters.active
+                      else stats.districts_with_messages(session, slug)),
+        "refs": stats.refs_with_messages(session, slug),
         # An unverified e-mail that wrote again under another name or address: written, shown apart.
         "flagged_repeats": stats.flagged_repeats(session, slug),
+    }
+
+
+_CACHE = "actiontool.organizer.dashboard_counts"
+_CACHE_LOCK = threading.Lock()
+
+
+def _cached_counts(session: Any, slug: str, filters: Filters, view: tuple[str, str, bool],
+                   whole: dict[str, Any]) -> dict[str, Any]:
+    """Return `_counts`, reusing this process's answer while the campaign's counts have not changed.
+
+    Exact, not a time-based cache: the key holds the campaign's totals row (every status, actions and
+    `updated_at`), which every write that changes a roll-up also changes in the same transaction
+    (services.counts), so a new submit or status change makes the next page count afresh.
+    """
+    size = int(current_app.config.get("DASHBOARD_CACHE_ENTRIES") or 0)
+    if size <= 0:
+        return _counts(session, slug, filters, view, whole)
+    version = (whole.get("updated_at"), whole.get("actions"), *(whole.get(s) for s in STATUSES))
+    key = (slug, filters, view, version)
+    cache: OrderedDict[Any, dict[str, Any]] = current_app.extensions.setdefault(_CACHE, OrderedDict())
+    with _CACHE_LOCK:
+        hit = cache.get(key)
+        if hit is not None:
+            cache.move_to_end(key)
+            return hit
+    counted = _counts(session, slug, filters, view, whole)
+    with _CACHE_LOCK:
+        cache[key] = counted
+        while len(cache) > size:
+            cache.popitem(last=False)
+    return counted
+
+
+def _render_dashboard(slug: str, campaign: Any, filters: Filters, view: tuple[str, str, bool], *,
+                      error: str | None = None) -> str:
+    """Render the dashboard under `filters` (a bad filter: the whole campaign, with `error` shown)."""
+    table, sort, descending = view
+    session = db.get_session()
+    whole = stats.totals(session, slug)
+    counted = _cached_counts(session, slug, filters, view, whole)
+    zone = time_zone_of(slug)
+    raw = {k: request.args.get(k, "") for k in ("from", "to", "state", "district", "ref", "channel",
+                                                 "status")}
+    context = {
+        **counted,
+        "slug": slug, "title": campaign_title(campaign, slug), "filters": filters, "error": error, "raw": raw,
+        "whole": whole, "goal": _goal_context(campaign, whole),
+        "chart": Markup(svg.daily_chart(counted["points"], title=_("Messages per day"))),
+        "hour_chart": Markup(svg.hour_chart(counted["hours"], title=_("Actions by hour of the day"))),
+        "map": _district_map(slug, filters, counted["districts_rows"]), "table": table, "tables": TABLES,
+        "sort": sort, "descending": descending, "statuses": STATUSES, "status_labels": status_labels(),
+        "channels": CHANNELS, "args": filters.to_args(),
+        "time_zone": zone, "zone_abbreviation": abbreviation(zone, datetime.now(UTC)),
+        # Submissions that looked automated never became actions; only the date range applies to them.
+        # Not cached: a kept-out submission does not change the campaign's counts.
+        "bots": bots.bot_counts(session, slug, filters.date_from, filters.date_to),
         "funnel": _funnel(slug, filters),
     }
-    if not filters.active and not totals["messages"] and not totals["actions"]:
+    if not filters.active and not whole["messages"] and not whole["actions"]:
         # Nothing yet: offer what gets a campaign going instead of an empty chart over no dates.
         context["share"] = share.share_context(slug, campaign)
         context["chart"] = None
     return render_template("organizer/dashboard.html", **context)
+
+
+@bp.get("/c/<slug>")
+def dashboard(slug: str) -> Any:
+    """Show one campaign's counts under the query string's filters; a bad filter is explained in place."""
+    campaign = campaign_or_404(slug)
+    try:
+        filters = Filters.from_args(request.args)
+        view = _view_args()
+    except InvalidFilter as exc:
+        return _bad_filter_page(slug, campaign, str(exc))
+    return _render_dashboard(slug, campaign, filters, view)
 
 
 FUNNEL_REFS = 20  # sources shown in the funnel's table, most page views first
@@ -194,13 +413,13 @@ def delivery(slug: str) -> Any:
 def retry(slug: str, message_id: str) -> Any:
     """Queue a failed message for delivery again."""
     if not PostForm().validate_on_submit():
-        abort(400, description="the form expired; reload the page and try again")
+        abort(400, description=_("the form expired; reload the page and try again"))
     try:
         organizers.retry_message(db.get_session(), slug, message_id, actor=current_user.email, ip=client_ip())
     except organizers.NotRetryable as exc:
         flash(str(exc), "error")
     else:
-        flash("The message is queued for delivery again.", "ok")
+        flash(_("The message is queued for delivery again."), "ok")
     return redirect(url_for("organizer.delivery", slug=slug))
 
 

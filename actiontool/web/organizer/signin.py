@@ -6,6 +6,7 @@ import hashlib
 from typing import Any
 
 from flask import Flask, abort, redirect, render_template, request, session, url_for
+from flask_babel import gettext, lazy_gettext
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
@@ -41,7 +42,7 @@ def init_login(app: Flask) -> None:
     """Set up Flask-Login: sessions carry the organizer's id, checked against active accounts each request."""
     manager = LoginManager()
     manager.login_view = "organizer.login"
-    manager.login_message = "Please sign in to see the dashboard."
+    manager.login_message = lazy_gettext("Please sign in to see the dashboard.")
     manager.session_protection = "strong"
     # Flask-Login's own identifier reads X-Forwarded-For from the client whatever TRUSTED_PROXIES says.
     manager._session_identifier_generator = session_identifier
@@ -104,7 +105,7 @@ def login() -> Any:
                 session[SESSION_VERSION_KEY] = organizer.session_version
                 return redirect(_safe_next(request.args.get("next")))
         else:
-            error, status = "Enter your e-mail and password.", 400
+            error, status = gettext("Enter your e-mail and password."), 400
     return render_template("organizer/login.html", form=form, error=error), status
 
 

@@ -148,7 +148,7 @@ def test_dashboard_shows_totals_map_chart_and_tables(signed_in: FlaskClient, app
     html = page.get_data(as_text=True)
     assert 'id="total-messages">8<' in html  # 3 + 3 (Ohio: rep and two senators) + 2 (Wisconsin)
     assert 'id="total-actions">3<' in html
-    assert 'class="daily-chart"' in html and 'class="district-map"' in html
+    assert 'class="daily-chart"' in html and 'id="district-map"' in html and 'data-district="OH-1"' in html
     assert "2026-03-02" in html
 
 
@@ -169,6 +169,8 @@ def test_filters_combine_in_one_url(signed_in: FlaskClient, app: Flask, writer: 
 def test_bad_filters_are_a_clear_400(signed_in: FlaskClient, query: str) -> None:
     response = signed_in.get(f"/organizer/c/{SLUG}?{query}")
     assert response.status_code == 400
+    # Explained on the dashboard itself, not the public site's error page.
+    assert 'id="filter-error"' in response.get_data(as_text=True)
 
 
 def test_tables_sort_server_side(signed_in: FlaskClient, app: Flask, writer: Callable[..., int]) -> None:
@@ -383,7 +385,8 @@ def test_dashboard_shows_submissions_kept_out_as_automated_apart_from_the_counts
     page = signed_in.get(f"/organizer/c/{SLUG}").get_data(as_text=True)
     assert re.search(r'id="total-bots">3<', page)
     assert re.search(r'id="total-actions">0<', page)
-    assert "<td>honeypot</td><td>2</td>" in page and "<td>too fast</td><td>1</td>" in page
+    assert '<td>honeypot</td><td class="num">2</td>' in page
+    assert '<td>too fast</td><td class="num">1</td>' in page
 
 
 

@@ -41,7 +41,7 @@ def recount(app: Flask, first: date, last: date) -> int:
 @pytest.fixture
 def filled(app: Flask, writer: Callable[..., int], monkeypatch: pytest.MonkeyPatch) -> Flask:
     """Letters today, three days ago, a week ago (outside the window) and failed ones today."""
-    monkeypatch.setattr(dashboard, "today_utc", lambda: TODAY)
+    monkeypatch.setattr(dashboard, "today_local", lambda: TODAY)
     with db.session_scope(app) as s:
         writer(s, SLUG, "a@example.org", OHIO[0], day=TODAY, ref=None)
         writer(s, SLUG, "b@example.org", OHIO[1], day=TODAY, ref="x", status=FAILED)
