@@ -360,9 +360,9 @@ def test_embed_is_frameable_and_carries_the_ref(client: FlaskClient, app: Flask,
 @pytest.mark.parametrize("today,expected", [
     (date(2026, 6, 20), "members as of 2026-06-15."),
     (date(2026, 11, 27), "ends on 2027-01-03 (37 days)"),
-    (date(2026, 11, 27), "the runbook: docs/DATA.md, “Runbook: the Congress transition”"),
+    (date(2026, 11, 27), "The runbook: docs/DATA.md, “Runbook: the Congress transition”"),
     (date(2027, 1, 3), "which ended on 2027-01-03: members and maps may be out of date"),
-    (date(2027, 1, 3), "the runbook: docs/DATA.md, “Runbook: the Congress transition”"),
+    (date(2027, 1, 3), "The runbook: docs/DATA.md, “Runbook: the Congress transition”"),
 ])
 def test_dashboard_says_how_old_the_district_data_is_and_warns_once_its_congress_is_over(
         signed_in: FlaskClient, monkeypatch: pytest.MonkeyPatch, today: date, expected: str) -> None:
