@@ -1,4 +1,4 @@
-"""E-mail addresses in one canonical form, so that one person is one constituent (pure: no Flask, no database).
+"""E-mail addresses in one canonical form, so one person is one constituent (pure: no Flask, no database).
 
 Two spellings of one address must give one action: `josé@example.org` typed with a composed é (NFC) or
 an e followed by a combining accent (NFD), and `exämple.org` or its IDNA form `xn--exmple-cua.org`. The

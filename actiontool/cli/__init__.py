@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 # One module per feature, named like its command; each defines register(group).
 _COMMAND_MODULES: tuple[str, ...] = ("serve", "db", "lookup", "data", "worker", "cwc", "purge",
-                                     "organizer", "stats", "dev", "campaign")
+                                     "organizer", "stats", "dev", "campaign", "retry")
 # Commands that never need the app: no Flask import, no app created.
 _WITHOUT_APP: frozenset[str] = frozenset({"lookup", "data", "campaign", "db"})
 

@@ -196,6 +196,25 @@ def record_status_change(session: Session, message: Message, new: str) -> None:
     _defer_campaign(session, message.campaign, {old: -1, new: 1})
 
 
+def record_status_changes(session: Session, rows: Iterable[Any], old: str, new: str) -> None:
+    """Count messages one UPDATE ... RETURNING moved from `old` to `new` (applied at commit).
+
+    The UPDATE matched `status = old` and holds the rows' locks, so `old` is what each row held: no read
+    is needed per message (services.retries queues 10,000 failed messages this way in one statement).
+    """
+    pending = _pending(session)
+    moved: Counter[str] = Counter()
+    for row in rows:
+        for index, rollup in enumerate(ROLLUPS):
+            key = (index, tuple(_message_value(row, c) for c in rollup.key))
+            changes = pending["rollups"].setdefault(key, Counter())
+            changes[old] -= 1
+            changes[new] += 1
+        moved[_get(row, "campaign")] += 1
+    for campaign, n in moved.items():
+        _defer_campaign(session, campaign, {old: -n, new: n})
+
+
 # Lock order. Every transaction touches roll-up rows in one global order (ROLLUPS order, then key order)
 # and the campaign's totals row last, so concurrent submits and workers on PostgreSQL cannot deadlock:
 # inserts upsert their message roll-ups at once (sorted), status changes are collected and applied sorted

@@ -261,6 +261,9 @@ def _bad_form_value(text: str) -> bool:
     return any(char not in _FORM_CONTROLS_KEPT and unicodedata.category(char) == "Cc" for char in text)
 
 
+CONTROL_REFUSED = "the request carries a control character (such as NUL), which no field accepts"
+
+
 def refuse_nul() -> None:
     """Answer 400 to a query string or form that carries a NUL or another control character.
 
@@ -271,14 +274,13 @@ def refuse_nul() -> None:
     FIELDS_NAMING_CONTROL_CHARACTERS for the endpoint say so themselves, next to the field.
     """
     if any(_has_control(key) or _has_control(value) for key, value in request.args.items(multi=True)):
-        abort(400, description="the request carries a control character (such as NUL), which no field accepts")
+        abort(400, description=CONTROL_REFUSED)
     if request.method == "POST" and request.mimetype in ("application/x-www-form-urlencoded",
                                                          "multipart/form-data"):
         own = FIELDS_NAMING_CONTROL_CHARACTERS.get(request.endpoint or "", frozenset())
         if any(_has_control(key) or (key not in own and _bad_form_value(value))
                for key, value in request.form.items(multi=True)):
-            abort(400, description="the request carries a control character (such as NUL), "
-                                   "which no field accepts")
+            abort(400, description=CONTROL_REFUSED)
 
 
 def check_host() -> None:
