@@ -191,7 +191,7 @@ def retry_matching(slug: str) -> Any:
         flash(ngettext("%(num)d matching message was left failed: purged, or accepted by a channel.",
                        "%(num)d matching messages were left failed: purged, or accepted by a channel.",
                        refused), "error")
-    args = {k: v for k, v in (("reason", wanted.reason), ("member", wanted.member),
+    args: dict[str, Any] = {k: v for k, v in (("reason", wanted.reason), ("member", wanted.member),
                               ("since", wanted.since.isoformat() if wanted.since else None)) if v}
     return redirect(url_for("organizer.delivery", slug=slug, **args))
 
