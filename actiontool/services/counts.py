@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from typing import Any
 
@@ -197,22 +198,54 @@ def record_status_change(session: Session, message: Message, new: str) -> None:
 
 
 def record_status_changes(session: Session, rows: Iterable[Any], old: str, new: str) -> None:
-    """Count messages one UPDATE ... RETURNING moved from `old` to `new` (applied at commit).
+    """Count messages one UPDATE ... RETURNING moved from `old` to `new`, in the caller's transaction.
 
     The UPDATE matched `status = old` and holds the rows' locks, so `old` is what each row held: no read
-    is needed per message (services.retries queues 10,000 failed messages this way in one statement).
+    is needed per message. The roll-up rows are updated at once, one executemany per roll-up in the global
+    lock order (ROLLUPS order, then key order), and the campaign's totals row at commit, last, as for
+    every writer: services.retries queues 10,000 failed messages this way in well under a second, where
+    one UPDATE per roll-up row at commit took seconds.
     """
-    pending = _pending(session)
-    moved: Counter[str] = Counter()
+    if old == new or old not in STATUSES or new not in STATUSES:
+        return
+    moved: Counter[tuple[int, tuple[Any, ...]]] = Counter()
+    by_campaign: Counter[str] = Counter()
+    # Plain dicts and field lists worked out once: per-field lookups on 10,000 rows cost more than the SQL.
+    fields = [[_MESSAGE_FIELD.get(c, c) for c in rollup.key] for rollup in ROLLUPS]
     for row in rows:
-        for index, rollup in enumerate(ROLLUPS):
-            key = (index, tuple(_message_value(row, c) for c in rollup.key))
-            changes = pending["rollups"].setdefault(key, Counter())
-            changes[old] -= 1
-            changes[new] += 1
-        moved[_get(row, "campaign")] += 1
-    for campaign, n in moved.items():
+        values = dict(row._mapping) if hasattr(row, "_mapping") else dict(row)
+        if values.get("ref") is None:
+            values["ref"] = ""  # the roll-ups count a missing ref as ""
+        for index, names in enumerate(fields):
+            moved[(index, tuple(values[name] for name in names))] += 1
+        by_campaign[values["campaign"]] += 1
+    connection = session.connection()
+    for index, rollup in enumerate(ROLLUPS):
+        # ISO dates and strings: the same order as _apply_pending's (its keys compared as text).
+        keys = sorted(key for i, key in moved if i == index)
+        if keys:
+            text_dates = connection.dialect.name == "sqlite"  # ISO text there, as SQLAlchemy writes them
+            params = [{**{c: v.isoformat() if text_dates and isinstance(v, date) else v
+                          for c, v in zip(rollup.key, key, strict=True)}, "n": moved[(index, key)]}
+                      for key in keys]
+            connection.exec_driver_sql(_move_sql(connection.dialect.paramstyle, rollup, old, new), params)
+    for campaign, n in by_campaign.items():
         _defer_campaign(session, campaign, {old: -n, new: n})
+
+
+@lru_cache(maxsize=64)
+def _move_sql(paramstyle: str, rollup: Rollup, old: str, new: str) -> str:
+    """Return the UPDATE that moves n counts of one roll-up row from `old` to `new`, for the driver.
+
+    Driver-level executemany: building SQLAlchemy parameters for 10,000 rows cost more than the SQL.
+    `old` and `new` are statuses (column names checked against STATUSES by the caller).
+    """
+    def mark(name: str) -> str:
+        return f"%({name})s" if paramstyle == "pyformat" else f":{name}"
+
+    where = " AND ".join(f"{column} = {mark(column)}" for column in rollup.key)
+    return (f"UPDATE {rollup.table.name} SET {old} = {old} - {mark('n')}, {new} = {new} + {mark('n')} "
+            f"WHERE {where}")
 
 
 # Lock order. Every transaction touches roll-up rows in one global order (ROLLUPS order, then key order)

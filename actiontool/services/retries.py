@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, exists, func, not_, select, update
 from sqlalchemy.orm import Session
 
-from actiontool.models import FAILED, NEEDS_CONSTITUENT, QUEUED, Action, Message, utcnow
+from actiontool.models import FAILED, NEEDS_CONSTITUENT, PACKET, QUEUED, Action, Message, utcnow
 from actiontool.services import counts, packet_counts
 from actiontool.services.organizers import RETRY, audit
 from actiontool.services.transaction import transaction
@@ -143,7 +143,8 @@ def retry_matching(session: Session, campaign: str, wanted: FailedFilter, *, act
             .returning(*returning)
             .execution_options(synchronize_session=False)).all()
         counts.record_status_changes(session, rows, FAILED, QUEUED)
-        packet_counts.record_new_messages(session, rows)  # a packet letter queued again waits for a packet
+        # A packet letter queued again waits for a packet again.
+        packet_counts.record_new_messages(session, [row for row in rows if row.channel == PACKET])
         outcome = RetryOutcome(len(rows), refused.purged, refused.accepted)
         audit(session, actor, RETRY, campaign=campaign, detail=_detail(wanted, outcome), ip=ip)
     return outcome
