@@ -86,6 +86,7 @@ def measure(url: str, n: int) -> dict[str, Any]:
         start = time.perf_counter()
         response = client.post(f"/organizer/c/{SLUG}/delivery/retry", data={"reason": "outage"})
         result["post_s"] = time.perf_counter() - start
+        result["load"] = os.getloadavg()[0]
         if response.status_code != 302:
             raise RuntimeError(f"the retry form answered {response.status_code}")
         with app.app_context():
@@ -104,6 +105,8 @@ def _section(name: str, r: dict[str, Any]) -> list[str]:
         f"- Baseline, the single Retry button's service {FAILED_N:,} times (extrapolated from {BASELINE_N}): "
         f"{r['one_by_one_s']:.1f} s, {ratio:.0f}× the one-step retry.",
         f"- Roll-up totals equal a recount afterwards: {'yes' if r['exact'] else 'NO'}.",
+        f"- Load average while measuring: {r['load']:.0f} on {os.cpu_count()} cores (other test runs shared "
+        "the machine and its PostgreSQL: the absolute times scale with it, the ratio to the baseline less).",
         "",
     ]
 

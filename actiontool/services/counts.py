@@ -19,7 +19,7 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Insert, Table, case, delete, event, func, inspect, select, update
+from sqlalchemy import Date, Insert, Table, case, delete, event, func, inspect, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -223,14 +223,41 @@ def record_status_changes(session: Session, rows: Iterable[Any], old: str, new: 
     for index, rollup in enumerate(ROLLUPS):
         # ISO dates and strings: the same order as _apply_pending's (its keys compared as text).
         keys = sorted(key for i, key in moved if i == index)
-        if keys:
-            text_dates = connection.dialect.name == "sqlite"  # ISO text there, as SQLAlchemy writes them
-            params = [{**{c: v.isoformat() if text_dates and isinstance(v, date) else v
-                          for c, v in zip(rollup.key, key, strict=True)}, "n": moved[(index, key)]}
-                      for key in keys]
-            connection.exec_driver_sql(_move_sql(connection.dialect.paramstyle, rollup, old, new), params)
+        if not keys:
+            continue
+        if connection.dialect.name == "postgresql":
+            _move_postgresql(connection, rollup, old, new, keys, [moved[(index, key)] for key in keys])
+            continue
+        # SQLite: dates as ISO text, as SQLAlchemy writes them.
+        params = [{**{c: v.isoformat() if isinstance(v, date) else v
+                      for c, v in zip(rollup.key, key, strict=True)}, "n": moved[(index, key)]}
+                  for key in keys]
+        connection.exec_driver_sql(_move_sql(connection.dialect.paramstyle, rollup, old, new), params)
     for campaign, n in by_campaign.items():
         _defer_campaign(session, campaign, {old: -n, new: n})
+
+
+def _move_postgresql(connection: Any, rollup: Rollup, old: str, new: str, keys: list[tuple[Any, ...]],
+                     ns: list[int]) -> None:
+    """Move the counts of many roll-up rows in two statements: lock them in key order, then one UPDATE.
+
+    The keys travel as arrays (unnest), so 10,000 rows cost two round trips instead of 10,000. The rows are
+    locked first with ORDER BY ... FOR UPDATE in the global lock order (byte order for text, as Python
+    sorts), so a concurrent worker, which locks its rows in that order too, cannot deadlock with this.
+    """
+    columns = rollup.key
+    casts = {c: "date[]" if isinstance(rollup.table.c[c].type, Date) else "text[]" for c in columns}
+    source = (f"unnest({', '.join(f'%({c})s::{casts[c]}' for c in columns)}, %(n)s::int[]) "
+              f"AS v({', '.join(columns)}, n)")
+    match = " AND ".join(f"t.{c} = v.{c}" for c in columns)
+    order = ", ".join(f"t.{c}" if casts[c] == "date[]" else f't.{c} COLLATE "C"' for c in columns)
+    params: dict[str, Any] = {c: [key[i] for key in keys] for i, c in enumerate(columns)}
+    params["n"] = ns
+    table = rollup.table.name
+    connection.exec_driver_sql(f"SELECT 1 FROM {table} t JOIN {source} ON {match} ORDER BY {order} "
+                               "FOR UPDATE OF t", params)
+    connection.exec_driver_sql(f"UPDATE {table} t SET {old} = t.{old} - v.n, {new} = t.{new} + v.n "
+                               f"FROM {source} WHERE {match}", params)
 
 
 @lru_cache(maxsize=64)
