@@ -121,7 +121,8 @@ def run() -> str:
         "python -m bench retry` (leave the variable out for SQLite only; ACTIONTOOL_BENCH_RETRY_MESSAGES "
         "changes the seeded size). The delivery page's \"Retry all that match\" and `actiontool retry` share "
         "services/retries.py: one UPDATE ... RETURNING of the matching failed messages, the roll-up moves "
-        "collected per key and applied at commit, one audit row.",
+        "added up per key and written at once (PostgreSQL: the rows locked in key order, then one UPDATE ... "
+        "FROM unnest(...) per roll-up; SQLite: one executemany per roll-up), one audit row.",
         f"Machine: {machine()}.",
         "",
     ]
