@@ -343,8 +343,55 @@ class _Checker:
         return None
 
 
+# A campaign file is a page or two of YAML; anything much larger is a mistake (a data file, a log), and
+# reading it whole would hold the start or the check for no purpose.
+MAX_CAMPAIGN_BYTES = 1_000_000
+# Deeper than any campaign needs, far below Python's recursion limit (YAML's composer recurses per level).
+MAX_NESTING = 50
+
+
+def _too_deep(text: str) -> int:
+    """Return the line where flow or block nesting passes MAX_NESTING, or 0; checked before parsing.
+
+    Counts brackets outside quotes and indentation steps, which is enough to stop a hostile file before
+    PyYAML's recursive composer reaches Python's recursion limit.
+    """
+    depth = 0
+    for number, line in enumerate(text.splitlines(), start=1):
+        indent = len(line) - len(line.lstrip(" -"))
+        if indent // 2 > MAX_NESTING:
+            return number
+        quote = ""
+        for char in line:
+            if quote:
+                quote = "" if char == quote else quote
+            elif char in "'\"":
+                quote = char
+            elif char == "#":
+                break
+            elif char in "[{":
+                depth += 1
+                if depth > MAX_NESTING:
+                    return number
+            elif char in "]}":
+                depth = max(0, depth - 1)
+    return 0
+
+
 def parse_campaign(text: str, source: str = "<campaign>", *, expected_slug: str | None = None) -> Campaign:
     """Parse and validate one campaign file's text, or raise CampaignError listing every problem."""
+    if "\x00" in text:
+        raise CampaignError(source, [Problem(0, "not a text file (it holds NUL bytes)")])
+    deep = _too_deep(text)
+    if deep:
+        raise CampaignError(source, [Problem(deep, f"nested more than {MAX_NESTING} levels deep")])
+    try:
+        return _parse_campaign(text, source, expected_slug)
+    except RecursionError:  # a shape _too_deep does not see (aliases, say): still an error, not a traceback
+        raise CampaignError(source, [Problem(0, "nested too deeply to read")]) from None
+
+
+def _parse_campaign(text: str, source: str, expected_slug: str | None) -> Campaign:
     try:
         loader = yaml.SafeLoader(text)
         try:
@@ -679,9 +726,17 @@ def load_campaign(path: Path | str, messages_dir: Path | str) -> Campaign:
     """Read, validate and render-check one campaign file."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_CAMPAIGN_BYTES + 1)
+    except OSError as exc:
         raise CampaignError(str(path), [Problem(0, f"cannot read the file: {exc}")]) from exc
+    if len(raw) > MAX_CAMPAIGN_BYTES:
+        raise CampaignError(str(path), [Problem(0, f"the file is larger than {MAX_CAMPAIGN_BYTES:,} bytes; "
+                                                   "a campaign file is a page or two of YAML")])
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CampaignError(str(path), [Problem(0, f"not a UTF-8 text file: {exc}")]) from None
     campaign = parse_campaign(text, str(path), expected_slug=path.stem)
     check_renders(campaign, messages_dir)
     return campaign

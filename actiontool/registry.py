@@ -14,7 +14,7 @@ from typing import Any
 from flask import Flask, current_app
 from jinja2.sandbox import SandboxedEnvironment
 
-from actiontool.campaigns import Campaign, UnknownCampaign, load_campaigns
+from actiontool.campaigns import Campaign, CampaignError, Problem, UnknownCampaign, load_campaigns
 from actiontool.config import ConfigError
 from actiontool.districts import Dataset, bundled, load
 from actiontool.letters import make_environment
@@ -49,9 +49,26 @@ def init_app(app: Flask) -> None:
                           "America/Chicago")
     messages = templates_dir() / "messages"
     campaigns = load_campaigns(campaigns_dir(app), messages)
+    check_delivery(app, campaigns)
     app.extensions[_CAMPAIGNS] = campaigns
     app.extensions[_DIGESTS] = file_digests(campaigns)
     app.extensions[_LETTERS] = make_environment(messages)
+
+
+def check_delivery(app: Flask, campaigns: Mapping[str, Campaign]) -> None:
+    """Raise CampaignError when `actiontool campaign check` would reject a campaign's delivery options.
+
+    Without this a campaign with a broken `to` address started, and its letters sat queued ("campaign
+    cannot be used for delivery") until they failed. The lines are the check's own `file: message` lines.
+    """
+    from actiontool.delivery.campaign_info import check_campaign
+    from actiontool.delivery.settings import from_config
+
+    settings = from_config(app.config)
+    for slug in sorted(campaigns):  # the first broken file stops the start, as load_campaigns does
+        errors, _warnings = check_campaign(campaigns[slug], settings)
+        if errors:
+            raise CampaignError(campaigns[slug].path, [Problem(0, error) for error in errors])
 
 
 def file_digests(campaigns: Mapping[str, Campaign]) -> dict[str, str]:

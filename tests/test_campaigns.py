@@ -293,3 +293,45 @@ def test_an_unknown_time_zone_is_reported_on_its_line(value: str) -> None:
     problems = problems_of(VALID + f"time_zone: {value}\n")
     assert len(problems) == 1 and problems[0][0] == 15
     assert problems[0][1].startswith("time_zone must be a time zone name such as America/Chicago")
+
+
+# Issue 13 finding 6: a campaign that `campaign check` rejects stops the start, with the same lines. ------
+
+def _bad_delivery(folder: Path) -> Path:
+    text = (data_dir() / "campaigns" / "detect-and-defeat.yaml").read_text(encoding="utf-8")
+    text = text.replace("senate: {channel: handoff}",
+                        'senate: {channel: smtp, to: "desk@example.org\\r\\nBcc: x@evil.example"}')
+    return write(folder, text, "detect-and-defeat.yaml")
+
+
+def test_the_app_does_not_start_with_a_campaign_the_check_rejects(tmp_path: Path) -> None:
+    folder = tmp_path / "campaigns"
+    folder.mkdir()
+    path = _bad_delivery(folder)
+    check = run_cli("campaign", "check", str(path))
+    assert check.exit_code == 1
+    check_lines = [line for line in check.output.splitlines() if "warning" not in line]
+    assert check_lines and all(line.startswith(f"{path}: delivery.senate.to") for line in check_lines)
+    env = {"ACTIONTOOL_CAMPAIGNS_DIR": str(folder),
+           "ACTIONTOOL_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
+    start = run_cli("stats", env=env)
+    assert start.exit_code == 1 and "Traceback" not in start.output
+    assert start.output.splitlines() == ["Error: the app cannot start:", *check_lines]
+
+
+@pytest.mark.parametrize("content", [
+    b"slug: demo\nx: " + b"[" * 20000 + b"]" * 20000 + b"\n",  # RecursionError in PyYAML before the fix
+    b"slug: demo\nx:\n" + b"".join(b"  " * i + b"- \n" for i in range(3000)),
+    b"slug: demo\nx: " + b"{a: " * 5000 + b"1" + b"}" * 5000 + b"\n",
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",  # binary
+    b"slug: demo\x00\n",  # a NUL in otherwise valid UTF-8
+    b"slug: demo\nnotes: '" + b"x" * 2_000_000 + b"'\n",  # huge
+    b"\xff\xfe not utf-8",
+])
+def test_campaign_check_never_shows_a_traceback(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "demo.yaml"
+    path.write_bytes(content)
+    result = run_cli("campaign", "check", str(path))
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output and result.output.startswith(f"{path}")

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 # One module per feature, named like its command; each defines register(group).
 _COMMAND_MODULES: tuple[str, ...] = ("serve", "db", "lookup", "data", "worker", "cwc", "purge",
-                                     "organizer", "stats", "dev", "campaign")
+                                     "organizer", "stats", "dev", "campaign", "retry")
 # Commands that never need the app: no Flask import, no app created.
 _WITHOUT_APP: frozenset[str] = frozenset({"lookup", "data", "campaign", "db"})
 
@@ -36,6 +36,8 @@ def _create_app() -> Flask:
         return create_app({"GENERATE_SECRET_KEY": True})
     except (ConfigError, SchemaOutOfDate, CampaignError, OperationalError) as exc:
         # An operator's mistake (a setting, a database, a campaign file) deserves a sentence, not a traceback.
+        if isinstance(exc, CampaignError):  # every file:line, as `actiontool campaign check` prints them
+            raise click.ClickException("the app cannot start:\n" + "\n".join(exc.lines())) from None
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise click.ClickException(f"the app cannot start: {first_line}") from None
 

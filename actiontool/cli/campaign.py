@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from actiontool import config as settings
-from actiontool.campaigns import Campaign, CampaignError, load_campaign
+from actiontool.campaigns import Campaign, CampaignError, Problem, load_campaign
 from actiontool.delivery.campaign_info import check_campaign
 from actiontool.delivery.settings import from_config as delivery_settings
 from actiontool.letters import sample_members
@@ -63,8 +63,8 @@ def check(file: Path) -> None:
         raise SystemExit(1) from None
     # The campaign file is fine on its own; its delivery options are checked against this server's settings.
     errors, warnings = check_campaign(campaign, delivery_settings(settings.from_environment()))
-    for line in errors:
-        click.echo(f"{file}: {line}", err=True)
+    for line in CampaignError(str(file), [Problem(0, error) for error in errors]).lines():
+        click.echo(line, err=True)  # the lines the app's start prints for this file
     for line in warnings:
         click.echo(f"{file}: warning: {line}", err=True)
     if errors:

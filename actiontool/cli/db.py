@@ -27,13 +27,13 @@ def upgrade(revision: str) -> None:
     app = _app()
     with app.app_context():
         engine = db.engine()
-        before = migrations.current_revision(engine)
-        migrations.upgrade(engine, revision)
+        # Read under the migration lock: of concurrent upgrades only the one that migrated says so.
+        changed = migrations.upgrade(engine, revision)
         after = migrations.current_revision(engine)
-    if before == after:
+    if changed is None:
         click.echo(f"database already at {after}")
     else:
-        click.echo(f"database upgraded from {before or 'empty'} to {after}")
+        click.echo(f"database upgraded from {changed[0] or 'empty'} to {changed[1]}")
 
 
 @db_group.command("current")

@@ -30,8 +30,8 @@ from actiontool.services.stats import DIMENSIONS
 def stats_command(slug: str | None, by: str | None, as_csv: bool, date_from: str | None, date_to: str | None,
                   state: str | None, district: str | None, ref: str | None, channel: str | None,
                   status: str | None, rebuild: bool, compact: bool) -> None:
-    """Print a campaign's totals, or its counts grouped --by a dimension."""
-    from actiontool import db
+    """Print a campaign's totals, or its counts grouped --by a dimension; without SLUG, list the campaigns."""
+    from actiontool import db, registry
     from actiontool.csvexport import aggregate_table, neutralise
     from actiontool.registry import time_zone_of
     from actiontool.services import counts, local_days, stats
@@ -43,6 +43,11 @@ def stats_command(slug: str | None, by: str | None, as_csv: bool, date_from: str
     except stats.InvalidFilter as exc:
         raise click.UsageError(str(exc)) from None
     with db.session_scope() as session:
+        counted = stats.campaigns_with_counts(session)
+        loaded = registry.all_campaigns()
+        if slug is not None and slug not in loaded and slug not in counted:
+            raise click.ClickException(f"no campaign {slug!r}; the campaigns are: "
+                                       f"{', '.join(sorted(set(loaded) | set(counted))) or 'none'}")
         if rebuild:
             # Local days first (the campaigns' time zones), then the roll-ups by day follow them.
             local_days.relocalise(session, time_zone_of, slug)
@@ -53,8 +58,12 @@ def stats_command(slug: str | None, by: str | None, as_csv: bool, date_from: str
             folded = counts.compact(session, slug)
             click.echo(f"roll-up counts compacted: {folded} slot rows folded", err=True)
         if slug is None:
-            for name in stats.campaigns_with_counts(session):
-                click.echo(name)
+            # Every campaign: the loaded files (also those nobody has written to yet) and any campaign whose
+            # file is gone but whose counts remain.
+            for name in sorted(set(loaded) | set(counted)):
+                campaign = loaded.get(name)
+                status = campaign.status if campaign is not None else "no campaign file"
+                click.echo(f"{name}\t{status}\t{stats.totals(session, name)['messages']} messages")
             return
         if by is None:
             totals = stats.totals(session, slug, filters)

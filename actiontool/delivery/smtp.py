@@ -4,6 +4,11 @@ Messages are built with `email.message.EmailMessage`. Any CR, LF or NUL in a hea
 before anything is built (a permanent failure that names the header), so no input can add headers or
 recipients. The whole SMTP session, from connecting to QUIT, runs under one wall-clock deadline
 (ACTIONTOOL_SMTP_TIMEOUT, see actiontool.delivery.deadline), not a timeout per command.
+Any other error raised while building a message (an address the e-mail library cannot write, say) is a
+permanent failure: building it again gives the same error, so retrying would only burn attempts.
+
+Addresses whose local part is not ASCII (`josé@example.org`; domains are stored in their ASCII form) are
+sent with SMTPUTF8 when the server offers it; when it does not, the letter fails for good with that reason.
 """
 
 from __future__ import annotations
@@ -11,9 +16,13 @@ from __future__ import annotations
 import smtplib
 import socket
 import ssl
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from email import policy
+from email.errors import MessageError
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import formataddr, formatdate, parseaddr
+from email.utils import formatdate, getaddresses, parseaddr
+from typing import TypeVar
 
 from actiontool.delivery import deadline
 from actiontool.delivery.errors import NotConfigured, PermanentFailure, TransientFailure
@@ -22,6 +31,28 @@ from actiontool.delivery.settings import SmtpSettings
 from actiontool.letters import full_text
 
 _FORBIDDEN = ("\r", "\n", "\x00")
+# The headers whose addresses decide whether a message needs SMTPUTF8.
+_ADDRESS_HEADERS = ("From", "To", "Cc", "Reply-To", "Sender")
+NO_SMTPUTF8 = ("the SMTP server does not offer SMTPUTF8, which an address with non-ASCII characters "
+               "before the @ needs")
+_T = TypeVar("_T")
+
+
+def built(build: Callable[[], _T]) -> _T:
+    """Return build(); an error while building a message is permanent (building again fails again)."""
+    try:
+        return build()
+    except (ValueError, TypeError, LookupError, MessageError) as exc:  # UnicodeError is a ValueError
+        if isinstance(exc, PermanentFailure):
+            raise
+        raise PermanentFailure(f"the message could not be built: {type(exc).__name__}: {exc}"[:500]) from None
+
+
+def formataddr(pair: tuple[str, str]) -> str:
+    """Return "Name <address>" for a header; unlike email.utils.formataddr, non-ASCII addresses are fine."""
+    name, address = pair
+    local, _, domain = address.rpartition("@")
+    return str(Address(display_name=name, username=local, domain=domain))
 
 
 def check_header(name: str, value: str) -> str:
@@ -40,10 +71,17 @@ def _domain(address: str) -> str:
 def build_email(*, mail_from: str, to: Sequence[str], subject: str, body: str, message_id: str,
                 reply_to: str | None = None, from_name: str | None = None) -> EmailMessage:
     """Return an EmailMessage after checking every header value; the Message-ID is stable per message."""
+    return built(lambda: _build_email(mail_from=mail_from, to=to, subject=subject, body=body,
+                                      message_id=message_id, reply_to=reply_to, from_name=from_name))
+
+
+def _build_email(*, mail_from: str, to: Sequence[str], subject: str, body: str, message_id: str,
+                 reply_to: str | None, from_name: str | None) -> EmailMessage:
     if not to:
         raise PermanentFailure("no recipient address")
     headers = {
-        "From": formataddr((check_header("From", from_name), mail_from)) if from_name else mail_from,
+        "From": (formataddr((check_header("From", from_name), check_header("From", mail_from)))
+                 if from_name else mail_from),
         "To": ", ".join(check_header("To", address) for address in to),
         "Subject": subject,
         "Message-ID": f"<{message_id}@{_domain(mail_from)}>",
@@ -64,7 +102,8 @@ def letter_email(job: DeliveryJob, to: Sequence[str], mail_from: str) -> EmailMe
     if not sender.email:
         raise PermanentFailure("the constituent's e-mail address is missing (purged?)")
     name = check_header("Reply-To", sender.name)
-    reply_to = formataddr((name, check_header("Reply-To", sender.email))) if name else sender.email
+    email = check_header("Reply-To", sender.email)
+    reply_to = built(lambda: formataddr((name, email))) if name else email
     body = full_text(job.suggested_text or "", job.constituent_text).strip()
     if not body:
         raise PermanentFailure("the message has no text")
@@ -140,7 +179,7 @@ def send_email(email: EmailMessage, settings: SmtpSettings) -> None:
                     client.login(settings.username, settings.password or "")
                 # Some recipients refused while others accepted: a retry would send the accepted ones
                 # twice, so the message counts as delivered.
-                client.send_message(email)
+                _send(client, email)
                 sent = True
         except (smtplib.SMTPException, OSError) as exc:
             if sent:  # accepted; only saying goodbye (QUIT) failed
@@ -148,6 +187,25 @@ def send_email(email: EmailMessage, settings: SmtpSettings) -> None:
             if limit.expired:
                 raise TransientFailure(f"the SMTP session did not finish within {timeout:g} s") from None
             raise _classify(exc) from None
+
+
+def needs_smtputf8(email: EmailMessage) -> bool:
+    """Return True when an address in the message's headers has non-ASCII characters."""
+    return any(not str(value).isascii() for name in _ADDRESS_HEADERS for value in email.get_all(name, []))
+
+
+def _send(client: smtplib.SMTP, email: EmailMessage) -> None:
+    """Send `email`, with SMTPUTF8 when an address needs it; permanent failure when the server lacks it."""
+    if not needs_smtputf8(email):
+        client.send_message(email)
+        return
+    client.ehlo_or_helo_if_needed()
+    if not client.has_extn("smtputf8"):
+        raise PermanentFailure(NO_SMTPUTF8)
+    sender = parseaddr(str(email["From"]))[1]
+    recipients = [address for _, address in getaddresses([str(v) for v in email.get_all("To", [])])]
+    data = built(lambda: email.as_bytes(policy=policy.SMTPUTF8))
+    client.sendmail(sender, recipients, data, mail_options=["SMTPUTF8", "BODY=8BITMIME"])
 
 
 class SmtpChannel:

@@ -65,22 +65,28 @@ def _lock(connection: Connection) -> None:
     # SQLite: the transaction began with BEGIN IMMEDIATE (see actiontool.db), which is the lock.
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | None] | None:
     """Bring the database to `revision` in one locked transaction; a no-op when already there.
 
     An empty database is built from the models and stamped at head, which is faster than replaying
     every migration and gives the same schema (tests/test_migrations.py compares the two on SQLite
     and PostgreSQL). A database that has tables is upgraded by the migrations.
+
+    Returns (from, to) read under the lock when this call changed the revision, else None: of several
+    concurrent upgrades only the one that migrated says so (the others waited and found it done).
     """
     if revision == "head" and is_current(engine):
-        return
+        return None
     with engine.begin() as conn:
         _lock(conn)
+        before = MigrationContext.configure(conn).get_current_revision()
         if revision == "head" and _is_empty(conn):
             Base.metadata.create_all(conn)
             command.stamp(alembic_config(conn), "head")
         else:
             command.upgrade(alembic_config(conn), revision)
+        after = MigrationContext.configure(conn).get_current_revision()
+    return (before, after) if before != after else None
 
 
 def apply_migrations(engine: Engine, revision: str = "head") -> None:

@@ -271,11 +271,19 @@ def events(session: Session, *, limit: int = 100, offset: int = 0,
 
 def retry_message(session: Session, campaign: str, message_id: str, *, actor: str,
                   ip: str | None = None) -> Message:
-    """Queue a failed message again for delivery with fresh attempts, auditing it; commit."""
+    """Queue a failed message again for delivery with fresh attempts, auditing it; commit.
+
+    Refused for a purged message and for one a channel accepted (see services.retries).
+    """
+    from actiontool.services.retries import refusal  # retries audits through this module
+
     with transaction(session):
         message = session.get(Message, message_id)
         if message is None or message.campaign != campaign or message.status != FAILED:
             raise NotRetryable("only failed messages of this campaign can be retried")
+        refused = refusal(session, message)
+        if refused is not None:
+            raise NotRetryable(f"this message cannot be retried: {refused}")
         set_status(session, message, QUEUED, next_attempt_at=utcnow(), lease_until=None, attempts=0)
         audit(session, actor, RETRY, campaign=campaign, detail=f"message {message_id} (failed -> queued)",
               ip=ip)

@@ -144,11 +144,25 @@ def seed(session: Session, campaign: str, n_messages: int, members: Sequence[See
         inserted += _flush(session, actions, messages)
         if progress:
             progress(inserted)
+        advance_action_ids(session)
     counts.rebuild(session, campaign)  # and the packet roll-ups (packet_counts adopts counts.rebuild)
     # Fresh planner statistics after a bulk load, as autovacuum (or SQLite's optimize) would gather later.
     with transaction(session):
         session.execute(text("ANALYZE"))
     return inserted
+
+
+def advance_action_ids(session: Session) -> None:
+    """Move PostgreSQL's action id sequence past the ids the seed wrote itself (SQLite needs nothing).
+
+    The seed writes ids (one executemany, no RETURNING); without this the next real submission drew an id
+    the seed had taken and failed with 500 (UniqueViolation pk_actions).
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    # is_called false: the next nextval() returns exactly MAX(id) + 1.
+    session.execute(text("SELECT setval(pg_get_serial_sequence('actions', 'id'), "
+                         "(SELECT COALESCE(MAX(id), 0) + 1 FROM actions), false)"))
 
 
 def _flush(session: Session, actions: list[dict[str, Any]], messages: list[dict[str, Any]]) -> int:

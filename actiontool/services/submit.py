@@ -26,6 +26,8 @@ from sqlalchemy import Insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from actiontool.addresses import InvalidEmail, email_key_text, normalise_email
+
 # The values a submit writes are composed in the pure core; they are re-exported here for callers.
 from actiontool.compose import ConstituentDetails as ConstituentDetails
 from actiontool.compose import OutgoingMessage, Submission
@@ -63,8 +65,19 @@ def clean_ref(raw: str | None) -> str | None:
 
 
 def constituent_key(email: str) -> str:
-    """Return the de-duplication key of an e-mail address: sha256 of it stripped and lowercased."""
-    return hashlib.sha256(email.strip().lower().encode("utf-8")).hexdigest()
+    """Return the de-duplication key of an e-mail address: sha256 of its canonical form, lower-cased.
+
+    Unicode variants of one address (NFC/NFD, a domain in Unicode or in IDNA) give one key.
+    """
+    return hashlib.sha256(email_key_text(email).encode("utf-8")).hexdigest()
+
+
+def _stored_email(email: str) -> str:
+    """Return the address as stored: its canonical form (the form checks it; other callers may not)."""
+    try:
+        return normalise_email(email)
+    except InvalidEmail:
+        return email.strip()
 
 
 def normalised_identity(first_name: str | None, last_name: str | None, address1: str | None,
@@ -156,7 +169,7 @@ def submit(session: Session, submission: Submission, *, now: datetime | None = N
         prefix=details.prefix or None,
         first_name=details.first_name,
         last_name=details.last_name,
-        email=details.email.strip(),
+        email=_stored_email(details.email),
         address1=details.address1,
         city=details.city,
         zip=details.zip,

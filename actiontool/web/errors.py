@@ -38,10 +38,14 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def handle_http_error(exc: HTTPException) -> ResponseReturnValue:
         status = exc.code or 500
+        # The exception's own headers (Allow on a 405, Retry-After on a 429/503) belong on every answer.
+        headers = [(name, value) for name, value in exc.get_headers() if name.lower() != "content-type"]
         if wants_json():
             code = (exc.name or "error").lower().replace(" ", "_")
-            return json_error(code, exc.description or exc.name, status)
-        return render_template("pages/error.html", status=status, error=exc), status
+            response, _status = json_error(code, exc.description or exc.name, status)
+            response.headers.extend(headers)
+            return response, status
+        return render_template("pages/error.html", status=status, error=exc), status, headers
 
     @app.errorhandler(OperationalError)
     def handle_busy_database(exc: OperationalError) -> ResponseReturnValue:

@@ -12,8 +12,9 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.i18n import messages_path
-from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp, ValidationError
 
+from actiontool.addresses import InvalidEmail, normalise_email
 from actiontool.campaigns import Campaign
 from actiontool.compose import is_control
 from actiontool.districts.model import InvalidZip
@@ -52,6 +53,16 @@ def no_control_characters(form: Any, field: Any) -> None:
     if isinstance(field.data, str) and any(c not in _LINE_BREAKS and unicodedata.category(c) == "Cc"
                                            for c in field.data):
         raise ValidationError(_l("Remove the special characters this text contains."))
+
+
+def email_address(form: Any, field: Any) -> None:
+    """Check an e-mail address and keep its canonical form (NFC, IDNA domain), so repeats are found."""
+    if not isinstance(field.data, str) or not field.data:
+        return
+    try:
+        field.data = normalise_email(field.data)
+    except InvalidEmail as exc:
+        raise ValidationError(_l("Enter an e-mail address like name@example.com.")) from exc
 
 
 def _normalize_zip(text: str) -> str:
@@ -99,8 +110,7 @@ class ComposeForm(FlaskForm):
                             render_kw={"autocomplete": "family-name"})
     email = EmailField(_l("E-mail address"), filters=[_strip],
                        validators=[DataRequired(_l("Enter your e-mail address.")), Length(max=MAX_EMAIL),
-                                   single_line, Email(_l("Enter an e-mail address like name@example.com."),
-                                         check_deliverability=False)],
+                                   single_line, email_address],
                        render_kw={"autocomplete": "email", "inputmode": "email", "spellcheck": "false"})
     address1 = StringField(_l("Street address"), filters=[_strip],
                            validators=[DataRequired(_l("Enter your street address.")),
@@ -217,5 +227,4 @@ class HandedOffForm(FlaskForm):
 class ReceiptLinkForm(FlaskForm):
     """"E-mail me my receipt link" after a repeat from another browser: the address that wrote."""
 
-    email = HiddenField(validators=[DataRequired(), Length(max=MAX_EMAIL),
-                                    Email(check_deliverability=False)])
+    email = HiddenField(validators=[DataRequired(), Length(max=MAX_EMAIL), email_address])

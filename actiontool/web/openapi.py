@@ -143,8 +143,11 @@ SPEC: dict[str, Any] = {
                 "parameters": [
                     {"name": "zip", "in": "query", "required": False,
                      "schema": {"type": "string", "examples": ["53703", "53811-1234"]}},
-                    {"name": "lat", "in": "query", "required": False, "schema": {"type": "string"}},
-                    {"name": "lon", "in": "query", "required": False, "schema": {"type": "string"}},
+                    # Numbers in range, as the API parses them: an empty `lat=` is no number (issue 13).
+                    {"name": "lat", "in": "query", "required": False,
+                     "schema": {"type": "number", "minimum": -90, "maximum": 90, "examples": [43.07]}},
+                    {"name": "lon", "in": "query", "required": False,
+                     "schema": {"type": "number", "minimum": -180, "maximum": 180, "examples": [-89.4]}},
                 ],
                 "responses": {
                     "200": _json("Lookup", "The members for the ZIP or point"),

@@ -19,6 +19,7 @@ import functools
 import os
 import secrets
 import tempfile
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -260,27 +261,61 @@ FIELDS_NAMING_CONTROL_CHARACTERS: dict[str, frozenset[str]] = {
 }
 
 
-def refuse_nul() -> None:
-    """Answer 400 to a query string or form that carries a NUL character, which no real text contains.
+def _has_control(text: str) -> bool:
+    """Return True when `text` holds a control character (Unicode category Cc: NUL, CR, LF, ESC...)."""
+    return any(unicodedata.category(char) == "Cc" for char in text)
 
-    PostgreSQL cannot store NUL in a text column: without this check a crafted form reached the database
-    and failed there with a 500 (found by tests/web/test_fuzz.py). The fields listed in
+
+def refuse_control_in_path() -> None:
+    """Answer 400 to a path with a control character (`/r/abc%00def`): no slug, token or id holds one.
+
+    Runs before every view and before sign-in, so the value never reaches a query (PostgreSQL refuses NUL
+    with a 500) and an organizer URL is refused the same way signed in or not.
+    """
+    if _has_control(request.path) or any(isinstance(value, str) and _has_control(value)
+                                         for value in (request.view_args or {}).values()):
+        abort(400, description="the address carries a control character, which no page name contains")
+
+
+# The control characters a form value may hold: line breaks and tabs (a letter, a note). Each single-line
+# field refuses them itself with its own message (actiontool.web.forms.single_line).
+_FORM_CONTROLS_KEPT = frozenset("\r\n\t")
+
+
+def _bad_form_value(text: str) -> bool:
+    """Return True for a form value with a control character other than a line break or a tab."""
+    return any(char not in _FORM_CONTROLS_KEPT and unicodedata.category(char) == "Cc" for char in text)
+
+
+CONTROL_REFUSED = "the request carries a control character (such as NUL), which no field accepts"
+
+
+def refuse_nul() -> None:
+    """Answer 400 to a query string or form that carries a NUL or another control character.
+
+    No real text contains one. PostgreSQL cannot store NUL in a text column: without this check a crafted
+    form reached the database and failed there with a 500 (found by tests/web/test_fuzz.py), and an escape
+    character would be stored (the failed sign-in's audit row keeps the typed address). Form values may
+    hold line breaks and tabs; query strings and keys none. The fields listed in
     FIELDS_NAMING_CONTROL_CHARACTERS for the endpoint say so themselves, next to the field.
     """
-    if request.method == "GET" and not _may_hold_nul(request.environ.get("QUERY_STRING", "")):
-        return  # most requests: nothing to parse, so the query string is not decoded just for this check
-    items = list(request.args.items(multi=True))
+    query = request.environ.get("QUERY_STRING", "")
+    # Most requests carry nothing that could decode to a control character: not decoded just for this check.
+    if _may_hold_control(query) and any(_has_control(key) or _has_control(value)
+                                        for key, value in request.args.items(multi=True)):
+        abort(400, description=CONTROL_REFUSED)
     if request.method == "POST" and request.mimetype in ("application/x-www-form-urlencoded",
                                                          "multipart/form-data"):
         own = FIELDS_NAMING_CONTROL_CHARACTERS.get(request.endpoint or "", frozenset())
-        items += [(key, value) for key, value in request.form.items(multi=True) if key not in own]
-    if any("\x00" in key or "\x00" in value for key, value in items):
-        abort(400, description="the request carries a NUL character, which no field accepts")
+        if any(_has_control(key) or (key not in own and _bad_form_value(value))
+               for key, value in request.form.items(multi=True)):
+            abort(400, description=CONTROL_REFUSED)
 
 
-def _may_hold_nul(query_string: str) -> bool:
-    """Return True when a raw query string could decode to a NUL (as %00, or raw, which no client sends)."""
-    return "%00" in query_string or "\x00" in query_string
+def _may_hold_control(query_string: str) -> bool:
+    """Return True when a raw query string could decode to a control character (percent-encoded, or raw,
+    which no client sends)."""
+    return "%" in query_string or any(char < " " or char == "\x7f" for char in query_string)
 
 
 def check_host() -> None:
@@ -312,5 +347,6 @@ def init_app(app: Flask) -> None:
     # refused request; on those blueprints only, so the public pages and the API do not pay for it.
     for blueprint in sorted(SAME_ORIGIN_BLUEPRINTS):
         app.before_request_funcs.setdefault(blueprint, []).insert(0, refuse_cross_site)
+    app.before_request(refuse_control_in_path)
     app.before_request(refuse_nul)
     app.after_request(add_security_headers)

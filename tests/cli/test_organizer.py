@@ -6,6 +6,7 @@ import csv
 import io
 from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskCliRunner
@@ -14,7 +15,7 @@ from werkzeug.security import check_password_hash
 
 from actiontool import db
 from actiontool.cli import main
-from actiontool.models import Message, Organizer
+from actiontool.models import Action, Message, Organizer
 from tests.factories import MEMBERS, PASSWORD
 
 SLUG = "detect-and-defeat"
@@ -84,3 +85,35 @@ def test_dev_seed_fills_messages_and_counts(runner: FlaskCliRunner, app: Flask) 
     out = runner.invoke(main, ["stats", "demo", "--csv"]).output
     assert f"messages,{n}" in out
     assert runner.invoke(main, ["dev", "seed", "demo", "--messages", "0"]).exit_code == 2
+
+
+def test_real_submissions_work_after_a_seed(runner: FlaskCliRunner, app: Flask, client: Any) -> None:
+    """Issue 15: on PostgreSQL the seed wrote action ids without moving the sequence (500 next)."""
+    from tests.web.flow_helpers import send
+
+    assert runner.invoke(main, ["dev", "seed", SLUG, "--messages", "60", "--days", "3"]).exit_code == 0
+    with db.session_scope(app) as s:
+        before = s.execute(select(func.count()).select_from(Action)).scalar_one()
+    for i in range(3):
+        response = send(client, email=f"real{i}@example.org")
+        assert response.status_code == 303, response.get_data(as_text=True)[:500]
+    with db.session_scope(app) as s:
+        assert s.execute(select(func.count()).select_from(Action)).scalar_one() == before + 3
+    # And a second seed after real submits continues past both.
+    assert runner.invoke(main, ["dev", "seed", SLUG, "--messages", "10", "--days", "2"]).exit_code == 0
+    assert send(client, email="real-again@example.org").status_code == 303
+
+
+def test_stats_for_an_unknown_campaign_exits_1_and_stats_lists_every_campaign(
+        runner: FlaskCliRunner, app: Flask, writer: Callable[..., int]) -> None:
+    unknown = runner.invoke(main, ["stats", "no-such-campaign"])
+    assert unknown.exit_code == 1
+    assert "no campaign 'no-such-campaign'" in unknown.output and SLUG in unknown.output
+    # A loaded campaign nobody has written to yet is listed, with zero messages.
+    listed = runner.invoke(main, ["stats"])
+    assert listed.exit_code == 0 and listed.output.splitlines() == [f"{SLUG}\tlive\t0 messages"]
+    with db.session_scope(app) as s:
+        writer(s, "retired-campaign", "a@example.org", MEMBERS[0], day=date(2026, 3, 1), ref=None)
+    listed = runner.invoke(main, ["stats"]).output.splitlines()
+    assert listed == [f"{SLUG}\tlive\t0 messages", "retired-campaign\tno campaign file\t3 messages"]
+    assert runner.invoke(main, ["stats", "retired-campaign"]).exit_code == 0

@@ -149,3 +149,26 @@ def test_an_unknown_database_that_differs_from_the_models_refuses_to_start(
             create_app(app_config)
     finally:
         engine.dispose()
+
+
+def test_of_concurrent_upgrades_only_the_one_that_migrated_says_so(database_url: str) -> None:
+    """Issue 13 finding 12: three concurrent `db upgrade` each said "upgraded from empty"; one migrated."""
+    engines = [make_engine(database_url) for _ in range(3)]
+    results: list[Any] = []
+    barrier = threading.Barrier(len(engines))
+
+    def start(engine: Any) -> None:
+        barrier.wait()
+        results.append(migrations.upgrade(engine))
+
+    threads = [threading.Thread(target=start, args=(e,)) for e in engines]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    try:
+        assert len(results) == 3
+        assert [r for r in results if r is not None] == [(None, migrations.head_revision())]
+    finally:
+        for e in engines:
+            e.dispose()

@@ -380,7 +380,7 @@ def test_oversized_body_gets_413(app: Flask, client: FlaskClient) -> None:
 
 
 def test_queued_channels_start_queued_and_due(add_campaign: Any, app: Flask, client: FlaskClient) -> None:
-    add_campaign("mailed", **{"house: {channel: handoff}": "house: {channel: smtp}"})
+    add_campaign("mailed", **{"house: {channel: handoff}": "house: {channel: smtp, to: h@example.org}"})
     response = client.get("/c/mailed/members?zip=53001")
     data = {**form_fields(page(response)), **GOOD, "send": "1"}
     assert client.post("/c/mailed/send", data=data).status_code == 303

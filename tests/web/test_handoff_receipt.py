@@ -289,7 +289,7 @@ class TestReceiptLinkAgain:
         assert stranger.status_code == 200 and "we are sending the link" in text_of(stranger)  # same answer
         run_worker(app)
         mails = smtp_server.messages  # hand-off letters are not e-mailed: only the receipt is
-        assert [m["To"] for m in mails] == ["Ana@Example.com"]
+        assert [m["To"] for m in mails] == ["Ana@example.com"]  # the canonical form: domain lower-cased
         body = mails[0].get_content()
         assert f"https://act.example.org/r/{token}" in body
         assert "Representative Rita One: not sent yet: waiting for you to send it" in body

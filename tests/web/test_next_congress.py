@@ -109,11 +109,12 @@ def test_organizer_counts_by_member_name_the_members_who_left(apps: tuple[Flask,
     by_member = text_of(organizer.get(f"/organizer/c/{SLUG}?table=member"))
     for name, seat in [("Ron Two", "WI-2"), ("Mona Lake", "MN-1"), ("Max Appointed", "MN"),
                        ("Nia New", "WI-2"), ("Sam Successor", "MN")]:
-        # The seat cell, then the party's (empty for a member the data no longer has): no district digits after.
+        # The seat cell, then the party's (empty for a member the data no longer has): no digits after.
         assert re.search(rf"{name} {seat}(?![-\d])", by_member), name
 
     by_seat = _table(organizer.get(f"/organizer/c/{SLUG}?table=district"))
-    assert by_seat["WI-2"][1] == "Nia New, Ron Two" and by_seat["WI-2"][4] == "2"  # member, party, actions, messages
+    # Columns: member, party, actions, messages.
+    assert by_seat["WI-2"][1] == "Nia New, Ron Two" and by_seat["WI-2"][4] == "2"
     assert by_seat["MN-1"][1] == "Mona Lake"  # vacant now: still named by the letters' member
 
     dashboard = organizer.get(f"/organizer/c/{SLUG}").get_data(as_text=True)

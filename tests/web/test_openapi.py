@@ -73,3 +73,34 @@ def test_known_answers_match_their_documented_schema(client: Any, url: str, stat
     root = {"$defs": SPEC["components"]["schemas"], **SPEC["components"]["schemas"][schema_name]}
     text = __import__("json").dumps(root).replace("#/components/schemas/", "#/$defs/")
     Draft202012Validator(__import__("json").loads(text)).validate(response.get_json())
+
+
+def _documented_number(schema: dict[str, Any], text: str) -> bool:
+    """Return True when the OpenAPI schema of a number parameter allows the query-string `text`."""
+    import math
+
+    assert schema["type"] == "number"
+    try:
+        value = float(text)
+    except ValueError:
+        return False
+    return math.isfinite(value) and schema["minimum"] <= value <= schema["maximum"]
+
+
+@pytest.mark.parametrize("text", ["", " ", "abc", "91", "-90.0001", "90", "-90", "43.07", "1e2", "nan",
+                                  "inf", "181", "-180", "0"])
+def test_the_documented_point_parameters_match_what_the_api_accepts(client: Any, text: str) -> None:
+    """Issue 13: the description allowed an empty `lat=` that the API refused."""
+    params = {p["name"]: p["schema"] for p in SPEC["paths"]["/api/v1/lookup"]["get"]["parameters"]}
+    for name, other, value in (("lat", "lon", "-89.4"), ("lon", "lat", "43.07")):
+        response = client.get("/api/v1/lookup", query_string={name: text, other: value})
+        refused = response.status_code == 400 and response.get_json()["error"]["code"] == "invalid_point"
+        assert refused != _documented_number(params[name], text), (name, text, response.get_json())
+
+
+def test_a_json_405_keeps_the_allow_header(client: Any) -> None:
+    response = client.post("/api/v1/lookup?zip=53703")
+    assert response.status_code == 405 and response.is_json
+    assert set(response.headers["Allow"].replace(" ", "").split(",")) >= {"GET", "HEAD", "OPTIONS"}
+    page = client.post("/")  # the HTML error page keeps it too
+    assert page.status_code == 405 and "GET" in page.headers["Allow"]

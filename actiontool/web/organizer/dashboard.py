@@ -12,6 +12,8 @@ from urllib.parse import urlencode
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy.orm import Session
@@ -20,7 +22,7 @@ from actiontool import db, svg
 from actiontool.campaigns import CHANNELS
 from actiontool.models import STATUSES
 from actiontool.registry import time_zone_of
-from actiontool.services import bots, funnel, local_days, organizers, overview, stats
+from actiontool.services import bots, funnel, local_days, organizers, overview, retries, stats
 from actiontool.services.stats import Filters, InvalidFilter
 from actiontool.sparkline import sparkline
 from actiontool.timezones import abbreviation, local_day
@@ -395,18 +397,38 @@ def _funnel_rows(session: Session, slug: str, filters: Filters, ref: str | None)
             "ignored": bool(filters.state or filters.district or filters.channel or filters.status)}
 
 
+def _failed_filter() -> retries.FailedFilter:
+    """Return the failed-message filter of the request (query string on GET, the form on POST)."""
+    source = request.form if request.method == "POST" else request.args
+    try:
+        return retries.FailedFilter.parse(source.get("reason"), source.get("member"), source.get("since"))
+    except retries.InvalidRetryFilter as exc:
+        abort(400, description=str(exc))
+
+
 @bp.get("/c/<slug>/delivery")
 def delivery(slug: str) -> Any:
-    """List failed messages (with their reason and a retry button) and messages waiting on constituents."""
+    """Failed messages (filtered by reason, member and date, with Retry and Retry all that match) and the
+    hand-off letters still waiting on their constituents, with a count by age for reminders."""
     campaign = campaign_or_404(slug)
     page = parse_page()
+    wanted = _failed_filter()
     session = db.get_session()
     offset = (page - 1) * PAGE
-    failed = stats.messages_in_status(session, slug, "failed", limit=PAGE, offset=offset)
+    failed = retries.failed_messages(session, slug, wanted, limit=PAGE, offset=offset)
     waiting = stats.messages_in_status(session, slug, "needs_constituent", limit=PAGE, offset=offset)
     return render_template("organizer/delivery.html", slug=slug, title=campaign_title(campaign, slug),
                            failed=failed, waiting=waiting, page=page, page_size=PAGE, form=PostForm(),
-                           totals=stats.totals(session, slug))
+                           totals=stats.totals(session, slug), wanted=wanted,
+                           matching=retries.count_matching(session, slug, wanted),
+                           reasons=retries.failed_reasons(session, slug),
+                           members=retries.failed_members(session, slug),
+                           ages=retries.waiting_by_age(session, slug), age_labels=AGE_LABELS)
+
+
+# The nudge list's age buckets (services.retries.AGE_BUCKETS), as the page says them.
+AGE_LABELS: dict[str, Any] = {"under_1_day": _l("Under 1 day"), "1_to_7_days": _l("1 to 7 days"),
+                              "over_7_days": _l("Over 7 days")}
 
 
 @bp.post("/c/<slug>/messages/<message_id>/retry")
@@ -421,6 +443,29 @@ def retry(slug: str, message_id: str) -> Any:
     else:
         flash(_("The message is queued for delivery again."), "ok")
     return redirect(url_for("organizer.delivery", slug=slug))
+
+
+@bp.post("/c/<slug>/delivery/retry")
+def retry_matching(slug: str) -> Any:
+    """Queue every failed message that matches the filters again: one transaction, one audit row.
+
+    Idempotent: a second post (a double click, the back button) finds the messages queued, not failed.
+    """
+    campaign_or_404(slug)
+    if not PostForm().validate_on_submit():
+        abort(400, description="the form expired; reload the page and try again")
+    wanted = _failed_filter()
+    outcome = retries.retry_matching(db.get_session(), slug, wanted, actor=current_user.email, ip=client_ip())
+    flash(ngettext("%(num)d failed message is queued for delivery again.",
+                   "%(num)d failed messages are queued for delivery again.", outcome.retried), "ok")
+    refused = outcome.purged + outcome.accepted
+    if refused:
+        flash(ngettext("%(num)d matching message was left failed: purged, or accepted by a channel.",
+                       "%(num)d matching messages were left failed: purged, or accepted by a channel.",
+                       refused), "error")
+    args: dict[str, Any] = {k: v for k, v in (("reason", wanted.reason), ("member", wanted.member),
+                              ("since", wanted.since.isoformat() if wanted.since else None)) if v}
+    return redirect(url_for("organizer.delivery", slug=slug, **args))
 
 
 @bp.get("/audit")

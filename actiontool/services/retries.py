@@ -1,0 +1,217 @@
+"""Recovery in one step: find failed messages by reason, member and date, and queue all that match again.
+
+After a long outage every letter of it may have failed; one Retry click per message does not scale. The
+organizer's "Retry all that match" and `actiontool retry --campaign SLUG` call the same `retry_matching`:
+one transaction, one UPDATE ... RETURNING, one audit row, and the roll-up counts moved in the same commit.
+It is idempotent: a message it queued is no longer failed, so a second run (a double click) finds nothing.
+
+Two kinds of failed message are never queued again, and are counted apart so the organizer sees why:
+- purged ones: the constituent's personal data is gone, so a retry could only fail at once ("the
+  constituent's e-mail address is missing");
+- ones a channel accepted (`delivered_at` is set): sending again would deliver the letter twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, exists, func, not_, select, update
+from sqlalchemy.orm import Session
+
+from actiontool.models import FAILED, NEEDS_CONSTITUENT, PACKET, QUEUED, Action, Message, utcnow
+from actiontool.services import counts, packet_counts
+from actiontool.services.organizers import RETRY, audit
+from actiontool.services.transaction import transaction
+
+MAX_REASON = 200  # a reason filter is a piece of an error message, never a page of text
+PURGED = "its personal data was purged, so it cannot be sent again"
+ACCEPTED = "a channel has already accepted it, so sending it again would deliver it twice"
+# Hand-off letters still waiting, by age: who may need a reminder.
+AGE_BUCKETS: tuple[tuple[str, timedelta | None, timedelta | None], ...] = (
+    ("under_1_day", None, timedelta(days=1)),
+    ("1_to_7_days", timedelta(days=1), timedelta(days=7)),
+    ("over_7_days", timedelta(days=7), None),
+)
+
+
+class InvalidRetryFilter(ValueError):
+    """A filter value that cannot be used (a reason too long, a date in a wrong format)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FailedFilter:
+    """Which failed messages: a piece of the reason (case-insensitive), a member, failed on or after a day."""
+
+    reason: str | None = None
+    member: str | None = None  # bioguide id
+    since: date | None = None
+
+    @classmethod
+    def parse(cls, reason: str | None, member: str | None, since: str | None) -> FailedFilter:
+        """Return the filter from text (a form or the command line); raise InvalidRetryFilter."""
+        reason = (reason or "").strip() or None
+        if reason is not None and len(reason) > MAX_REASON:
+            raise InvalidRetryFilter(f"the reason filter is longer than {MAX_REASON} characters")
+        member = (member or "").strip().upper() or None
+        if member is not None and (len(member) > 10 or not member.isalnum() or not member.isascii()):
+            raise InvalidRetryFilter(f"not a member id (bioguide id, such as S000148): {member!r}")
+        day = None
+        if since and since.strip():
+            try:
+                day = date.fromisoformat(since.strip())
+            except ValueError:
+                raise InvalidRetryFilter(f"not a date (YYYY-MM-DD): {since.strip()!r}") from None
+        return cls(reason, member, day)
+
+    @property
+    def active(self) -> bool:
+        """Return True when any filter is set."""
+        return bool(self.reason or self.member or self.since)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryOutcome:
+    """What `retry_matching` did: queued again, and matching messages it refused (and why)."""
+
+    retried: int
+    purged: int
+    accepted: int
+
+
+def _failed(campaign: str, wanted: FailedFilter) -> list[ColumnElement[bool]]:
+    """Return the conditions of the campaign's failed messages that match `wanted`."""
+    where: list[ColumnElement[bool]] = [Message.campaign == campaign, Message.status == FAILED]
+    if wanted.reason:
+        where.append(func.lower(func.coalesce(Message.last_error, "")).contains(wanted.reason.lower(),
+                                                                                 autoescape=True))
+    if wanted.member:
+        where.append(Message.bioguide == wanted.member)
+    if wanted.since:
+        where.append(Message.updated_at >= datetime.combine(wanted.since, time.min, tzinfo=UTC))
+    return where
+
+
+def _purged() -> ColumnElement[bool]:
+    """Return the condition "this message's action has been purged"."""
+    return exists().where(Action.id == Message.action_id, Action.purged_at.is_not(None))
+
+
+def _accepted() -> ColumnElement[bool]:
+    return Message.delivered_at.is_not(None)
+
+
+def retryable() -> ColumnElement[bool]:
+    """Return the condition of a failed message that may be sent again (not purged, never accepted)."""
+    return and_(not_(_purged()), not_(_accepted()))
+
+
+def refusal(session: Session, message: Message) -> str | None:
+    """Return why this one message may not be retried, or None (the single Retry button's check)."""
+    if message.delivered_at is not None:
+        return ACCEPTED
+    purged = session.execute(select(Action.purged_at).where(Action.id == message.action_id)
+                             ).scalar_one_or_none()
+    return PURGED if purged is not None else None
+
+
+def count_matching(session: Session, campaign: str, wanted: FailedFilter) -> RetryOutcome:
+    """Return how many matching failed messages a retry would queue, and how many it would refuse."""
+    row = session.execute(
+        select(func.count().filter(retryable()), func.count().filter(_purged()),
+               func.count().filter(and_(_accepted(), not_(_purged()))))
+        .select_from(Message).where(*_failed(campaign, wanted))).one()
+    return RetryOutcome(int(row[0] or 0), int(row[1] or 0), int(row[2] or 0))
+
+
+def retry_matching(session: Session, campaign: str, wanted: FailedFilter, *, actor: str,
+                   ip: str | None = None, now: datetime | None = None) -> RetryOutcome:
+    """Queue every matching failed message again with fresh attempts, in one transaction; audit it; commit.
+
+    Purged messages and messages a channel accepted are left failed and counted in the outcome.
+    """
+    now = now or utcnow()
+    returning = (Message.id, Message.campaign, Message.bioguide, Message.created_day, Message.ref,
+                 Message.channel, Message.state, Message.district, Message.chamber, Message.member_name,
+                 Message.status, Message.packet_id, Message.action_id)
+    with transaction(session):
+        refused = count_matching(session, campaign, wanted)
+        rows = session.execute(
+            update(Message).where(*_failed(campaign, wanted), retryable())
+            .values(status=QUEUED, attempts=0, next_attempt_at=now, lease_until=None, updated_at=now)
+            .returning(*returning)
+            .execution_options(synchronize_session=False)).all()
+        counts.record_status_changes(session, rows, FAILED, QUEUED)
+        # A packet letter queued again waits for a packet again.
+        packet_counts.record_new_messages(session, [row for row in rows if row.channel == PACKET])
+        outcome = RetryOutcome(len(rows), refused.purged, refused.accepted)
+        audit(session, actor, RETRY, campaign=campaign, detail=_detail(wanted, outcome), ip=ip)
+    return outcome
+
+
+def _detail(wanted: FailedFilter, outcome: RetryOutcome) -> str:
+    """Return the audit row's text: what matched and what was done."""
+    parts = [f"reason contains {wanted.reason!r}" if wanted.reason else "",
+             f"member {wanted.member}" if wanted.member else "",
+             f"failed since {wanted.since.isoformat()}" if wanted.since else ""]
+    matched = ", ".join(p for p in parts if p) or "every failed message"
+    return (f"retry all that match ({matched}): {outcome.retried} failed -> queued; "
+            f"refused {outcome.purged} purged, {outcome.accepted} accepted by a channel")
+
+
+def failed_messages(session: Session, campaign: str, wanted: FailedFilter, *, limit: int,
+                    offset: int = 0) -> list[Any]:
+    """Return a page of matching failed messages, newest failure first, each with `purged`."""
+    return list(session.execute(
+        select(Message, _purged().label("purged")).where(*_failed(campaign, wanted))
+        .order_by(Message.updated_at.desc(), Message.id).limit(limit).offset(offset)).all())
+
+
+def failed_reasons(session: Session, campaign: str, *, limit: int = 30) -> list[tuple[str, int]]:
+    """Return the most frequent failure reasons of the campaign with their counts (for the filter)."""
+    rows = session.execute(
+        select(Message.last_error, func.count()).where(Message.campaign == campaign, Message.status == FAILED,
+                                                       Message.last_error.is_not(None))
+        .group_by(Message.last_error).order_by(func.count().desc(), Message.last_error).limit(limit)).all()
+    return [(str(reason), int(n)) for reason, n in rows]
+
+
+def failed_members(session: Session, campaign: str) -> list[tuple[str, str, int]]:
+    """Return (bioguide, name, failed count) of every member with failed messages, by name."""
+    rows = session.execute(
+        select(Message.bioguide, func.max(Message.member_name), func.count())
+        .where(Message.campaign == campaign, Message.status == FAILED)
+        .group_by(Message.bioguide).order_by(func.max(Message.member_name), Message.bioguide)).all()
+    return [(str(b), str(name), int(n)) for b, name, n in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class WaitingAge:
+    """Hand-off letters still waiting on their constituent, in one age bucket."""
+
+    bucket: str
+    letters: int
+    people: int
+
+
+def waiting_by_age(session: Session, campaign: str, *, now: datetime | None = None) -> list[WaitingAge]:
+    """Return the hand-off letters still waiting by age (under 1 day, 1-7 days, over 7 days), purged left out.
+
+    People counts actions: one constituent with three letters to send is one person to remind.
+    """
+    now = now or utcnow()
+    columns = []
+    for _name, older_than, younger_than in AGE_BUCKETS:
+        conditions: list[ColumnElement[bool]] = []
+        if older_than is not None:
+            conditions.append(Message.created_at <= now - older_than)
+        if younger_than is not None:
+            conditions.append(Message.created_at > now - younger_than)
+        bucket = and_(*conditions)
+        columns += [func.count().filter(bucket), func.count(Message.action_id.distinct()).filter(bucket)]
+    row = session.execute(select(*columns).where(
+        Message.campaign == campaign, Message.status == NEEDS_CONSTITUENT, not_(_purged()))).one()
+    return [WaitingAge(name, int(row[2 * i] or 0), int(row[2 * i + 1] or 0))
+            for i, (name, _o, _y) in enumerate(AGE_BUCKETS)]
+
