@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.engine.interfaces import ExecuteStyle
 
 from bench import load
 from bench._report import machine
@@ -100,8 +101,12 @@ def measure(database: str, url: str, tmp: Path) -> Split:
     def began(_conn: Any) -> None:
         state.update(start=time.perf_counter(), statements=0)
 
-    def executed(*_args: Any) -> None:
-        state["statements"] = state.get("statements", 0) + 1
+    def executed(_conn: Any, _cursor: Any, _statement: str, parameters: Any, context: Any,
+                 _executemany: bool) -> None:
+        # A driver's executemany runs the statement once per row (psycopg sends each to the server);
+        # SQLAlchemy's "insertmanyvalues" sends one multi-row statement.
+        many = context is not None and context.execute_style is ExecuteStyle.EXECUTEMANY
+        state["statements"] = state.get("statements", 0) + (len(parameters) if many else 1)
 
     def committed(_conn: Any) -> None:
         spent["held"].append(time.perf_counter() - state["start"])
