@@ -112,7 +112,8 @@ def measure(database: str, url: str, tmp: Path) -> Split:
         spent["held"].append(time.perf_counter() - state["start"])
         statements.append(state["statements"])
 
-    listeners = [("begin", began), ("before_cursor_execute", executed), ("commit", committed)]
+    listeners: list[tuple[str, Callable[..., Any]]] = [
+        ("begin", began), ("before_cursor_execute", executed), ("commit", committed)]
     for name, fn in listeners:
         event.listen(engine, name, fn)
     undo = [_timed(public, "compose", spent["compose"]), _timed(public, "submit", spent["service"]),
