@@ -217,6 +217,27 @@ def _upsert_statement(dialect: str, table: Table, keys: tuple[str, ...], add: tu
     return stmt.on_conflict_do_update(index_elements=list(keys), set_=set_)  # type: ignore[attr-defined]
 
 
+@lru_cache(maxsize=512)
+def _multirow_upsert(dialect: str, table: Table, keys: tuple[str, ...], add: tuple[str, ...],
+                     touch: tuple[str, ...]) -> Any:
+    """Return `_upsert_statement` with RETURNING, so a list of rows goes out as ONE multi-row statement.
+
+    SQLAlchemy sends an executemany of an INSERT ... RETURNING as `INSERT ... VALUES (...), (...)`
+    ("insertmanyvalues"); without RETURNING, psycopg would run one statement per row. The rows keep
+    the order given (every caller sorts them by key), and PostgreSQL upserts VALUES rows in that
+    order, so the lock order stays the same as with one statement per row.
+    """
+    stmt = _upsert_statement(dialect, table, keys, add, touch)
+    return stmt.returning(literal(1))
+
+
+def upsert_rows(session: Session, table: Table, keys: tuple[str, ...], add: tuple[str, ...],
+                touch: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
+    """Upsert `rows` (sorted by key, each key once) adding `add` and setting `touch`, in one statement."""
+    if rows:
+        session.execute(_multirow_upsert(_dialect(session), table, keys, add, touch), rows).close()
+
+
 def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
@@ -244,14 +265,12 @@ def record_new_messages(session: Session, messages: Iterable[Any]) -> None:
             key = (*(_message_value(message, c, rollup) for c in rollup.key), slot)
             groups.setdefault(key, Counter())[_get(message, "status")] += 1
             attrs.setdefault(key, {c: _message_value(message, c, rollup) for c in rollup.extra})
-        # One executemany per roll-up (every status column present, zeros included, so all rows share
-        # one statement), in key order so concurrent writers touch rows in the same order.
+        # One multi-row upsert per roll-up (every status column present, zeros included, so all rows
+        # share one statement), in key order so concurrent writers touch rows in the same order.
         rows = [{**dict(zip(rollup.slotted_key, key, strict=True)), **attrs[key],
                  **{status: groups[key][status] for status in STATUSES}}
                 for key in sorted(groups, key=_sort_key)]
-        if rows:
-            stmt = _upsert_statement(dialect, rollup.table, rollup.slotted_key, tuple(sorted(STATUSES)), ())
-            session.execute(stmt, rows)
+        upsert_rows(session, rollup.table, rollup.slotted_key, _STATUS_COLUMNS, (), rows)
     per_campaign: dict[tuple[str, int], Counter[str]] = {}
     keys_seen: dict[tuple[str, int], set[str]] = {}
     for message, slot in zip(messages, slots, strict=True):
@@ -261,14 +280,21 @@ def record_new_messages(session: Session, messages: Iterable[Any]) -> None:
     for campaign, slot in sorted(per_campaign):
         new_constituents = 0
         for constituent_key in sorted(k for k in keys_seen[(campaign, slot)] if k):
-            stmt = _insert(session, CONSTITUENTS).values(campaign=campaign, constituent_key=constituent_key)
             # RETURNING, not rowcount: drivers disagree on rowcount for a skipped INSERT.
-            returned = stmt.on_conflict_do_nothing().returning(CONSTITUENTS.c.campaign)
-            new_constituents += len(session.execute(returned).all())
+            returned = session.execute(_constituent_insert(dialect),
+                                       {"campaign": campaign, "constituent_key": constituent_key})
+            new_constituents += len(returned.all())
         add = dict(per_campaign[(campaign, slot)])
         if new_constituents:
             add["constituents"] = new_constituents
         _defer_campaign(session, campaign, slot, add)
+
+
+@lru_cache(maxsize=4)
+def _constituent_insert(dialect: str) -> Any:
+    """Return the INSERT of a campaign's constituent that skips one already counted (built once)."""
+    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(CONSTITUENTS)
+    return stmt.on_conflict_do_nothing().returning(CONSTITUENTS.c.campaign)
 
 
 def record_new_action(session: Session, action: Any) -> None:
@@ -367,7 +393,6 @@ def _apply_pending(session: Session) -> None:
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return
-    dialect = _dialect(session)
     for index in range(len(ROLLUPS)):
         rollup = ROLLUPS[index]
         keys = sorted((k for i, k in pending["rollups"] if i == index), key=_sort_key)
@@ -377,9 +402,7 @@ def _apply_pending(session: Session) -> None:
             if any(entry["add"].values()):
                 rows.append({**dict(zip(rollup.slotted_key, key, strict=True)), **entry["extra"],
                              **{status: entry["add"][status] for status in STATUSES}})
-        if rows:
-            stmt = _upsert_statement(dialect, rollup.table, rollup.slotted_key, tuple(sorted(STATUSES)), ())
-            session.execute(stmt, rows)
+        upsert_rows(session, rollup.table, rollup.slotted_key, _STATUS_COLUMNS, (), rows)
     now = utcnow()
     rows = []
     for campaign, slot in sorted(pending["campaigns"]):
@@ -387,13 +410,11 @@ def _apply_pending(session: Session) -> None:
         if any(add.values()):
             rows.append({"campaign": campaign, "slot": slot, "updated_at": now,
                          **{name: add[name] for name in _CAMPAIGN_COLUMNS}})
-    if rows:
-        stmt = _upsert_statement(dialect, CAMPAIGN_COUNTS, ("campaign", "slot"), _CAMPAIGN_COLUMNS,
-                                 ("updated_at",))
-        session.execute(stmt, rows)
+    upsert_rows(session, CAMPAIGN_COUNTS, ("campaign", "slot"), _CAMPAIGN_COLUMNS, ("updated_at",), rows)
 
 
 _CAMPAIGN_COLUMNS: tuple[str, ...] = tuple(sorted(("actions", "constituents", *STATUSES)))
+_STATUS_COLUMNS: tuple[str, ...] = tuple(sorted(STATUSES))
 
 
 @event.listens_for(Session, "after_rollback")

@@ -79,14 +79,21 @@ def _fields(message: Any) -> dict[str, Any]:
     return {n: counts._get(message, n) for n in names}
 
 
-def record_new_messages(session: Session, messages: Iterable[Any]) -> None:
-    """Count freshly inserted messages that wait for a packet, in the caller's transaction."""
+def record_new_messages(session: Session, messages: Iterable[Any], action: Any = None) -> None:
+    """Count freshly inserted messages that wait for a packet, in the caller's transaction.
+
+    With `action` (the one action the messages belong to, as a submit has it), its ZIP and city are
+    taken from it rather than read back from the database.
+    """
     waiting = [f for f in map(_fields, messages) if is_waiting(f["channel"], f["status"], f["packet_id"])]
     if not waiting:
         return
     ids = sorted({f["action_id"] for f in waiting})
-    places = {row.id: (row.zip, row.city) for row in
-              session.execute(select(Action.id, Action.zip, Action.city).where(Action.id.in_(ids)))}
+    if action is not None and ids == [counts._get(action, "id")]:
+        places = {ids[0]: (counts._get(action, "zip"), counts._get(action, "city"))}
+    else:
+        places = {row.id: (row.zip, row.city) for row in
+                  session.execute(select(Action.id, Action.zip, Action.city).where(Action.id.in_(ids)))}
     for letter in waiting:
         _add(session, letter, *places.get(letter["action_id"], (None, None)), 1)
 
