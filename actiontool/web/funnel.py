@@ -10,6 +10,7 @@ The JSON lookup API counts nothing: it names no campaign, and its answers are me
 from __future__ import annotations
 
 import atexit
+import threading
 import weakref
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -89,6 +90,21 @@ def count(step: str, slug: str) -> None:
     def write_after_answer(response: BaseResponse) -> BaseResponse:
         response.call_on_close(lambda: flush_quietly(app))
         return response
+
+
+def flush_briefly(app: Flask | None = None, wait: float = 0.25) -> None:
+    """Write the buffer, waiting at most `wait` seconds (the dashboard, before it reads the funnel).
+
+    The write runs in a thread of its own: when another writer holds the database (SQLite's one write
+    lock), the page does not wait the lock timeout for it; the counts are written when the lock frees,
+    and the page shows them on its next load.
+    """
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    if not len(buffer(app)):
+        return
+    writer = threading.Thread(target=flush_quietly, args=(app,), name="funnel-flush", daemon=True)
+    writer.start()
+    writer.join(wait)
 
 
 def flush_quietly(app: Flask | None = None) -> None:

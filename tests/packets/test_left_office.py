@@ -63,7 +63,8 @@ def test_the_worker_ends_unclaimed_hand_off_and_packet_letters_to_members_who_le
         write_letter(session, "a@example.org", (MAX, RITA), channel="handoff")
         write_letter(session, "b@example.org", (MAX, RITA), channel="packet")
         for email, month in (("c@example.org", 6), ("d@example.org", 7)):
-            write_letter(session, email, (GONE,), channel="handoff", day=datetime(2026, month, 1, tzinfo=UTC))
+            # Noon UTC: the same day in the campaign's local time zone (days are local, America/New_York).
+            write_letter(session, email, (GONE,), channel="handoff", day=datetime(2026, month, 1, 16, tzinfo=UTC))
     Worker(app).run(once=True)
     statuses = _statuses(app)
     assert statuses[("S000004", "handoff")] == (FAILED, LEFT_OFFICE)

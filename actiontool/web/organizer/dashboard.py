@@ -373,7 +373,7 @@ def _funnel(slug: str, filters: Filters) -> dict[str, Any]:
     """Return the funnel under the filters that apply to it (dates and source), by step, source and day."""
     # This process's unsaved counts first (other processes write theirs within seconds), then read on a
     # connection of its own: the request's session may hold a snapshot from before that write (SQLite).
-    web_funnel.flush_quietly()
+    web_funnel.flush_briefly()
     ref = None if filters.ref is None else ("" if filters.ref == stats.NO_REF else filters.ref)
     with db.engine().connect().execution_options(read_only=True) as conn:
         session = Session(bind=conn)
