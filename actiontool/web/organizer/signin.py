@@ -6,6 +6,8 @@ import hashlib
 from typing import Any
 
 from flask import Flask, abort, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
@@ -41,7 +43,8 @@ def init_login(app: Flask) -> None:
     """Set up Flask-Login: sessions carry the organizer's id, checked against active accounts each request."""
     manager = LoginManager()
     manager.login_view = "organizer.login"
-    manager.login_message = "Please sign in to see the dashboard."
+    manager.login_message = _l("Please sign in to see the dashboard.")  # marked for extraction
+    manager.localize_callback = str  # the lazy string, in the reader's language, flashed as plain text
     manager.session_protection = "strong"
     # Flask-Login's own identifier reads X-Forwarded-For from the client whatever TRUSTED_PROXIES says.
     manager._session_identifier_generator = session_identifier
@@ -95,16 +98,17 @@ def login() -> Any:
             try:
                 organizer = organizers.authenticate(db.get_session(), form.email.data or "",
                                                     form.password.data or "", ip=client_ip())
-            except organizers.Throttled as exc:
-                error, status = str(exc), 429
-            except organizers.SignInFailed as exc:
-                error, status = str(exc), 401
+            # The page's own words, in the reader's language (the services' messages are for logs).
+            except organizers.Throttled:
+                error, status = _("Too many failed sign-ins; try again in a few minutes."), 429
+            except organizers.SignInFailed:
+                error, status = _("Wrong e-mail or password."), 401
             else:
                 login_user(OrganizerUser(organizer.id, organizer.email))
                 session[SESSION_VERSION_KEY] = organizer.session_version
                 return redirect(_safe_next(request.args.get("next")))
         else:
-            error, status = "Enter your e-mail and password.", 400
+            error, status = _("Enter your e-mail and password."), 400
     return render_template("organizer/login.html", form=form, error=error), status
 
 

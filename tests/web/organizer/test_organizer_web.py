@@ -62,7 +62,7 @@ def test_sign_in_then_dashboard_then_sign_out(signed_in: FlaskClient, app: Flask
 def test_wrong_password_is_refused_and_audited(client: FlaskClient, organizer: str, app: Flask) -> None:
     response = client.post("/organizer/login", data={"email": organizer, "password": "wrong password!!"})
     assert response.status_code == 401
-    assert b"wrong e-mail or password" in response.data
+    assert b"Wrong e-mail or password." in response.data
     assert audit_kinds(app)[-1] == "sign_in_failed"
     assert client.get("/organizer/").status_code == 302
 

@@ -1,0 +1,51 @@
+"""The organizers' frame (header, sign-in, data notice) speaks the reader's language, as the overview already does."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from flask.testing import FlaskClient
+
+
+def text(page: str) -> str:
+    return " ".join(page.split())
+
+
+def test_sign_in_page_and_its_errors_are_in_spanish(client: FlaskClient, organizer: str) -> None:
+    page = client.get("/organizer/login?lang=es").get_data(as_text=True)
+    assert '<html lang="es">' in page
+    assert "Acceso de organizadores" in page and "Contraseña" in page and "Iniciar sesión" in page
+    assert "Organizer sign-in" not in page and ">Password<" not in page
+    wrong = client.post("/organizer/login", data={"email": organizer, "password": "wrong password!!"})
+    assert wrong.status_code == 401
+    assert "Correo electrónico o contraseña incorrectos." in wrong.get_data(as_text=True)
+    empty = client.post("/organizer/login", data={"email": "", "password": ""})
+    assert empty.status_code == 400
+    assert "Escriba su correo electrónico y su contraseña." in empty.get_data(as_text=True)
+
+
+def test_english_stays_the_default(client: FlaskClient) -> None:
+    page = client.get("/organizer/login").get_data(as_text=True)
+    assert '<html lang="en">' in page and "Organizer sign-in" in page
+    assert 'href="/organizer/login?lang=es"' in page  # the switch, a plain link that works without JavaScript
+
+
+@pytest.mark.parametrize("today,expected", [
+    (date(2026, 6, 20), "Datos de distritos: 119.º Congreso, miembros a fecha de 2026-06-15."),
+    (date(2026, 12, 3), "Ese Congreso termina el 2027-01-03 (dentro de 31 días)"),
+    (date(2027, 1, 2), "Ese Congreso termina el 2027-01-03 (dentro de 1 día)"),
+    (date(2027, 1, 3), "que terminó el 2027-01-03: los miembros y los mapas pueden estar desactualizados"),
+])
+def test_header_and_data_notice_are_in_spanish(signed_in: FlaskClient, monkeypatch: pytest.MonkeyPatch,
+                                               today: date, expected: str) -> None:
+    from actiontool.web import organizer
+
+    monkeypatch.setattr(organizer, "_today", lambda: today)
+    page = text(signed_in.get("/organizer/?lang=es").get_data(as_text=True))
+    assert '<html lang="es">' in page
+    assert expected in page
+    assert "Registro de auditoría" in page and "Cerrar la sesión de org@example.org" in page
+    for english in ("Audit log", "Sign out", "District data", "members as of", "Skip to main content"):
+        assert english not in page
+    assert "<code>actiontool data build</code>" in page or today == date(2026, 6, 20)
