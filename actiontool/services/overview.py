@@ -58,8 +58,10 @@ def overview(session: Session, campaigns: Sequence[str], today: date) -> dict[st
         return {}
     window = last_days(today)
     t = CAMPAIGN_COUNTS.c
+    # Summed over the campaign's slots: on PostgreSQL a campaign's totals are spread over many rows.
     totals = {row.campaign: row for row in session.execute(
-        select(t.campaign, t.actions, *(t[s] for s in STATUSES)).where(t.campaign.in_(list(campaigns))))}
+        select(t.campaign, func.sum(t.actions).label("actions"), *(func.sum(t[s]).label(s) for s in STATUSES))
+        .where(t.campaign.in_(list(campaigns))).group_by(t.campaign))}
     m = MEMBER_COUNTS.c
     written = sum((m[s] for s in WRITTEN_STATUSES[1:]), m[WRITTEN_STATUSES[0]])
     result = {}
