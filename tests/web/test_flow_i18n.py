@@ -198,3 +198,12 @@ def test_a_letter_shown_filled_after_a_preview_is_no_edit_when_the_details_chang
     _actions, messages = rows(app)
     assert not any(m.edited for m in messages)  # the box came back as shown: the suggested letter
     assert all("As your constituent in Madison, WI" in m.suggested_text for m in messages)
+
+
+def test_each_greeting_stands_alone_without_a_separator_after_its_comma_or_colon(client: FlaskClient) -> None:
+    for lang, ending in (("en", ","), ("es", ":")):
+        doc, _fields = compose(client, query=f"&lang={lang}")
+        (para,) = doc.xpath('//p[@class="greetings"]')
+        greetings = [g.text_content() for g in para.xpath('span[@class="greeting"]')]
+        assert len(greetings) == 3 and all(g.endswith(ending) for g in greetings)
+        assert "·" not in para.text_content()  # a bullet after "Dear Senator Baldwin," read as a glitch
