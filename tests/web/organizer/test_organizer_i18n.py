@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from actiontool import db
+from actiontool.models import Message
+from tests.factories import MEMBERS
+
+SLUG = "detect-and-defeat"
 
 
 def text(page: str) -> str:
@@ -49,3 +58,18 @@ def test_header_and_data_notice_are_in_spanish(signed_in: FlaskClient, monkeypat
     for english in ("Audit log", "Sign out", "District data", "members as of", "Skip to main content"):
         assert english not in page
     assert "<code>actiontool data build</code>" in page or today == date(2026, 6, 20)
+
+
+def test_delivery_and_audit_pages_are_in_spanish(signed_in: FlaskClient, app: Flask,
+                                                 writer: Callable[..., int]) -> None:
+    with db.session_scope(app) as s:
+        writer(s, SLUG, "a@example.org", MEMBERS[0], day=date(2026, 3, 10), ref=None, status="failed")
+        assert s.execute(select(Message.status)).scalars().all() == ["failed"] * 3  # a member and two senators
+    page = text(signed_in.get(f"/organizer/c/{SLUG}/delivery?lang=es").get_data(as_text=True))
+    assert "Mensajes fallidos (3)" in page and ">Reintentar</button>" in page and "Volver al panel" in page
+    assert 'aria-label="Reintentar el mensaje a ' in page
+    for english in (">Retry<", "Failed messages", "Waiting on constituents", "Back to the dashboard", "Attempts"):
+        assert english not in page
+    audit = text(signed_in.get("/organizer/audit?lang=es").get_data(as_text=True))
+    assert "<h1>Registro de auditoría</h1>" in audit and "Cuándo (UTC)" in audit
+    assert "Append-only" not in audit and ">Who<" not in audit
