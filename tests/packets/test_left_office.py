@@ -86,7 +86,8 @@ def test_an_appointee_whose_term_ends_by_special_election_is_still_in_office_aft
     from actiontool.districts import bundled
 
     husted = bundled().member("H001104")
-    assert husted is not None and husted.term_end == "2026-11-03" and husted.term_end_type == "special-election"
+    assert husted is not None
+    assert husted.term_end == "2026-11-03" and husted.term_end_type == "special-election"
     assert not term_has_ended(husted, date(2026, 11, 30))
     assert term_has_ended(replace(husted, term_end_type=None), date(2026, 11, 30))
     roster = Roster.from_members([husted], date(2026, 11, 1), date(2026, 11, 30))

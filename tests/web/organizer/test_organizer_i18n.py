@@ -1,4 +1,4 @@
-"""The organizers' frame (header, sign-in, data notice) speaks the reader's language, as the overview already does."""
+"""Organizer pages in the reader's language: the frame, sign-in, data notice, delivery and audit."""
 
 from __future__ import annotations
 
@@ -64,11 +64,13 @@ def test_delivery_and_audit_pages_are_in_spanish(signed_in: FlaskClient, app: Fl
                                                  writer: Callable[..., int]) -> None:
     with db.session_scope(app) as s:
         writer(s, SLUG, "a@example.org", MEMBERS[0], day=date(2026, 3, 10), ref=None, status="failed")
-        assert s.execute(select(Message.status)).scalars().all() == ["failed"] * 3  # a member and two senators
+        statuses = s.execute(select(Message.status)).scalars().all()
+    assert statuses == ["failed"] * 3  # a member and two senators
     page = text(signed_in.get(f"/organizer/c/{SLUG}/delivery?lang=es").get_data(as_text=True))
     assert "Mensajes fallidos (3)" in page and ">Reintentar</button>" in page and "Volver al panel" in page
     assert 'aria-label="Reintentar el mensaje a ' in page
-    for english in (">Retry<", "Failed messages", "Waiting on constituents", "Back to the dashboard", "Attempts"):
+    for english in (">Retry<", "Failed messages", "Waiting on constituents", "Back to the dashboard",
+                    "Attempts"):
         assert english not in page
     audit = text(signed_in.get("/organizer/audit?lang=es").get_data(as_text=True))
     assert "<h1>Registro de auditoría</h1>" in audit and "Cuándo (UTC)" in audit
