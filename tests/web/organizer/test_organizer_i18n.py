@@ -75,3 +75,10 @@ def test_delivery_and_audit_pages_are_in_spanish(signed_in: FlaskClient, app: Fl
     audit = text(signed_in.get("/organizer/audit?lang=es").get_data(as_text=True))
     assert "<h1>Registro de auditoría</h1>" in audit and "Cuándo (UTC)" in audit
     assert "Append-only" not in audit and ">Who<" not in audit
+
+
+def test_overview_names_the_campaign_status_in_spanish(signed_in: FlaskClient) -> None:
+    row = signed_in.get("/organizer/?lang=es").get_data(as_text=True).split(f'id="campaign-{SLUG}"', 1)[1]
+    assert '<td data-status="live">activa</td>' in row.split("</tr>", 1)[0]
+    english = signed_in.get("/organizer/?lang=en").get_data(as_text=True)
+    assert '<td data-status="live">live</td>' in english
