@@ -107,19 +107,22 @@ def recount_problems(app: Flask) -> list[str]:
     with session_factory(app)() as session:
         for rollup in counts.ROLLUPS:
             table = rollup.table
+            keys = [table.c[k] for k in rollup.key]  # summed over the slots
             kept = {tuple(row[:len(rollup.key)]): dict(zip(STATUSES, row[len(rollup.key):], strict=True))
-                    for row in session.execute(select(*(table.c[k] for k in rollup.key),
-                                                      *(table.c[s] for s in STATUSES)))}
+                    for row in session.execute(select(*keys, *(func.sum(table.c[s]) for s in STATUSES))
+                                               .group_by(*keys))}
             brute: dict[tuple[Any, ...], Counter[str]] = {}
             for m in session.execute(select(Message)).scalars():
-                key = tuple(counts._message_value(m, c) for c in rollup.key)
+                key = tuple(counts._message_value(m, c, rollup) for c in rollup.key)
                 brute.setdefault(key, Counter())[m.status] += 1
             for key in set(kept) | set(brute):
                 have = {s: n for s, n in kept.get(key, {}).items() if n}
                 if have != {s: n for s, n in brute.get(key, Counter()).items() if n}:
                     problems.append(f"{table.name} {key}: {have} != {dict(brute.get(key, {}))}")
         by_status = dict(session.execute(select(Message.status, func.count()).group_by(Message.status)).all())
-        for row in session.execute(select(CampaignCount)).scalars():
+        c = CampaignCount.__table__.c
+        for row in session.execute(select(c.campaign, *(func.sum(c[s]).label(s) for s in STATUSES))
+                                   .group_by(c.campaign)):
             have = {s: getattr(row, s) for s in STATUSES if getattr(row, s)}
             if have != by_status:
                 problems.append(f"campaign_counts {row.campaign}: {have} != {by_status}")
