@@ -42,9 +42,15 @@ def _strip(value: Any) -> Any:
 _LINE_BREAKS = frozenset("\r\n\t")
 
 
+# Bidirectional embeddings, overrides and isolates: a one-line detail never closes them, so one would turn
+# around whatever follows it where it is shown (the city after a name in the signature, an organizer's
+# table). Right-to-left names need none of them; the marks U+200E/U+200F stay allowed.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
 def single_line(form: Any, field: Any) -> None:
     """Refuse line breaks and control characters: one-line details must not start a new paragraph."""
-    if isinstance(field.data, str) and any(is_control(char) for char in field.data):
+    if isinstance(field.data, str) and any(is_control(char) or char in _BIDI_CONTROLS for char in field.data):
         raise ValidationError(_l("Use one line, without line breaks or special characters."))
 
 

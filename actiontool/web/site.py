@@ -67,7 +67,9 @@ def current_site() -> Site:
 @bp.get("/privacy")
 def privacy() -> str:
     """Say what this tool stores, for how long, and who receives the letter (or the organization's text)."""
-    return render_template("pages/privacy.html")
+    # The geocoder is the one outside service a constituent's detail goes to: say so where the page
+    # promises that nothing is shared.
+    return render_template("pages/privacy.html", geocoder_on=current_app.config.get("GEOCODER") == "census")
 
 
 @bp.get("/favicon.ico")

@@ -64,7 +64,8 @@ def test_the_worker_ends_unclaimed_hand_off_and_packet_letters_to_members_who_le
         write_letter(session, "b@example.org", (MAX, RITA), channel="packet")
         for email, month in (("c@example.org", 6), ("d@example.org", 7)):
             # Noon UTC: the same day in the campaign's local time zone (days are local, America/New_York).
-            write_letter(session, email, (GONE,), channel="handoff", day=datetime(2026, month, 1, 16, tzinfo=UTC))
+            noon = datetime(2026, month, 1, 16, tzinfo=UTC)
+            write_letter(session, email, (GONE,), channel="handoff", day=noon)
     Worker(app).run(once=True)
     statuses = _statuses(app)
     assert statuses[("S000004", "handoff")] == (FAILED, LEFT_OFFICE)

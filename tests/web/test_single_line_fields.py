@@ -36,6 +36,8 @@ def _error(response: object, field: str) -> str:
     ("last_name", "Díaz\x1b[31m"),
     ("email", "ana@example.com\r\nBcc: x@example.org"),
     ("zip", "530\n01"),
+    ("first_name", "Ana\u202eevil"),  # a right-to-left override would turn the city after it around
+    ("city", "\u2067Madison"),
 ])
 def test_a_line_break_or_control_character_in_a_one_line_field_is_refused(
         app: Flask, client: FlaskClient, field: str, value: str) -> None:
@@ -88,3 +90,10 @@ def test_own_words_and_the_letter_refuse_other_control_characters(
     assert response.status_code == 422
     assert NO_CONTROL in _error(response, field)
     assert count(app, Action) == 0
+
+
+def test_a_right_to_left_name_is_welcome(app: Flask, client: FlaskClient) -> None:
+    # an Arabic name, and a city with a right-to-left mark (a mark, not an override)
+    response = send(client, first_name="\u0633\u0627\u0631\u0629", city="\u200fMadison")
+    assert response.status_code in (302, 303), response.get_data(as_text=True)
+    assert count(app, Action) == 1

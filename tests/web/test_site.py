@@ -104,3 +104,13 @@ def test_the_title_list_is_translated_and_sends_the_values_cwc_knows(app_config:
     options = [(o.get("value"), o.text_content()) for o in doc.xpath("//select[@id='prefix']/option")][1:]
     assert options == [("Mr.", "Sr."), ("Mrs.", "Sra. (Mrs.)"), ("Miss", "Srta."), ("Ms.", "Sra. (Ms.)"),
                        ("Dr.", "Dr./Dra.")]
+
+
+@pytest.mark.parametrize("geocoder", ["off", "census"])
+def test_the_privacy_page_says_when_the_address_goes_to_the_census_geocoder(app_config: dict[str, Any],
+                                                                            geocoder: str) -> None:
+    client = create_app({**app_config, "GEOCODER": geocoder}).test_client()
+    for lang, said in (("en", "sent with your ZIP code to the US Census Bureau’s geocoder"),
+                       ("es", "se envía con su código postal al geocodificador de la Oficina del Censo")):
+        text = text_of(client.get(f"/privacy?lang={lang}"))
+        assert (said in text) == (geocoder == "census")
