@@ -23,8 +23,11 @@ from tests.web.flow_helpers import SLUG, send
 
 pytestmark = pytest.mark.slow
 
-# A writer that stops in the middle of a transaction holding the campaign's count row, as a worker
-# frozen by SIGSTOP (or swapped out) between its roll-up update and its commit.
+# A writer that stops in the middle of a transaction holding the campaign's count rows, as a worker
+# frozen by SIGSTOP (or swapped out) between its roll-up update and its commit. On PostgreSQL the roll-ups
+# are in 64 slots, so one stalled worker holds the rows of its slot only and most submits pass it by; the
+# stall here holds the whole table as a stalled `stats --rebuild` or `--compact` would (they lock it), so
+# every submit meets it.
 STALLER = """
 import os, signal, sys
 from sqlalchemy import text
@@ -32,6 +35,8 @@ from actiontool.db import Timeouts, make_engine
 engine = make_engine(sys.argv[1], timeouts=Timeouts(idle_in_transaction=float(sys.argv[3])))
 with engine.connect() as conn:
     conn.begin()
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("LOCK TABLE campaign_counts IN EXCLUSIVE MODE"))
     conn.execute(text("UPDATE campaign_counts SET updated_at = updated_at WHERE campaign = :c"),
                  {"c": sys.argv[2]})
     print("holding", flush=True)
