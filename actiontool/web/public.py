@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import (
     Blueprint,
@@ -158,17 +158,33 @@ def _lookup_or_error(campaign: Campaign, zip_text: str) -> Lookup | tuple[str, i
     return lookup
 
 
-@bp.get("/c/<slug>/members")
-def members(slug: str) -> ViewResult:
-    """Show the members for a ZIP (or the district step an ambiguous ZIP needs) and the letter form."""
+class _Opened(NamedTuple):
+    """An open campaign with a good ZIP's lookup."""
+
+    campaign: Campaign
+    lookup: Lookup
+    zip_code: str
+
+
+def _open_lookup(slug: str, zip_text: str) -> _Opened | ViewResult:
+    """Return (campaign, lookup, five-digit ZIP) for an open campaign, or the answer that stops here
+    (the campaign page for a closed campaign, the ZIP form with its message for a bad ZIP)."""
     campaign = _public_campaign(slug)
     if not campaign.is_open:
         return redirect(url_for("public.campaign", slug=slug, ref=_ref()), code=303)
-    zip_text = request.args.get("zip", "")
     lookup = _lookup_or_error(campaign, zip_text)
     if not isinstance(lookup, Lookup):
         return lookup
-    zip_code = lookup.query.get("zip", zip_text.strip())
+    return _Opened(campaign, lookup, lookup.query.get("zip", zip_text.strip()))
+
+
+@bp.get("/c/<slug>/members")
+def members(slug: str) -> ViewResult:
+    """Show the members for a ZIP (or the district step an ambiguous ZIP needs) and the letter form."""
+    opened = _open_lookup(slug, request.args.get("zip", ""))
+    if not isinstance(opened, _Opened):
+        return opened
+    campaign, lookup, zip_code = opened
     if "district" not in request.args:  # a district chosen on the next page is the same lookup
         funnel.count(funnel.LOOKUPS, slug)
     choice = choose(campaign, lookup, request.args.get("district"))
@@ -187,14 +203,10 @@ def district_by_address(slug: str) -> ViewResult:
     A POST, so the address stays out of URLs and access logs. The geocoder's answer counts only when it
     is one of the ZIP's candidates; the street typed here fills the letter form.
     """
-    campaign = _public_campaign(slug)
-    if not campaign.is_open:
-        return redirect(url_for("public.campaign", slug=slug, ref=_ref()), code=303)
-    zip_text = request.form.get("zip", "")
-    lookup = _lookup_or_error(campaign, zip_text)
-    if not isinstance(lookup, Lookup):
-        return lookup
-    zip_code = lookup.query.get("zip", zip_text.strip())
+    opened = _open_lookup(slug, request.form.get("zip", ""))
+    if not isinstance(opened, _Opened):
+        return opened
+    campaign, lookup, zip_code = opened
     geocoder = _geocoder()
     if geocoder is None or len(lookup.districts) < 2:  # nothing to decide here: the usual step
         return redirect(url_for("public.members", slug=slug, zip=zip_code, ref=_ref()), code=303)
