@@ -69,7 +69,8 @@ def index() -> Any:
                      "status": getattr(campaign, "status", "—"), "line": line,
                      "progress": line.progress(goal), "trend_text": trend,
                      "sparkline": Markup(sparkline([n for _, n in line.days], label=trend))})
-    return render_template("organizer/index.html", rows=rows)
+    return render_template("organizer/index.html", rows=rows,
+                           site_time_zone=str(current_app.config.get("TIME_ZONE") or "America/New_York"))
 
 
 def today_local() -> date:
