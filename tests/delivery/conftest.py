@@ -6,12 +6,13 @@ from __future__ import annotations
 import socket
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import Message as EmailMessage
 from email.policy import default as default_policy
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -54,16 +55,25 @@ class SmtpSink:
         return "250 Message accepted"
 
 
-@pytest.fixture
-def smtp_server() -> Iterator[SmtpSink]:
-    """Run a real SMTP server (aiosmtpd) on loopback for one test."""
-    sink = SmtpSink("127.0.0.1", free_port())
+Sink = TypeVar("Sink", bound=SmtpSink)
+
+
+@contextmanager
+def serving(sink: Sink) -> Iterator[Sink]:
+    """Run `sink` as a real SMTP server (aiosmtpd) on its loopback port while the block runs."""
     controller = Controller(sink, hostname=sink.host, port=sink.port)
     controller.start()
     try:
         yield sink
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpSink]:
+    """Run a real SMTP server (aiosmtpd) on loopback for one test."""
+    with serving(SmtpSink("127.0.0.1", free_port())) as sink:
+        yield sink
 
 
 @pytest.fixture

@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from flask import Flask
 from sqlalchemy import func, select
 
@@ -35,7 +34,7 @@ from actiontool.delivery.worker import AppCampaigns, claim_messages
 from actiontool.models import DELIVERED, FAILED, STATUSES, CampaignCount, Message
 from actiontool.services import counts, organizers
 from actiontool.services.transaction import transaction
-from tests.delivery.conftest import HOUSE, SENATOR, SmtpSink, add_messages, free_port
+from tests.delivery.conftest import HOUSE, SENATOR, SmtpSink, add_messages, free_port, serving
 from tests.delivery.cwc_standin import CwcStandIn
 from tests.delivery.test_faults import ACTIONTOOL, wait_for, worker_env
 
@@ -241,13 +240,8 @@ class SlowSmtp(SmtpSink):
 
 @pytest.fixture
 def slow_smtp() -> Iterator[SlowSmtp]:
-    sink = SlowSmtp("127.0.0.1", free_port())
-    controller = Controller(sink, hostname=sink.host, port=sink.port)
-    controller.start()
-    try:
+    with serving(SlowSmtp("127.0.0.1", free_port())) as sink:
         yield sink
-    finally:
-        controller.stop()
 
 
 def test_experiment3_slow_smtp_commands_are_cut_at_the_session_deadline_and_each_letter_arrives_once(

@@ -11,7 +11,6 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from flask import Flask
 from sqlalchemy import select
 
@@ -24,7 +23,7 @@ from actiontool.delivery.worker import CircuitBreaker, Worker, renew_leases
 from actiontool.models import DELIVERED, FAILED, QUEUED, SENDING, CampaignCount, utcnow
 from actiontool.services import organizers
 from actiontool.services.clock import database_now
-from tests.delivery.conftest import SmtpSink, add_messages, free_port, message
+from tests.delivery.conftest import SmtpSink, add_messages, free_port, message, serving
 from tests.delivery.cwc_standin import CwcStandIn
 from tests.delivery.test_cwc import SETTINGS, job
 from tests.delivery.test_worker import claim, record
@@ -125,13 +124,8 @@ class _SlowSink(SmtpSink):
 
 @pytest.fixture
 def slow_sink() -> Iterator[_SlowSink]:
-    sink = _SlowSink("127.0.0.1", free_port())
-    controller = Controller(sink, hostname=sink.host, port=sink.port)
-    controller.start()
-    try:
+    with serving(_SlowSink("127.0.0.1", free_port())) as sink:
         yield sink
-    finally:
-        controller.stop()
 
 
 def test_the_smtp_deadline_covers_the_whole_session_not_each_command(slow_sink: _SlowSink) -> None:
