@@ -26,11 +26,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, event, func, select, text, update
+from sqlalchemy import Engine, event, func, insert, select, text, update
 
 from actiontool import db
 from actiontool.models import FAILED, QUEUED, STATUSES, Message, utcnow
-from actiontool.services import counts, organizers
+from actiontool.services import counts, organizers, retries
 from actiontool.services.retries import FailedFilter, retry_matching
 from actiontool.services.seed import seed
 from bench._report import machine
@@ -127,17 +127,27 @@ def traced(engine: Engine) -> Iterator[Trace]:
 
 
 def _fail(session: Any, ids: list[str]) -> None:
-    """Fail these messages again, with the outage's reason, keeping the roll-ups exact."""
-    returning = (Message.id, Message.campaign, Message.bioguide, Message.created_day, Message.ref,
-                 Message.channel, Message.state, Message.district, Message.chamber, Message.member_name,
-                 Message.action_id)
-    for start in range(0, len(ids), 5000):
-        rows = session.execute(update(Message).where(Message.id.in_(ids[start:start + 5000]),
-                                                     Message.status != FAILED)
-                               .values(status=FAILED, last_error=REASON, attempts=8, updated_at=utcnow())
-                               .returning(*returning)
-                               .execution_options(synchronize_session=False)).all()
-        counts.record_status_changes(session, rows, QUEUED, FAILED)  # every one was queued before
+    """Fail these queued messages again, with the outage's reason, keeping the roll-ups exact.
+
+    Set-based as the retry itself (retries' temporary table, `counts.move_statuses`): the row-by-row
+    version this replaced outlasted PostgreSQL's idle-in-transaction timeout under load.
+    """
+    messages = Message.__table__
+    moved = retries._MOVED
+    connection = session.connection()
+    moved.create(connection)
+    where = (messages.c.id.in_(ids), messages.c.status == QUEUED)
+    failed = {"status": FAILED, "last_error": REASON, "attempts": 8, "updated_at": utcnow()}
+    fields = [messages.c[name] for name in retries._MOVED_COLUMNS]
+    if connection.dialect.name == "postgresql":
+        cte = update(messages).where(*where).values(failed).returning(*fields).cte("moved")
+        session.execute(insert(moved).from_select(retries._MOVED_COLUMNS, select(*cte.c)))
+    else:
+        session.execute(insert(moved).from_select(retries._MOVED_COLUMNS, select(*fields).where(*where)))
+        session.execute(update(messages).where(*where).values(failed))
+    counts.move_statuses(session, moved, QUEUED, FAILED)
+    if connection.dialect.name != "postgresql":
+        moved.drop(connection)
     session.commit()
     if session.get_bind().dialect.name == "postgresql":
         with session.get_bind().connect() as conn:
