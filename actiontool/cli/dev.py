@@ -22,7 +22,7 @@ def dev() -> None:
 def seed_command(slug: str, n_messages: int, days: int, rng_seed: int) -> None:
     """Fill the database with realistic synthetic messages across districts, days and sources."""
     from actiontool import db
-    from actiontool.registry import dataset
+    from actiontool.registry import dataset, time_zone_of
     from actiontool.services.seed import SeedError, members_from_dataset, seed
 
     try:
@@ -41,11 +41,11 @@ def seed_command(slug: str, n_messages: int, days: int, rng_seed: int) -> None:
         try:
             with db.session_scope() as session:
                 inserted = seed(session, slug, n_messages, members, days=days, rng_seed=rng_seed,
-                                progress=progress)
+                                time_zone=time_zone_of(slug), progress=progress)
         except SeedError as exc:
             raise click.ClickException(str(exc)) from None
     click.echo(f"inserted {inserted:,} messages into {slug} in {time.monotonic() - started:.1f}s "
-               "(roll-up counts rebuilt)")
+               f"(local days in {time_zone_of(slug)}; roll-up counts rebuilt)")
 
 
 def register(group: click.Group) -> None:

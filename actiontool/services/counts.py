@@ -58,6 +58,7 @@ from actiontool.models import (
     STATUSES,
     Action,
     ActionCount,
+    ActionHourCount,
     CampaignConstituent,
     CampaignCount,
     MemberDayCount,
@@ -74,6 +75,8 @@ CAMPAIGN_COUNTS: Table = CampaignCount.__table__  # type: ignore[assignment]
 CONSTITUENTS: Table = CampaignConstituent.__table__  # type: ignore[assignment]
 
 MEMBER_COUNTS: Table = MemberDayCount.__table__  # type: ignore[assignment]
+# The hour-of-day roll-up (written by services.local_days, which needs the campaign's time zone).
+HOUR_COUNTS: Table = ActionHourCount.__table__  # type: ignore[assignment]
 SOURCE_COUNTS: Table = SourceDayCount.__table__  # type: ignore[assignment]
 
 
@@ -150,9 +153,11 @@ ROLLUPS: list[Rollup] = [
 ]
 
 # Every table a count writer may lock, in the order writers lock them: a submit counts its action, then
-# its messages (ROLLUPS in order), its constituents and, at commit, the campaign's totals; other modules'
-# roll-ups (services.packet_counts) come after. `rebuild` locks them all in this order.
-LOCK_ORDER: list[Table] = [ACTION_COUNTS, *(r.table for r in ROLLUPS), CONSTITUENTS, CAMPAIGN_COUNTS]
+# its messages (ROLLUPS in order), its constituents, its local hour (local_days.record_action_hour) and,
+# at commit, the campaign's totals; other modules' roll-ups (services.packet_counts, applied at commit
+# after the totals) come after. `rebuild` and `local_days.relocalise` lock them all in this order.
+LOCK_ORDER: list[Table] = [ACTION_COUNTS, *(r.table for r in ROLLUPS), CONSTITUENTS, HOUR_COUNTS,
+                           CAMPAIGN_COUNTS]
 # Functions (session, campaign) that rebuild another module's roll-ups inside `rebuild`'s transaction.
 _REBUILDERS: list[Callable[[Session, str | None], None]] = []
 

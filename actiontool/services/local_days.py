@@ -16,12 +16,12 @@ from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from actiontool.models import Action, ActionHourCount, Message
+from actiontool.models import Action, Message
 from actiontool.services import counts
 from actiontool.services.transaction import transaction
 from actiontool.timezones import local
 
-HOUR_COUNTS: Table = ActionHourCount.__table__  # type: ignore[assignment]
+HOUR_COUNTS: Table = counts.HOUR_COUNTS
 _BATCH = 5000
 
 
@@ -60,15 +60,22 @@ def relocalise(session: Session, time_zone_of: Callable[[str], str], campaign: s
     """Recompute `created_day` of actions and messages as local days and rebuild the hour roll-up; commit.
 
     Returns how many rows changed day. Run `counts.rebuild` afterwards so the day roll-ups follow.
+
+    Exact while submits run: before it reads the actions it takes every count writer's tables as
+    `counts.rebuild` does (`counts.lock_rollups`, hour roll-up included; SQLite's write lock is one), so a
+    submit either committed before the read (its action and hour are in it) or adds its hour after the
+    commit, to the rebuilt rows. The days are moved first, before the locks: a worker holds a message's
+    row lock while it waits for the roll-ups at commit, so updating messages under the roll-up locks could
+    deadlock with it. Moving a day touches no roll-up; `counts.rebuild` settles the day roll-ups.
     """
     changed = 0
     with transaction(session):
+        for model in (Action, Message):
+            changed += _relocalise_rows(session, model, time_zone_of, campaign)
+        counts.lock_rollups(session)
         session.execute(delete(HOUR_COUNTS) if campaign is None
                         else delete(HOUR_COUNTS).where(HOUR_COUNTS.c.campaign == campaign))
-        hours: Counter[tuple[str, date, int]] = Counter()
-        for model in (Action, Message):
-            changed += _relocalise_rows(session, model, time_zone_of, campaign,
-                                        hours if model is Action else None)
+        hours = _hours(session, time_zone_of, campaign)
         rows = [{"campaign": c, "day": d, "hour": h, "slot": 0, "n": n}
                 for (c, d, h), n in sorted(hours.items())]
         for start in range(0, len(rows), _BATCH):
@@ -76,9 +83,24 @@ def relocalise(session: Session, time_zone_of: Callable[[str], str], campaign: s
     return changed
 
 
-def _relocalise_rows(session: Session, model: Any, time_zone_of: Callable[[str], str], campaign: str | None,
-                     hours: Counter[tuple[str, date, int]] | None) -> int:
-    """Set one table's created_day to the local day where it differs; count actions per local hour."""
+def _hours(session: Session, time_zone_of: Callable[[str], str],
+           campaign: str | None) -> Counter[tuple[str, date, int]]:
+    """Count actions per campaign, local day and local hour, from their UTC instants."""
+    stmt = select(Action.campaign, Action.created_at)
+    if campaign is not None:
+        stmt = stmt.where(Action.campaign == campaign)
+    zones: dict[str, str] = {}
+    hours: Counter[tuple[str, date, int]] = Counter()
+    for name, created_at in session.execute(stmt.execution_options(yield_per=_BATCH)):
+        zone = zones.get(name) or zones.setdefault(name, time_zone_of(name))
+        moment = local(created_at, zone)
+        hours[(name, moment.date(), moment.hour)] += 1
+    return hours
+
+
+def _relocalise_rows(session: Session, model: Any, time_zone_of: Callable[[str], str],
+                     campaign: str | None) -> int:
+    """Set one table's created_day to the local day where it differs; return how many rows moved."""
     stmt = select(model.id, model.campaign, model.created_at, model.created_day).order_by(model.id)
     if campaign is not None:
         stmt = stmt.where(model.campaign == campaign)
@@ -87,8 +109,6 @@ def _relocalise_rows(session: Session, model: Any, time_zone_of: Callable[[str],
     for row_id, name, created_at, day in session.execute(stmt.execution_options(yield_per=_BATCH)).all():
         zone = zones.get(name) or zones.setdefault(name, time_zone_of(name))
         moment = local(created_at, zone)
-        if hours is not None:
-            hours[(name, moment.date(), moment.hour)] += 1
         if moment.date() != day:
             updates.append({"row_id": row_id, "day": moment.date()})
     table: Table = model.__table__
@@ -96,4 +116,3 @@ def _relocalise_rows(session: Session, model: Any, time_zone_of: Callable[[str],
     for start in range(0, len(updates), _BATCH):
         session.connection().execute(stmt_update, updates[start:start + _BATCH])
     return len(updates)
-

@@ -2,29 +2,30 @@
 
 Realistic shape, not real people: actions spread over states in proportion to their House seats, over
 days with a launch spike and a decay, over partner refs with a long tail; one message to the House member
-and one to each senator; statuses that depend on age and channel. Rows go in with bulk executemany, then
-the roll-ups are recomputed from them in one set-based pass (counts.rebuild), so they agree exactly.
+and one to each senator; statuses that depend on age and channel; days and hours local to the campaign's
+time zone. Rows go in through the driver's bulk path (COPY on PostgreSQL, one prepared executemany on
+SQLite), then the roll-ups are recomputed from them in one set-based pass (counts.rebuild), so they agree
+exactly with a recount; the hour-of-day roll-up is added from the seed's own tally.
 """
 
 from __future__ import annotations
 
 import hashlib
 import random
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Table, func, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from actiontool.districts import district_label
-from actiontool.models import Action, Message
-from actiontool.services import counts
+from actiontool.models import Action
+from actiontool.services import counts, local_days
 from actiontool.services.transaction import transaction
-
-ACTIONS: Table = Action.__table__  # type: ignore[assignment]
-MESSAGES: Table = Message.__table__  # type: ignore[assignment]
+from actiontool.timezones import DEFAULT_TIME_ZONE, local_day, zone
 
 REFS: tuple[str, ...] = ("ohio-parents", "nurses-union", "faith-coalition", "recovery-network", "newsletter",
                          "facebook", "twitter", "sheriffs-assoc", "pta-national", "veterans", "students",
@@ -97,59 +98,190 @@ def _status(rng: random.Random, channel: str, age_days: int) -> str:
 
 
 def seed(session: Session, campaign: str, n_messages: int, members: Sequence[SeedMember], *, days: int = 45,
-         last_day: date | None = None, rng_seed: int = 1,
+         last_day: date | None = None, rng_seed: int = 1, time_zone: str = DEFAULT_TIME_ZONE,
          progress: Callable[[int], None] | None = None) -> int:
     """Insert about `n_messages` synthetic messages (and their actions), rebuild the roll-ups; commit.
 
-    Returns the number of messages inserted (whole actions, so it can exceed the request by two).
+    Days are local days in `time_zone` (the campaign's, registry.time_zone_of), as a submit writes them:
+    `created_day` is the local day of `created_at`, `last_day` (default: today there) the last local day,
+    and the hour-of-day roll-up gets the seeded actions' local hours. Every roll-up then equals a recount,
+    with no `stats --rebuild` needed. Returns the number of messages inserted (whole actions, so it can
+    exceed the request by two).
     """
     if n_messages < 1:
         raise SeedError("--messages must be at least 1")
     if not any(m.chamber == "house" for m in members):
         raise SeedError("no House members to address: is the district data installed?")
     rng = random.Random(rng_seed)
-    last_day = last_day or datetime.now(UTC).date()
+    tz = zone(time_zone)
+    last_day = last_day or local_day(datetime.now(UTC), time_zone)
     first = last_day - timedelta(days=days - 1)
+    hours: Counter[tuple[date, int]] = Counter()
     with transaction(session):
         next_id = (session.execute(select(func.max(Action.id))).scalar_one() or 0) + 1
         tag = f"seed-{campaign}-{rng_seed}-{next_id}"
-        actions: list[dict[str, Any]] = []
-        messages: list[dict[str, Any]] = []
+        sink = _sink(session)
+        actions: list[tuple[Any, ...]] = []
+        messages: list[tuple[Any, ...]] = []
         inserted = 0
         for i, (rep, sens, day, ref) in enumerate(_action_plan(rng, members, first, days)):
             if inserted + len(messages) >= n_messages:
                 break
             action_id = next_id + i
-            at = datetime.combine(day, time(rng.randrange(24), rng.randrange(60)), UTC)
+            # A local wall-clock time on the planned day, stored as its UTC instant; the day and hour that
+            # count are read back from the instant (a time in the spring-forward gap moves an hour on).
+            instant = datetime.combine(day, time(rng.randrange(24), rng.randrange(60)), tz).astimezone(UTC)
+            moment = instant.astimezone(tz)
+            local = moment.date()
+            hours[(local, moment.hour)] += 1
+            at, day_value = sink.stamp(instant), sink.day(local)
             key = hashlib.sha256(f"{tag}-{i}".encode()).hexdigest()
             label = district_label(rep.state, rep.district or 0)
-            actions.append({"id": action_id, "receipt_token": key[:40], "campaign": campaign,
-                            "created_at": at, "created_day": day, "ref": ref,
-                            "lang": "es" if rng.random() < 0.08 else "en", "district_label": label,
-                            "state": rep.state, "wants_receipt_email": False, "receipt_email_attempts": 0})
+            actions.append((action_id, key[:40], campaign, at, day_value, ref,
+                            "es" if rng.random() < 0.08 else "en", label, rep.state))
+            age = (last_day - local).days
             for member in (rep, *sens):
                 channel = _channel(member)
-                messages.append({
-                    "id": hashlib.md5(f"{key}{member.bioguide}".encode()).hexdigest(), "action_id": action_id,
-                    "campaign": campaign, "constituent_key": key, "bioguide": member.bioguide,
-                    "member_name": member.name, "member_title": member.title, "chamber": member.chamber,
-                    "state": member.state, "district": member.district, "ref": ref, "channel": channel,
-                    "status": _status(rng, channel, (last_day - day).days), "subject": "Pass the proposal",
-                    "edited": False, "attempts": 1, "created_at": at, "created_day": day, "updated_at": at,
-                })
+                messages.append((
+                    hashlib.md5(f"{key}{member.bioguide}".encode()).hexdigest(), action_id, campaign, key,
+                    member.bioguide, member.name, member.title, member.chamber, member.state, member.district,
+                    ref, channel, _status(rng, channel, age), at, day_value, at))
             if len(messages) >= BATCH:
-                inserted += _flush(session, actions, messages)
+                inserted += sink.flush(actions, messages)
                 if progress:
                     progress(inserted)
-        inserted += _flush(session, actions, messages)
+        inserted += sink.flush(actions, messages)
+        sink.close()
         if progress:
             progress(inserted)
         advance_action_ids(session)
+        _add_hours(session, campaign, hours)
     counts.rebuild(session, campaign)  # and the packet roll-ups (packet_counts adopts counts.rebuild)
-    # Fresh planner statistics after a bulk load, as autovacuum (or SQLite's optimize) would gather later.
+    # Fresh planner statistics after a bulk load, as autovacuum (or SQLite's optimize) would gather later;
+    # on SQLite from a sample of each index (analysis_limit), as PostgreSQL samples, not every row.
     with transaction(session):
+        if session.get_bind().dialect.name == "sqlite":
+            session.execute(text("PRAGMA analysis_limit=1000"))
         session.execute(text("ANALYZE"))
     return inserted
+
+
+def _add_hours(session: Session, campaign: str, hours: Counter[tuple[date, int]]) -> None:
+    """Add the seeded actions to the hour-of-day roll-up (slot 0), as submits add theirs, in key order.
+
+    An upsert adding to what is there: the rows stay exact beside earlier submits and seeds. counts.rebuild
+    does not recompute this roll-up (it does not know time zones); local_days.relocalise does.
+    """
+    rows = [{"campaign": campaign, "day": d, "hour": h, "slot": 0, "n": n}
+            for (d, h), n in sorted(hours.items())]
+    for start in range(0, len(rows), BATCH):
+        counts.upsert_rows(session, local_days.HOUR_COUNTS, ("campaign", "day", "hour", "slot"), ("n",), (),
+                           rows[start:start + BATCH])
+
+
+# The bulk load writes these columns, in this order (the tuples `seed` builds); the rest take their server
+# defaults (claims 0, flagged_repeat false) or stay NULL. Constant ones are added by the sinks.
+_ACTION_COLUMNS = ("id", "receipt_token", "campaign", "created_at", "created_day", "ref", "lang",
+                   "district_label", "state")
+_ACTION_CONSTANTS = {"wants_receipt_email": False, "receipt_email_attempts": 0, "flagged_repeat": False}
+_MESSAGE_COLUMNS = ("id", "action_id", "campaign", "constituent_key", "bioguide", "member_name",
+                    "member_title", "chamber", "state", "district", "ref", "channel", "status", "created_at",
+                    "created_day", "updated_at")
+_MESSAGE_CONSTANTS = {"subject": "Pass the proposal", "edited": False, "attempts": 1, "claims": 0}
+
+
+class _Sink:
+    """Writes buffered row tuples with the driver's fastest bulk path, inside the session's transaction.
+
+    Bypassing SQLAlchemy's per-row parameter processing is what makes a million rows take seconds, not
+    minutes: the ORM and even Core executemany spend most of a bulk load converting values one by one.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self.raw: Any = session.connection().connection.driver_connection
+
+    def flush(self, actions: list[tuple[Any, ...]], messages: list[tuple[Any, ...]]) -> int:
+        """Write the buffers (actions first: messages reference them), empty them; return the messages."""
+        n = len(messages)
+        if actions:
+            self.write("actions", _ACTION_COLUMNS, _ACTION_CONSTANTS, actions)
+        if messages:
+            self.write("messages", _MESSAGE_COLUMNS, _MESSAGE_CONSTANTS, messages)
+        actions.clear()
+        messages.clear()
+        return n
+
+    def close(self) -> None:
+        """Undo any setting made for the load (the connection goes back to the pool)."""
+
+    def stamp(self, instant: datetime) -> Any:
+        """Return an aware UTC instant as the driver takes it for a models.UTCDateTime column."""
+        return instant.replace(tzinfo=None)  # naive UTC, as UTCDateTime stores it
+
+    def day(self, day: date) -> Any:
+        """Return a date as the driver takes it."""
+        return day
+
+    def write(self, table: str, columns: tuple[str, ...], constants: dict[str, Any],
+              rows: list[tuple[Any, ...]]) -> None:
+        raise NotImplementedError
+
+
+class _SqliteSink(_Sink):
+    """sqlite3's executemany of one prepared INSERT, the values in SQLAlchemy's own text storage format.
+
+    With a larger page cache for the load: the messages' indexes have random keys (ids, constituent keys),
+    and with SQLite's default 2 MB cache most inserts would read and write back an index page.
+    """
+
+    LOAD_CACHE_KIB = 256 * 1024
+
+    def __init__(self, session: Session) -> None:
+        super().__init__(session)
+        self.cache_size = self.raw.execute("PRAGMA cache_size").fetchone()[0]
+        self.raw.execute(f"PRAGMA cache_size=-{self.LOAD_CACHE_KIB}")
+
+    def close(self) -> None:
+        self.raw.execute(f"PRAGMA cache_size={int(self.cache_size)}")
+
+    def stamp(self, instant: datetime) -> Any:
+        """Return the instant as SQLAlchemy's SQLite DATETIME text (naive UTC, microseconds always shown)."""
+        return instant.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+    def day(self, day: date) -> Any:
+        """Return the date as SQLAlchemy's SQLite DATE text."""
+        return day.isoformat()
+
+    def write(self, table: str, columns: tuple[str, ...], constants: dict[str, Any],
+              rows: list[tuple[Any, ...]]) -> None:
+        names = (*columns, *constants)
+        fixed = tuple(int(v) if isinstance(v, bool) else v for v in constants.values())
+        stored = [row + fixed for row in rows]
+        sql = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+        self.raw.cursor().executemany(sql, stored)
+
+
+class _PostgresSink(_Sink):
+    """psycopg's COPY ... FROM STDIN: the rows stream in one command, no statement per row."""
+
+    def write(self, table: str, columns: tuple[str, ...], constants: dict[str, Any],
+              rows: list[tuple[Any, ...]]) -> None:
+        names = (*columns, *constants)
+        fixed = tuple(constants.values())
+        command = f"COPY {table} ({', '.join(names)}) FROM STDIN"
+        with self.raw.cursor() as cursor, cursor.copy(command) as copy:
+            for row in rows:
+                copy.write_row(row + fixed)
+
+
+def _sink(session: Session) -> _Sink:
+    """Return the bulk writer for the session's database."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return _PostgresSink(session)
+    if dialect == "sqlite":
+        return _SqliteSink(session)
+    raise SeedError(f"seeding needs SQLite or PostgreSQL, not {dialect}")
 
 
 def advance_action_ids(session: Session) -> None:
@@ -163,15 +295,3 @@ def advance_action_ids(session: Session) -> None:
     # is_called false: the next nextval() returns exactly MAX(id) + 1.
     session.execute(text("SELECT setval(pg_get_serial_sequence('actions', 'id'), "
                          "(SELECT COALESCE(MAX(id), 0) + 1 FROM actions), false)"))
-
-
-def _flush(session: Session, actions: list[dict[str, Any]], messages: list[dict[str, Any]]) -> int:
-    """Insert the buffered rows with executemany and empty the buffers; return the messages written."""
-    n = len(messages)
-    if actions:
-        session.execute(ACTIONS.insert(), actions)
-    if messages:
-        session.execute(MESSAGES.insert(), messages)
-    actions.clear()
-    messages.clear()
-    return n

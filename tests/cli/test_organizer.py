@@ -87,6 +87,19 @@ def test_dev_seed_fills_messages_and_counts(runner: FlaskCliRunner, app: Flask) 
     assert runner.invoke(main, ["dev", "seed", "demo", "--messages", "0"]).exit_code == 2
 
 
+def test_dev_seed_counts_in_the_campaigns_time_zone(runner: FlaskCliRunner, app: Flask) -> None:
+    """The seed writes the local days a submit would (registry.time_zone_of), not UTC days."""
+    from actiontool.timezones import local_day
+
+    app.config["TIME_ZONE"] = "Asia/Tokyo"
+    result = runner.invoke(main, ["dev", "seed", "demo", "--messages", "200", "--days", "3"])
+    assert result.exit_code == 0, result.output
+    assert "Asia/Tokyo" in result.output
+    with db.session_scope(app) as s:
+        rows = s.execute(select(Action.created_at, Action.created_day)).all()
+    assert rows and all(local_day(at, "Asia/Tokyo") == day for at, day in rows)
+
+
 def test_real_submissions_work_after_a_seed(runner: FlaskCliRunner, app: Flask, client: Any) -> None:
     """Issue 15: on PostgreSQL the seed wrote action ids without moving the sequence (500 next)."""
     from tests.web.flow_helpers import send

@@ -146,3 +146,38 @@ def test_a_campaign_with_letters_or_filters_shows_no_getting_started_block(fille
 def test_the_overview_is_protected(client: FlaskClient) -> None:
     assert client.get("/organizer/").status_code == 302
     assert client.get(f"/organizer/c/{SLUG}/qr.svg").status_code == 302
+
+
+def test_a_warm_overview_reads_only_the_totals_and_still_follows_every_change(
+        filled: Flask, signed_in: FlaskClient, writer: Callable[..., int]) -> None:
+    """The page keeps each campaign's days while its totals row holds: exact after a submit or a failure."""
+    from sqlalchemy import event
+
+    from actiontool.services.outbox import set_status
+
+    signed_in.get("/organizer/")  # counts the days and keeps them
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    with filled.app_context():
+        engine = db.engine()
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        warm = cells(signed_in.get("/organizer/").get_data(as_text=True))
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert not [s for s in statements if "message_counts_by_member" in s]
+    assert (warm["today"], warm["last-7-days"]) == ("3", "9")
+    with db.session_scope(filled) as s:
+        writer(s, SLUG, "f@example.org", OHIO[2], day=TODAY - timedelta(days=1), ref=None)
+    after = cells(signed_in.get("/organizer/").get_data(as_text=True))
+    assert after["last-7-days"] == str(recount(filled, TODAY - timedelta(days=6), TODAY)) == "12"
+    with db.session_scope(filled) as s:
+        message = s.execute(select(Message).where(Message.campaign == SLUG, Message.created_day == TODAY,
+                                                  Message.status != FAILED).limit(1)).scalar_one()
+        set_status(s, message, FAILED)
+        s.commit()
+    failed = cells(signed_in.get("/organizer/").get_data(as_text=True))
+    assert (failed["today"], failed["last-7-days"]) == (str(recount(filled, TODAY, TODAY)), "11")
