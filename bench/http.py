@@ -14,7 +14,13 @@ Then, on the limits-on server: the RSS of each web worker after MIXED_REQUESTS m
 second batch of the same mix (target: < 120 MB, no growth), and the time `actiontool serve` takes to
 answer its first request (target: < 2 s).
 
+RSS counts every page a worker maps, the pages it still shares with the master (the code and data loaded
+before the fork) included; PSS divides each shared page among the processes sharing it, and USS counts only
+the worker's own pages, both read from /proc/<pid>/smaps_rollup. The target is judged on RSS, as the issue
+words it; PSS and USS say what a worker really adds to the machine.
+
 Run: `python -m bench http` (needs wrk: `apt-get install wrk`). Not part of `make test`.
+ACTIONTOOL_BENCH_PORTS=FIRST-LAST makes the servers listen on ports of that range (default: any free port).
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import os
 import random
 import re
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -98,10 +105,26 @@ class Server:
         return [int(p) for p in children.split()]
 
 
+def free_port() -> int:
+    """Return a free loopback port, from ACTIONTOOL_BENCH_PORTS=FIRST-LAST when it is set."""
+    allowed = os.environ.get("ACTIONTOOL_BENCH_PORTS")
+    if not allowed:
+        return servers.free_port()
+    first, last = (int(part) for part in allowed.split("-"))
+    for port in range(first, last + 1):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in ACTIONTOOL_BENCH_PORTS={allowed}")
+
+
 @contextmanager
 def gunicorn(app: str, settings: Mapping[str, object], ready: str, log: Path) -> Iterator[Server]:
     """Run `app` under gunicorn with the benchmark's settings; yield it once `ready` answers 200."""
-    port = servers.free_port()
+    port = free_port()
     args = [str(servers.BIN / "gunicorn"), "--workers", str(WEB_WORKERS), "--bind", f"127.0.0.1:{port}",
             "--chdir", str(ROOT), *GUNICORN_ARGS, app]
     with open(log, "ab") as out:
@@ -199,12 +222,22 @@ def _wrk(base: str, paths: list[str], script_dir: Path) -> Result:
 
 # -- memory and cold start -------------------------------------------------------------------------
 
-def rss_mb(pid: int) -> float:
-    """Return a process's resident set size in MB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no VmRSS for {pid}")
+@dataclass(frozen=True)
+class Memory:
+    """One process's memory in MB: resident (RSS), proportional (PSS) and unique (USS) set sizes."""
+
+    rss: float
+    pss: float
+    uss: float
+
+
+def memory_mb(pid: int) -> Memory:
+    """Return a process's RSS, PSS and USS in MB, from /proc/<pid>/smaps_rollup."""
+    fields = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+        name, value = line.split(":", 1)
+        fields[name] = int(value.split()[0]) / 1024
+    return Memory(fields["Rss"], fields["Pss"], fields["Private_Clean"] + fields["Private_Dirty"])
 
 
 def mixed_paths(rng: random.Random, zips: list[str]) -> list[str]:
@@ -232,7 +265,7 @@ def drive(base: str, paths: list[str]) -> int:
 
 def cold_start(settings: Mapping[str, object], log: Path) -> float:
     """Return the seconds from starting `actiontool serve` to its first answer of a lookup."""
-    port = servers.free_port()
+    port = free_port()
     start = time.perf_counter()
     with open(log, "ab") as out:
         command = [str(servers.BIN / "actiontool"), "serve", "--no-worker", "--port", str(port)]
@@ -251,23 +284,31 @@ def cold_start(settings: Mapping[str, object], log: Path) -> float:
 # -- the run ---------------------------------------------------------------------------------------
 
 @dataclass
+class MemoryReport:
+    """The limits-on server's memory: its master after the preload, each worker after each batch."""
+
+    master: Memory
+    workers: list[tuple[Memory, Memory]]  # per worker: after the first batch, after the second
+    errors: int  # mixed requests answered 5xx
+
+
+@dataclass
 class Report:
     """Everything the section shows."""
 
     rounds: list[dict[str, Result]]
     zips: list[str]
-    rss: list[tuple[float, float]]  # per worker: after the first batch, after the second
-    mixed_errors: int
+    memory: MemoryReport
     cold: list[float]
     load_before: tuple[float, float, float]
     load_after: tuple[float, float, float]
 
 
-def rotation_zips(rng: random.Random) -> list[str]:
-    """Return ZIPS_IN_ROTATION ZIPs of the bundled data that have an answer."""
+def answered_zips(rng: random.Random, count: int) -> list[str]:
+    """Return up to `count` ZIPs of the bundled data, in random order, that have an answer."""
     data = bundled()
     chosen = []
-    for zip_code in rng.sample(sorted(data.zip_codes()), 200):
+    for zip_code in rng.sample(sorted(data.zip_codes()), count):
         try:
             data.lookup(zip_code)
         except NotFound:
@@ -276,30 +317,28 @@ def rotation_zips(rng: random.Random) -> list[str]:
     return chosen
 
 
-def measure(tmp: Path) -> Report:
-    """Start the servers, alternate the endpoints under wrk, then measure memory and cold start."""
-    if shutil.which("wrk") is None:
-        raise SystemExit("bench http needs wrk (Debian: apt-get install wrk)")
-    rng = random.Random(SEED)
-    zips = rotation_zips(rng)
-    rotation = zips[:ZIPS_IN_ROTATION]
+def app_settings(tmp: Path, name: str, limits: bool) -> dict[str, object]:
+    """Return the app's settings for one server: its own SQLite file, the benchmark's campaign."""
     campaigns = tmp / "campaigns"
-    campaigns.mkdir()
-    (campaigns / f"{SLUG}.yaml").write_text(CAMPAIGN.format(slug=SLUG), encoding="utf-8")
-    common = {"SECRET_KEY": "bench-http-secret-key", "CAMPAIGNS_DIR": campaigns,
-              "RATELIMIT_STORAGE_URL": "memory://"}
-    log = tmp / "servers.log"
-    load_before = os.getloadavg()
+    if not campaigns.exists():
+        campaigns.mkdir()
+        (campaigns / f"{SLUG}.yaml").write_text(CAMPAIGN.format(slug=SLUG), encoding="utf-8")
+    return {"SECRET_KEY": "bench-http-secret-key", "CAMPAIGNS_DIR": campaigns,
+            "RATELIMIT_STORAGE_URL": "memory://", "DATABASE_URL": f"sqlite:///{tmp / f'{name}.sqlite3'}",
+            "RATELIMIT_ENABLED": "true" if limits else "false",
+            # High enough never to refuse: this measures the cost of counting, not a 429.
+            "RATELIMIT_LOOKUP": "100000000/minute", "RATELIMIT_COUNT": "100000000/minute"}
+
+
+def throughput(tmp: Path, rotation: list[str], rng: random.Random, log: Path) -> list[dict[str, Result]]:
+    """Start the floor and the app (limits off, on) side by side; alternate the endpoints under wrk."""
     with ExitStack() as stack:
         floor = stack.enter_context(gunicorn("bench._minimal:app", {}, "/ping", log))
         apps = {}
         for limits in ("off", "on"):
-            settings = {**common, "DATABASE_URL": f"sqlite:///{tmp / f'limits-{limits}.sqlite3'}",
-                        "RATELIMIT_ENABLED": "true" if limits == "on" else "false",
-                        # High enough never to refuse: this measures the cost of counting, not a 429.
-                        "RATELIMIT_LOOKUP": "100000000/minute", "RATELIMIT_COUNT": "100000000/minute"}
-            apps[limits] = stack.enter_context(gunicorn("actiontool.wsgi:app", settings,
-                                                        "/api/v1/openapi.json", log))
+            apps[limits] = stack.enter_context(gunicorn(
+                "actiontool.wsgi:app", app_settings(tmp, f"limits-{limits}", limits == "on"),
+                "/api/v1/openapi.json", log))
         lookups = [f"/api/v1/lookup?zip={z}" for z in rotation]
         count = [f"/api/v1/campaigns/{SLUG}/count"]
         plan = [("minimal Flask endpoint", floor, ["/ping"]),
@@ -318,18 +357,39 @@ def measure(tmp: Path) -> Report:
                 print(f"round {number + 1}: {name}: {measured[name].throughput:.0f}/s, "
                       f"{measured[name].cpu_us:.0f} µs CPU per request", file=sys.stderr)
             rounds.append({name: measured[name] for name, _server, _paths in plan})
+    return rounds
 
-        server = apps["on"]
-        mix = mixed_paths(random.Random(SEED), zips[:MIXED_ZIPS])
+
+def memory(tmp: Path, zips: list[str], log: Path) -> MemoryReport:
+    """Start the app with limits on, send the mixed requests twice; read the master's and workers' memory."""
+    with gunicorn("actiontool.wsgi:app", app_settings(tmp, "memory", True), "/api/v1/openapi.json",
+                  log) as server:
+        master = memory_mb(server.proc.pid)
+        mix = mixed_paths(random.Random(SEED), zips)
         errors = drive(server.base, mix)
-        first = {pid: rss_mb(pid) for pid in server.worker_pids()}
+        first = {pid: memory_mb(pid) for pid in server.worker_pids()}
         errors += drive(server.base, mix)
-        rss = [(first[pid], rss_mb(pid)) for pid in server.worker_pids()]
-    cold_settings = {**common, "DATABASE_URL": f"sqlite:///{tmp / 'cold.sqlite3'}"}
-    cold = [cold_start(cold_settings, log) for _ in range(COLD_STARTS)]
+        workers = [(first[pid], memory_mb(pid)) for pid in server.worker_pids()]
+    print(f"memory: master {master}, workers {workers}", file=sys.stderr)
+    return MemoryReport(master, workers, errors)
+
+
+def measure(tmp: Path) -> Report:
+    """Alternate the endpoints under wrk, then measure memory and cold start."""
+    if shutil.which("wrk") is None:
+        raise SystemExit("bench http needs wrk (Debian: apt-get install wrk)")
+    rng = random.Random(SEED)
+    zips = answered_zips(rng, MIXED_ZIPS + MIXED_ZIPS // 4)[:MIXED_ZIPS]
+    rotation = zips[:ZIPS_IN_ROTATION]
+    log = tmp / "servers.log"
+    load_before = os.getloadavg()
+    rounds = throughput(tmp, rotation, rng, log)
+    used = memory(tmp, zips, log)
+    settings = app_settings(tmp, "cold", True)
+    cold = [cold_start(settings, log) for _ in range(COLD_STARTS)]
     if "Traceback" in log.read_text():
         raise AssertionError(f"a server logged a traceback: {log}")
-    return Report(rounds, rotation, rss, errors, cold, load_before, os.getloadavg())
+    return Report(rounds, rotation, used, cold, load_before, os.getloadavg())
 
 
 # -- the section -----------------------------------------------------------------------------------
@@ -376,19 +436,26 @@ def section(report: Report) -> str:
         cpu = statistics.median(m[floor_name].cpu_us / m[name].cpu_us for m in report.rounds)
         verdict = "met" if median >= target else "MISSED"
         lines.append(f"| {name} | {median:.2f}x | >= {target}x | {verdict} | {cpu:.2f}x |")
-    worst = max(after for _before, after in report.rss)
-    growth = max(after - before for before, after in report.rss)
+    used = report.memory
+    worst = max(after.rss for _before, after in used.workers)
+    growth = max(after.rss - before.rss for before, after in used.workers)
     lines += [
         "",
-        f"Memory (limits-on server, {MIXED_REQUESTS:,} mixed requests twice: lookups by ZIP, ZIP+4, point, "
-        f"invalid and unknown ZIP over {MIXED_ZIPS:,} ZIPs, counts with and without a ref, the campaign, "
-        f"members and embed pages; {report.mixed_errors} answers 5xx): RSS per worker after the first "
-        "batch / after the second: "
-        + ", ".join(f"{b:.0f} / {a:.0f} MB" for b, a in report.rss)
-        + f". Target < {RSS_LIMIT_MB} MB and no growth: "
+        f"Memory (a fresh limits-on server, {MIXED_REQUESTS:,} mixed requests twice: lookups by ZIP, ZIP+4, "
+        f"point, invalid and unknown ZIP over {MIXED_ZIPS:,} ZIPs, counts with and without a ref, the "
+        f"campaign, members and embed pages; {used.errors} answers 5xx). The master after the preload: "
+        f"RSS {used.master.rss:.0f} MB, USS {used.master.uss:.0f} MB.",
+        "",
+        "| worker | RSS after 10,000 | RSS after 20,000 | PSS after 20,000 | USS after 20,000 |",
+        "|---|---:|---:|---:|---:|",
+        *[f"| {number} | {before.rss:.1f} MB | {after.rss:.1f} MB | {after.pss:.1f} MB | {after.uss:.1f} MB |"
+          for number, (before, after) in enumerate(used.workers, 1)],
+        "",
+        f"Target RSS < {RSS_LIMIT_MB} MB per worker and no growth over the second batch: "
         + ("met" if worst < RSS_LIMIT_MB and growth < 1.0 else "MISSED")
-        + f" (largest growth {growth:+.1f} MB). RSS counts the pages the workers share with the master "
-        "(the dataset, loaded before the fork).",
+        + f" (largest {worst:.1f} MB, largest growth {growth:+.1f} MB). RSS counts the pages a worker "
+        "shares with the master and its sibling (the code and data loaded before the fork); PSS shares "
+        "them out; USS is the worker's own.",
         "",
         "Cold start: `actiontool serve` answered its first lookup "
         f"{', '.join(f'{s:.2f}' for s in report.cold)} s "
