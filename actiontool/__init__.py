@@ -15,7 +15,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # package, and importing it must not load the web framework (`actiontool lookup` starts without it).
     from actiontool import config as settings
     from actiontool.resources import templates_dir
-    from actiontool.web.application import ActionToolFlask
+    from actiontool.web import ActionToolFlask
 
     app = ActionToolFlask(__name__, template_folder=str(templates_dir()), instance_relative_config=True)
     app.config.from_mapping(settings.from_environment())

@@ -78,7 +78,8 @@ def quick_head_revision() -> str | None:
     revisions: set[str] = set()
     parents: set[str] = set()
     for path in _VERSIONS.glob("*.py"):
-        lines = dict(match.groups() for match in _REVISION_LINE.finditer(path.read_text(encoding="utf-8")))
+        source = path.read_text(encoding="utf-8")
+        lines = {match.group(1): match.group(2) for match in _REVISION_LINE.finditer(source)}
         revision = _QUOTED.match(lines.get("revision", ""))
         if revision is None:
             return None

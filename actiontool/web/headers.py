@@ -21,7 +21,7 @@ def checked(pairs: Pairs) -> Pairs:
 
 def append_checked(headers: Headers, pairs: Pairs) -> None:
     """Append pairs that passed `checked` to a response's headers, as Headers.extend would."""
-    headers._list.extend(pairs)  # type: ignore[attr-defined]  # Headers' own list of (name, value)
+    headers._list.extend(pairs)  # Headers' own list of (name, value)
 
 
 def headers_of(pairs: Pairs) -> Headers:
