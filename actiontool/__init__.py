@@ -13,12 +13,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Create the app: defaults, then ACTIONTOOL_* environment variables, then `config` (for tests)."""
     # Flask is imported here, not at the top: the pure core (`actiontool.districts`, ...) lives in this
     # package, and importing it must not load the web framework (`actiontool lookup` starts without it).
-    from flask import Flask
-
     from actiontool import config as settings
     from actiontool.resources import templates_dir
+    from actiontool.web import ActionToolFlask
 
-    app = Flask(__name__, template_folder=str(templates_dir()), instance_relative_config=True)
+    app = ActionToolFlask(__name__, template_folder=str(templates_dir()), instance_relative_config=True)
     app.config.from_mapping(settings.from_environment())
     if config is not None:
         app.config.from_mapping(config)

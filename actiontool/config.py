@@ -57,6 +57,7 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_STORAGE_URL": "memory://",  # redis://host:6379/0 when several web processes run
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_LOOKUP": "30/minute;300/hour",  # per IP, lookup API and members page
+    "RATELIMIT_COUNT": "120/minute;3000/hour",  # per IP, public count API (cached; partner pages poll it)
     "RATELIMIT_PREVIEW": "30/minute;300/hour",  # per IP, "Update preview" posts (a render, like a lookup)
     "RATELIMIT_SUBMIT": "10/minute;100/hour",  # per IP
     "RATELIMIT_SUBMIT_EMAIL": "5/hour",  # per normalised e-mail address

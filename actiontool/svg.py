@@ -15,12 +15,14 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, timedelta
 from html import escape
+from typing import TYPE_CHECKING
 
-import numpy as np
-import shapely
-from shapely import affinity
-from shapely.geometry import MultiPolygon, Polygon
-from shapely.geometry.base import BaseGeometry
+# numpy and shapely are imported by the map's functions, not here: the dashboard's charts need neither, and
+# a process that never draws a map (`actiontool serve` answering its first lookup) should not pay for them.
+if TYPE_CHECKING:
+    import numpy as np
+    from shapely.geometry import Polygon
+    from shapely.geometry.base import BaseGeometry
 
 # ColorBrewer "Blues", 5 classes; grey for districts without messages.
 PALETTE: tuple[str, ...] = ("#c6dbef", "#9ecae1", "#6baed6", "#2171b5", "#08306b")
@@ -51,6 +53,9 @@ def _unwrap_dateline(geometry: BaseGeometry) -> BaseGeometry:
     """Move Aleutian longitudes east of 180° to negative ones so Alaska is one piece."""
     minx, _, maxx, _ = geometry.bounds
     if maxx > 100 and minx < 0:
+        import numpy as np
+        import shapely
+
         def west(coords: np.ndarray) -> np.ndarray:
             shifted = coords.copy()
             shifted[:, 0] = np.where(shifted[:, 0] > 0, shifted[:, 0] - 360, shifted[:, 0])
@@ -62,6 +67,8 @@ def _unwrap_dateline(geometry: BaseGeometry) -> BaseGeometry:
 
 def _project(geometry: BaseGeometry, lat0: float) -> BaseGeometry:
     """Project lon/lat to a flat plane (equirectangular, true at lat0; y grows downward)."""
+    from shapely import affinity
+
     return affinity.affine_transform(geometry, [math.cos(math.radians(lat0)), 0, 0, -1, 0, 0])
 
 
@@ -70,6 +77,8 @@ def _fit(geometries: Mapping[str, BaseGeometry],
     """Scale and move geometries together so their bounds fill `box`, keeping the aspect ratio."""
     if not geometries:
         return {}
+    from shapely import affinity
+
     xs0, ys0, xs1, ys1 = zip(*(g.bounds for g in geometries.values()), strict=True)
     minx, miny, maxx, maxy = min(xs0), min(ys0), max(xs1), max(ys1)
     bx0, by0, bx1, by1 = box
@@ -81,6 +90,8 @@ def _fit(geometries: Mapping[str, BaseGeometry],
 
 def _path_data(geometry: BaseGeometry) -> str:
     """Return SVG path data for a (multi)polygon, holes included (drawn with evenodd)."""
+    from shapely.geometry import MultiPolygon, Polygon
+
     polygons: Sequence[Polygon]
     if isinstance(geometry, Polygon):
         polygons = [geometry]

@@ -45,3 +45,20 @@ def test_every_command_module_provides_the_command_named_after_it() -> None:
     assert result.exit_code == 0, result.output
     listed = {line.split()[0] for line in result.output.split("Commands:")[1].splitlines() if line.strip()}
     assert listed == set(_COMMAND_MODULES)
+
+
+def test_a_web_process_on_a_current_database_imports_no_pdf_map_or_migration_library(tmp_path: Path) -> None:
+    # What `actiontool serve` and every web worker pay at start: the packet PDF (fpdf), the map's geometry
+    # (numpy, shapely) and Alembic are imported on first use, not for a lookup by ZIP.
+    root = Path(__file__).resolve().parent.parent
+    start = ("import os, sys\n"
+             f"sys.path.insert(0, {str(root)!r})\n"
+             f"os.environ['ACTIONTOOL_DATABASE_URL'] = 'sqlite:///{tmp_path / 'web.sqlite3'}'\n"
+             "os.environ['ACTIONTOOL_SECRET_KEY'] = 'a-test-secret-key-of-some-length'\n"
+             "from actiontool import create_app\n"
+             "app = create_app()\n"
+             "assert app.test_client().get('/api/v1/lookup?zip=53703').status_code == 200\n")
+    _modules_after(start, tmp_path)  # the first start builds the schema (with Alembic)
+    loaded = _modules_after(start, tmp_path)
+    assert "flask" in loaded
+    assert loaded.isdisjoint({"fpdf", "fontTools", "PIL", "numpy", "shapely", "alembic"}), loaded

@@ -10,6 +10,7 @@ carries the running count, so a flood cannot fill the audit log.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
@@ -42,8 +43,15 @@ MAX_EMAIL_LENGTH = 254  # the longest address SMTP can carry (RFC 5321 path limi
 # An address's shape: no spaces or control characters, one @, a dot in the domain.
 EMAIL_SHAPE = re.compile(r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$")
 _EMAIL = EMAIL_SHAPE
-# Checked against when the e-mail is unknown, so an unknown account costs the same time as a wrong password.
-_DUMMY_HASH = generate_password_hash("not a real password", method="scrypt")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Return a hash checked against when the e-mail is unknown, so an unknown account costs the same time
+    as a wrong password. Made on the first sign-in, not at import: scrypt takes a few hundred milliseconds
+    of CPU that every process (web worker, command) paid at start."""
+    return generate_password_hash("not a real password", method="scrypt")
+
 
 SIGN_IN = "sign_in"
 SIGN_IN_FAILED = "sign_in_failed"
@@ -170,7 +178,7 @@ def authenticate(session: Session, email: str, password: str, *, ip: str | None)
             select(Organizer).where(Organizer.email == email)).scalar_one_or_none()
     if refusal is not None:
         raise refusal  # after the commit: the burst's audit row must stay
-    ok = check_password_hash(organizer.password_hash if organizer else _DUMMY_HASH, password)
+    ok = check_password_hash(organizer.password_hash if organizer else _dummy_hash(), password)
     with transaction(session):
         if organizer is None or not ok or not organizer.active:
             audit(session, email or "?", SIGN_IN_FAILED, ip=ip)

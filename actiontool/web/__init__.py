@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from flask import Flask
 
+from actiontool.web.application import ActionToolFlask
+
+__all__ = ["ActionToolFlask", "init_app"]
+
 
 def init_app(app: Flask) -> None:
     """Register every blueprint and the error handlers."""

@@ -23,6 +23,7 @@ from actiontool.registry import get_campaign
 from actiontool.services import counts, stats
 from actiontool.services.submit import clean_ref
 from actiontool.web.errors import json_error
+from actiontool.web.headers import checked, headers_of
 
 bp = Blueprint("embed", __name__, url_prefix="/embed")
 CACHE_SECONDS = 5.0
@@ -119,14 +120,14 @@ def count_view(slug: str) -> Response | tuple[Response, int]:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     payload = public_count(app, slug, int(campaign.goal), campaign.counter, ref)
     seconds = int(app.config.get("COUNT_CACHE_SECONDS", CACHE_SECONDS))
-    return Response(count_body(app, (slug, ref), payload), headers=_count_headers(seconds))
+    return Response(count_body(app, (slug, ref), payload), headers=headers_of(_count_headers(seconds)))
 
 
 @functools.lru_cache(maxsize=8)
 def _count_headers(seconds: int) -> tuple[tuple[str, str], ...]:
     """Return the count's own headers, built once: appended as they are, not set one by one."""
-    return (("Content-Type", "application/json"), ("Cache-Control", f"public, max-age={seconds}"),
-            ("Access-Control-Allow-Origin", "*"))  # partner sites read it from their own pages
+    return checked((("Content-Type", "application/json"), ("Cache-Control", f"public, max-age={seconds}"),
+                    ("Access-Control-Allow-Origin", "*")))  # partner sites read it from their own pages
 
 
 def campaign_link(slug: str, ref: str | None, lang: str | None) -> str:

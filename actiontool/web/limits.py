@@ -1,10 +1,11 @@
-"""Rate limits (Flask-Limiter) on lookup and submit, per client IP and per constituent e-mail.
+"""Rate limits (Flask-Limiter) on lookup, count and submit, per client IP and per constituent e-mail.
 
 One Limiter per app (so tests and several apps in a process never share counters). Limits are set in
-configuration (RATELIMIT_LOOKUP, RATELIMIT_PREVIEW, RATELIMIT_SUBMIT, RATELIMIT_SUBMIT_EMAIL) and attached
-here to the views that need them, so the views stay free of limit decorators. Storage is in memory by default;
-several web processes share Redis through ACTIONTOOL_RATELIMIT_STORAGE_URL. If that storage is down
-the limits fall back to each process's memory rather than failing constituents' requests.
+configuration (RATELIMIT_LOOKUP, RATELIMIT_COUNT, RATELIMIT_PREVIEW, RATELIMIT_SUBMIT,
+RATELIMIT_SUBMIT_EMAIL) and attached here to the views that need them, so the views stay free of limit
+decorators. Storage is in memory by default; several web processes share Redis through
+ACTIONTOOL_RATELIMIT_STORAGE_URL. If that storage is down the limits fall back to each process's memory
+rather than failing constituents' requests.
 
 `memory://` is served by InlineExpiryMemoryStorage: the `limits` library's in-memory storage starts a
 timer thread to drop expired counters whenever a hit comes 10 ms after the last sweep, and each start
@@ -72,6 +73,9 @@ class RouteLimit:
 ROUTE_LIMITS: tuple[RouteLimit, ...] = (
     RouteLimit("api.lookup", "RATELIMIT_LOOKUP", "ip"),
     RouteLimit("public.members", "RATELIMIT_LOOKUP", "ip"),
+    # Cached for seconds, so cheap, but each answer still costs a request's CPU: limited apart from lookups,
+    # with room for a partner page that polls it.
+    RouteLimit("api.campaign_count", "RATELIMIT_COUNT", "ip"),
     # Each request may ask the outside geocoder: limited like a lookup, so we do not flood the service.
     RouteLimit("public.district_by_address", "RATELIMIT_LOOKUP", "ip", ("POST",)),
     RouteLimit("public.send", "RATELIMIT_SUBMIT", "ip", ("POST",), "sends"),
@@ -132,7 +136,12 @@ def _configure(app: Flask) -> None:
 
 
 # Checked by DirectLimit instead of Flask-Limiter's wrapper: the JSON API's hot path.
-DIRECT_ENDPOINTS = frozenset({"api.lookup"})
+DIRECT_ENDPOINTS = frozenset({"api.lookup", "api.campaign_count"})
+# Headers a refusal keeps from the answer it replaces: partner pages read the count across origins, and a
+# 429 without this header would reach their script as an opaque network error instead.
+_REFUSAL_HEADERS: dict[str, tuple[tuple[str, str], ...]] = {
+    "api.campaign_count": (("Access-Control-Allow-Origin", "*"),),
+}
 _STORAGE_RETRY_SECONDS = 30.0
 
 
@@ -166,6 +175,7 @@ class DirectLimit:
         self.instance = instance
         self.items = sorted(parse_many(value))
         self.scope = f"{rule.endpoint}:{rule.counts}:{rule.per}"
+        self.refusal_headers = _REFUSAL_HEADERS.get(rule.endpoint, ())
         self.prefix = str(app.config.get("RATELIMIT_KEY_PREFIX") or "")
         self.fallback_enabled = bool(app.config.get("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"))
         self.swallow_errors = bool(app.config.get("RATELIMIT_SWALLOW_ERRORS"))
@@ -216,6 +226,8 @@ class DirectLimit:
                 return view(*args, **kwargs)
             if verdict.breached:
                 response = _too_many(max(1, math.ceil(verdict.reset - time.time())))
+                for name, value in self.refusal_headers:
+                    response.headers[name] = value
             else:
                 response = current_app.make_response(view(*args, **kwargs))
             headers = response.headers

@@ -19,6 +19,7 @@ from flask import Flask, Response, current_app, jsonify, request
 from actiontool.districts import Dataset, InvalidPoint, InvalidZip, NotFound, normalize_zip
 from actiontool.registry import dataset
 from actiontool.web.errors import json_error
+from actiontool.web.headers import checked, headers_of
 
 CACHE_ZIPS = 4096  # answers kept per process: ~2 KB each, so a few MB, not one copy of every ZIP
 MAX_AGE_SECONDS = 86400  # a dataset changes with a new release, not within a day
@@ -36,7 +37,8 @@ class Answer:
     @functools.cached_property
     def headers(self) -> tuple[tuple[str, str], ...]:
         """Return the answer's own headers, built once: appended as they are, not set one by one."""
-        return (("Content-Type", "application/json"), ("ETag", self.etag), ("Cache-Control", CACHE_CONTROL))
+        return checked((("Content-Type", "application/json"), ("ETag", self.etag),
+                        ("Cache-Control", CACHE_CONTROL)))
 
 
 def build_answer(app: Flask, data: Dataset, zip_code: str) -> Answer:
@@ -63,7 +65,7 @@ def answer_response(answer: Answer) -> Response:
         headers["ETag"] = answer.etag
         headers["Cache-Control"] = CACHE_CONTROL
         return response
-    return Response(answer.body, headers=answer.headers)
+    return Response(answer.body, headers=headers_of(answer.headers))
 
 
 def lookup_view() -> Response | tuple[Response, int]:

@@ -31,6 +31,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.sansio.utils import host_is_trusted
 
 from actiontool.config import DEFAULT_SECRET_KEY, ConfigError, allowed_hosts
+from actiontool.web.headers import append_checked, checked
 
 SECRET_KEY_FILE = "secret_key"
 
@@ -82,7 +83,7 @@ def policy_headers(endpoint: str | None, secure: bool) -> tuple[tuple[str, str],
                 ("Permissions-Policy", PERMISSIONS_POLICY), ("Cross-Origin-Opener-Policy", "same-origin")]
     if secure:
         headers.append(("Strict-Transport-Security", HSTS))
-    return tuple(headers)
+    return checked(tuple(headers))
 
 
 _POLICY_NAMES = frozenset(name.lower() for name, _ in policy_headers(None, True))
@@ -99,7 +100,7 @@ def add_security_headers(response: Response) -> Response:
     headers = response.headers
     policy = policy_headers(endpoint, request.is_secure)
     if _POLICY_NAMES.isdisjoint(name.lower() for name, _ in headers.items()):
-        headers.extend(policy)
+        append_checked(headers, policy)
     else:
         for name, value in policy:
             headers[name] = value

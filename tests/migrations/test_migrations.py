@@ -172,3 +172,22 @@ def test_of_concurrent_upgrades_only_the_one_that_migrated_says_so(database_url:
     finally:
         for e in engines:
             e.dispose()
+
+
+def test_the_quick_head_read_from_the_version_files_is_alembics_head() -> None:
+    assert migrations.quick_head_revision() == migrations.head_revision()
+
+
+def test_the_quick_check_says_current_only_for_a_database_at_head(database_url: str) -> None:
+    engine = make_engine(database_url)
+    try:
+        assert not migrations.quickly_current(engine)  # empty: no alembic_version table
+        migrations.upgrade(engine)
+        assert migrations.quickly_current(engine)
+        with engine.begin() as conn:
+            command.downgrade(migrations.alembic_config(conn), "0010")
+        assert not migrations.quickly_current(engine)
+        migrations.ensure_current(engine, auto_upgrade=True)  # not current: Alembic upgrades it
+        assert migrations.quickly_current(engine) and migrations.is_current(engine)
+    finally:
+        engine.dispose()

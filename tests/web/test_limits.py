@@ -43,6 +43,7 @@ def limited_config(app_config: dict[str, Any], storage_url: str) -> dict[str, An
         "RATELIMIT_KEY_PREFIX": "test-" + uuid.uuid4().hex,
         "RATELIMIT_SWALLOW_ERRORS": False,  # a broken storage must fail the test, not pass silently
         "RATELIMIT_LOOKUP": "3/minute",
+        "RATELIMIT_COUNT": "4/minute",
         "RATELIMIT_SUBMIT": "3/minute",
         "RATELIMIT_SUBMIT_EMAIL": "2/hour",
     }
@@ -72,6 +73,24 @@ def test_lookup_api_answers_429_json_after_the_limit_per_ip(limited: Flask) -> N
     assert response.get_json()["error"]["code"] == "rate_limited"
     assert 1 <= int(response.headers["Retry-After"]) <= 60
     assert client.get("/api/v1/lookup?zip=53703", **_from("10.0.0.2")).status_code == 200
+
+
+def test_count_api_has_its_own_limit_per_ip_and_a_429_partner_pages_can_read(limited: Flask) -> None:
+    client = limited.test_client()
+    path = f"/api/v1/campaigns/{SLUG}/count"
+    for _ in range(3):  # lookups from the same address do not use up the count's limit
+        assert client.get("/api/v1/lookup?zip=53703", **_from("10.0.5.1")).status_code == 200
+    for remaining in (3, 2, 1, 0):
+        response = client.get(path, **_from("10.0.5.1"))
+        assert response.status_code == 200
+        assert response.headers["X-RateLimit-Limit"] == "4"
+        assert response.headers["X-RateLimit-Remaining"] == str(remaining)
+    response = client.get(f"{path}?ref=partner", **_from("10.0.5.1"))  # a source's count shares the limit
+    assert response.status_code == 429
+    assert response.get_json()["error"]["code"] == "rate_limited"
+    assert 1 <= int(response.headers["Retry-After"]) <= 60
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert client.get(path, **_from("10.0.5.2")).status_code == 200
 
 
 def test_members_page_answers_a_friendly_429_page(limited: Flask) -> None:
