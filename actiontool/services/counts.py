@@ -3,7 +3,9 @@
 Three hooks keep them exact, each inside the caller's transaction:
 - `record_new_messages` after messages are inserted (only the rows actually inserted),
 - `record_new_action` after an action is inserted,
-- `record_status_change` from `services.outbox.set_status`.
+- `record_status_change` from `services.outbox.set_status`;
+`record_submit` does the first two, and the action's local hour, for a submit: on PostgreSQL in one call
+of the database function `count_submit` (models.COUNT_SUBMIT_FUNCTION), which runs the same upserts.
 Every change is an `INSERT ... ON CONFLICT DO UPDATE SET n = n + k`, which the database applies
 atomically, so concurrent writers never lose an increment on SQLite or PostgreSQL. Rows are touched in a
 fixed order (the tables in LOCK_ORDER, rows sorted by key) so writers cannot deadlock.
