@@ -391,6 +391,11 @@ NOTES: tuple[str, ...] = (
     "counter, and 78-99% of their updates were already HOT (`pg_stat_user_tables`), so there was little "
     "to gain. Fewer rows (dropping the by-member roll-up, read most, for the finer one) measured 0.61x "
     "simple as a CTE, not worth the dashboard's read cost once the function removed the overhead.",
+    "- The service's own rows (Python clients) show the clients' CPU more than the database's: with "
+    "the two cores shared by 32 client threads, PostgreSQL and other jobs, they are not a ratio to rely on, "
+    "least of all under a high load average (see the Machine line); the pgbench rows are the measure.",
+    "- `-M prepared` is the faithful protocol for the app as configured (psycopg prepares a statement on "
+    "the server after its fifth use); the function's plans are kept for the session in both protocols.",
     "- Lock order: the function's statements run in sequence (each finishes before the next starts), rows "
     "within each in the order the service sorted them (`ORDER BY` the JSON array's position), so a "
     "submit takes its rows in the order the separate statements took them: no new deadlock. The "

@@ -13,7 +13,7 @@ from sqlalchemy import event, func, select, text
 from sqlalchemy.orm import Session
 
 from actiontool import db
-from actiontool.models import ActionHourCount, CampaignConstituent, Message
+from actiontool.models import Action, ActionHourCount, CampaignConstituent, Message
 from actiontool.services import counts, local_days, stats
 from actiontool.services.outbox import set_status
 from actiontool.services.submit import submit
@@ -35,15 +35,17 @@ TABLES: dict[str, tuple[str, ...] | None] = {
 
 
 def _submit_all(session: Session) -> list[bool]:
-    """Submit a mix: refs and none, hand-off, packet and e-mail letters, a repeat, a flagged repeat."""
+    """Submit a mix: refs and none, hand-off, packet and e-mail letters, a repeat, a flagged repeat (w0 as
+    Bo to the member w0 wrote to as Ana), one who writes again to another member (no new constituent)."""
     created = []
-    for i, house in enumerate(HOUSE[:6]):
+    for i in range(7):
+        house = HOUSE[i % 2] if i < 6 else HOUSE[2]  # two districts, so submits meet on roll-up rows
         letters = [outgoing_to(m, channel=("packet", "smtp", "handoff")[i % 3] if m.chamber == "house"
                                else "smtp") for m in with_senators(house)]
         sub = make_submission(letters, email=f"w{i % 4}@example.org", campaign=CAMPAIGN,
-                              ref=(None, "tv", "Radio")[i % 3], state=house.state,
+                              ref=(None, "Radio")[i // 3 % 2], state=house.state,
                               district_label=stats.district_label(house.state, house.district),
-                              first_name=("Ana", "Bo")[i // 4])
+                              first_name="Ana" if i in (0, 1, 2, 3, 6) else "Bo")
         created.append(submit(session, sub, now=AT, time_zone="America/Chicago").created)
     again = make_submission([outgoing("S000001", channel="smtp")], email="w0@example.org", campaign=CAMPAIGN)
     created.append(submit(session, again, now=AT).created)
@@ -80,7 +82,7 @@ def test_the_function_writes_what_the_statements_write(app: Flask, monkeypatch: 
     monkeypatch.setattr(counts, "SLOTS", 2)  # submits meet on rows: the upserts' UPDATE branches run too
     with db.session_scope(app) as s:
         postgresql = s.get_bind().dialect.name == "postgresql"
-        assert _submit_all(s) == [True] * 7 + [False]
+        assert _submit_all(s) == [True] * 8 + [False]
         assert_every_slot_exact(s)
         with_function = _tables(s)
         sent = [x for x in statements if "count_submit" in x or "INTO message_counts" in x]
@@ -92,7 +94,7 @@ def test_the_function_writes_what_the_statements_write(app: Flask, monkeypatch: 
     monkeypatch.setattr(counts, "USE_SUBMIT_FUNCTION", False)
     statements.clear()
     with db.session_scope(app) as s:
-        assert _submit_all(s) == [True] * 7 + [False]
+        assert _submit_all(s) == [True] * 8 + [False]
         assert not any("count_submit" in x for x in statements)
         assert _tables(s) == with_function
         assert with_function["campaign_counts"] and with_function["packet_waiting_days"]
@@ -105,14 +107,15 @@ def test_a_submit_counts_exactly_against_a_recount(app: Flask) -> None:
         messages = s.execute(select(Message.status, func.count()).where(Message.campaign == CAMPAIGN)
                              .group_by(Message.status)).all()
         assert {k: v for k, v in totals.items() if k in dict(messages)} == dict(messages)
-        assert totals["actions"] == 7
+        assert totals["actions"] == 8
         distinct = s.execute(select(func.count(func.distinct(Message.constituent_key)))).scalar_one()
         assert totals["constituents"] == distinct == s.execute(
             select(func.count()).select_from(CampaignConstituent)).scalar_one()
-        assert sum(local_days.by_hour(s, CAMPAIGN)) == 7
+        assert sum(local_days.by_hour(s, CAMPAIGN)) == 8
+        assert s.execute(select(func.count()).where(Action.flagged_repeat)).scalar_one() >= 1
         hours = dict(s.execute(select(ActionHourCount.hour, func.sum(ActionHourCount.n))
                                .group_by(ActionHourCount.hour)).all())
-        assert hours == {9: 6, 10: 1}  # 15:30 UTC in Chicago and in New York (the default zone)
+        assert hours == {9: 7, 10: 1}  # 15:30 UTC in Chicago and in New York (the default zone)
         assert totals["updated_at"] is not None
 
 
