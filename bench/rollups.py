@@ -184,7 +184,8 @@ _PGBENCH_HEAD = """\\set h random(1, 435)
 \\set s2 :st * 2 + 1
 \\set who random(1, 1000000000)
 BEGIN;
-SELECT m.bioguide, a.identity_key FROM messages m JOIN actions a ON m.action_id = a.id
+SELECT m.bioguide, a.identity_key, a.purged_at, a.first_name, a.last_name, a.address1, a.city, a.zip
+ FROM messages m JOIN actions a ON m.action_id = a.id
  WHERE m.campaign = 'push' AND m.constituent_key = md5(:who::text || '-' || :client_id::text)
  AND m.bioguide IN ('H' || :h::text, 'S' || :s1::text, 'S' || :s2::text);
 INSERT INTO actions (receipt_token, campaign, created_at, created_day, lang, state, first_name, last_name,
@@ -209,7 +210,23 @@ INSERT INTO messages (id, action_id, campaign, constituent_key, bioguide, member
 """
 _STATUS_SET = ", ".join(f"{c} = {{t}}.{c} + excluded.{c}" for c in
                         ("queued", "sending", "delivered", "needs_constituent", "handed_off", "failed"))
+_Z = '"sending": 0, "delivered": 0, "needs_constituent": 0, "handed_off": 0, "failed": 0'
+_MEMBER_ROWS = ('[{"campaign": "push", "day": "%1$s", "bioguide": "H%4$s", REF"channel": "cwc", "slot": %3$s, '
+                '"state": "%2$s", "district": %7$s, "chamber": "house", "member_name": "Rep", "queued": 1, Z}, '
+                '{"campaign": "push", "day": "%1$s", "bioguide": "S%5$s", REF"channel": "smtp", "slot": %3$s, '
+                '"state": "%2$s", "district": null, "chamber": "senate", "member_name": "Sen A", "queued": 1, Z}, '
+                '{"campaign": "push", "day": "%1$s", "bioguide": "S%6$s", REF"channel": "smtp", "slot": %3$s, '
+                '"state": "%2$s", "district": null, "chamber": "senate", "member_name": "Sen B", "queued": 1, Z}]')
+# What services.counts.record_submit sends on PostgreSQL: ONE call of the function count_submit with the
+# submit's roll-up rows as a JSON object (rows in key order, as the service sorts them). The service
+# sends the JSON as one parameter; here pgbench builds the same text from its variables with format().
 _PGBENCH_ROLLUPS = """\\set slot :aid % :slots
+SELECT count_submit(format('{"action_counts": {"campaign": "push", "day": "%1$s", "state": "%2$s", "district_label": "", "ref": "tv", "slot": %3$s, "n": 1}, "message_counts": MC, "message_counts_by_member": MM, "message_counts_by_source": [{"campaign": "push", "day": "%1$s", "state": "%2$s", "ref": "tv", "channel": "cwc", "slot": %3$s, "queued": 1, Z}, {"campaign": "push", "day": "%1$s", "state": "%2$s", "ref": "tv", "channel": "smtp", "slot": %3$s, "queued": 2, Z}], "campaign_constituents": [{"campaign": "push", "constituent_key": "%8$s"}], "action_hour_counts": {"campaign": "push", "day": "%1$s", "hour": 12, "slot": %3$s, "n": 1}, "campaign_counts": {"campaign": "push", "slot": %3$s, "actions": 1, "queued": 3, Z, "updated_at": "%9$s"}}',
+ current_date, lpad(:st::text, 2, '0'), :slot::int, :h::int, :s1::int, :s2::int, (:h::int % 9), md5(:who::text || '-' || :client_id::text), now())::jsonb);
+""".replace("MC", _MEMBER_ROWS.replace("REF", '"ref": "tv", ')).replace(
+    "MM", _MEMBER_ROWS.replace("REF", "")).replace("Z", _Z)
+# The same rows as the seven upserts the service sent before (and still sends on SQLite), for comparison.
+_PGBENCH_STATEMENTS = """\\set slot :aid % :slots
 INSERT INTO action_counts (campaign, day, state, district_label, ref, slot, n)
  VALUES ('push', current_date, lpad(:st::text, 2, '0'), '', 'tv', :slot::int, 1)
  ON CONFLICT (campaign, day, state, district_label, ref, slot) DO UPDATE SET n = action_counts.n + excluded.n;
@@ -232,6 +249,8 @@ INSERT INTO message_counts_by_source (campaign, day, state, ref, channel, slot,
  ON CONFLICT (campaign, day, state, ref, channel, slot) DO UPDATE SET MS_SET RETURNING 1;
 INSERT INTO campaign_constituents (campaign, constituent_key) VALUES ('push', md5(:who::text || '-' || :client_id::text))
  ON CONFLICT DO NOTHING RETURNING campaign;
+INSERT INTO action_hour_counts (campaign, day, hour, slot, n) VALUES ('push', current_date, 12, :slot::int, 1)
+ ON CONFLICT (campaign, day, hour, slot) DO UPDATE SET n = action_hour_counts.n + excluded.n;
 INSERT INTO campaign_counts (campaign, slot, actions, constituents, queued, sending, delivered,
  needs_constituent, handed_off, failed, updated_at) VALUES ('push', :slot::int, 1, 1, 3, 0, 0, 0, 0, 0, now())
  ON CONFLICT (campaign, slot) DO UPDATE SET actions = campaign_counts.actions + excluded.actions,
@@ -241,8 +260,9 @@ INSERT INTO campaign_counts (campaign, slot, actions, constituents, queued, send
     "MM_SET", _STATUS_SET.format(t="message_counts_by_member")).replace(
     "MS_SET", _STATUS_SET.format(t="message_counts_by_source")).replace(
     "CC_SET", _STATUS_SET.format(t="campaign_counts"))
+STATEMENTS_VARIANT = "roll-ups, 64 slots, as seven statements (before)"
 # The fourth variant gives each client a slot of its own: no two writers ever share a roll-up row, so its
-# rate is what the roll-up statements cost without any lock wait (the floor the 64 slots approach).
+# rate is what the roll-up writes cost without any lock wait (the floor the 64 slots approach).
 PGBENCH_VARIANTS: dict[str, tuple[str, int]] = {
     "no roll-ups": (_PGBENCH_HEAD + "COMMIT;\n", 1),
     "roll-ups, 64 slots": (_PGBENCH_HEAD + _PGBENCH_ROLLUPS + "COMMIT;\n", 64),
@@ -250,6 +270,7 @@ PGBENCH_VARIANTS: dict[str, tuple[str, int]] = {
     "roll-ups, a slot per client (no lock waits)": (
         _PGBENCH_HEAD + _PGBENCH_ROLLUPS.replace("\\set slot :aid % :slots", "\\set slot :client_id")
         + "COMMIT;\n", 64),
+    STATEMENTS_VARIANT: (_PGBENCH_HEAD + _PGBENCH_STATEMENTS + "COMMIT;\n", 64),
 }
 
 
@@ -346,25 +367,40 @@ NOTES: tuple[str, ...] = (
     "Notes:",
     "- One slot per key is the design before issue 17: every submit of the campaign waits for the one before "
     "it at the campaign's totals row (and at its senators' rows).",
-    "- A slot per client (no writer ever waits for another's row) is the floor of the roll-up statements' "
-    "own work; 64 slots came out 0.05-0.10x under it in the last run (32 writers over 64 slots still meet "
-    "on a row now and then), the rest of the gap to 1.0x is that work.",
-    "- The service used to send more than this script: psycopg ran each roll-up table's executemany as one "
-    "statement per row (eight upserts for a three-letter submit where the script sends three). It now sends "
-    "one multi-row upsert per table (`services.counts.upsert_rows`, rows in key order, so the lock order is "
-    "unchanged), as the script does; `python -m bench submit` counts 15 statements per submit transaction "
-    "before and 9 after. The pgbench model therefore measures the transaction the service now sends; its "
-    "ratio did not move with this change, the service's statement count did.",
-    "- `-M prepared` is the faithful protocol (psycopg prepares a statement on the server after its fifth "
-    "use). It makes both variants faster by about the same factor, so the ratio is not a parsing or "
-    "planning cost: it is the execution of six more write statements (about ten more rows, each a unique-"
-    "index probe, a heap update and WAL) on top of four, on two cores that PostgreSQL shares with 32 "
-    "clients and other jobs, so the database's work per submit roughly doubles.",
-    "- What would close the rest, not done: fewer roll-up rows per submit (a table fewer, e.g. the by-member "
-    "roll-up read from the finer one at a read cost), the six upserts as one statement (a multi-table "
-    "`WITH`: PostgreSQL leaves the order of its parts unspecified, so the lock order would need a retry on "
-    "deadlock), or counting off the request path (counts then trail the outbox instead of being exact at "
-    "commit).",
+    "- A slot per client (no writer ever waits for another's row) is the floor of the roll-up writes' own "
+    "work; 32 writers over 64 slots still meet on a row now and then.",
+    "- The roll-up writes are one call: `services.counts.record_submit` sends the submit's roll-up rows "
+    "(action, three message roll-ups, constituents, local hour, campaign totals) as one JSON argument to "
+    "the PL/pgSQL function `count_submit` (migration 0014), which runs the same seven upserts one after "
+    "the other in the writers' lock order. The script sends exactly that call (pgbench builds the JSON "
+    "text from its variables with `format()`, the service sends it as one parameter); logging one real "
+    "submit's statements shows the dedupe read, the action, the letters and this call, and "
+    "`python -m bench submit` counts them. The row \"as seven statements (before)\" sends the same rows "
+    "as the seven upserts the service sent before (and still sends on SQLite).",
+    "- Why a function: 64 slots measured 0.54-0.58x with the seven statements, and a slot per client only "
+    "0.61-0.66x, so the cost was the statements, not lock waits. Side by side (pgbench, 32 writers, 64 "
+    "slots, load average 12-20): the seven statements 0.40-0.53x prepared / 0.46-0.49x simple; the same "
+    "upserts as one writable CTE (ordered by making each part read the previous one's RETURNING) "
+    "0.68-0.70x / 0.52-0.59x; one PL/pgSQL call 0.69x / 0.67-0.73x. A statement's overhead (a round trip "
+    "and a wake-up of a client among 32 on two cores; without prepared statements also a parse and a "
+    "plan, which for a seven-part CTE costs as much as the upserts) outweighs its rows. The function "
+    "keeps its statements' plans for the session, so it is the one form that is cheap in both "
+    "protocols; `-M simple` is what a connection pooler in transaction mode without prepared statements "
+    "gives.",
+    "- Tried and not kept: fewer index updates (fillfactor). The roll-up tables have no index on a "
+    "counter, and 78-99% of their updates were already HOT (`pg_stat_user_tables`), so there was little "
+    "to gain. Fewer rows (dropping the by-member roll-up, read most, for the finer one) measured 0.61x "
+    "simple as a CTE, not worth the dashboard's read cost once the function removed the overhead.",
+    "- The service's own rows (Python clients) show the clients' CPU more than the database's: with "
+    "the two cores shared by 32 client threads, PostgreSQL and other jobs, they are not a ratio to rely on, "
+    "least of all under a high load average (see the Machine line); the pgbench rows are the measure.",
+    "- `-M prepared` is the faithful protocol for the app as configured (psycopg prepares a statement on "
+    "the server after its fifth use); the function's plans are kept for the session in both protocols.",
+    "- Lock order: the function's statements run in sequence (each finishes before the next starts), rows "
+    "within each in the order the service sorted them (`ORDER BY` the JSON array's position), so a "
+    "submit takes its rows in the order the separate statements took them: no new deadlock. The "
+    "campaign's totals row is written in the call rather than at commit, so `record_submit` falls back "
+    "to the statements when count changes are already waiting in the transaction.",
 )
 
 
@@ -387,6 +423,7 @@ def run() -> str:
         pg_lines, pg_slots, pg_one = _table(rates, compiled["failed"][protocol], "tps")
         pg_private = (statistics.median(rates["roll-ups, a slot per client (no lock waits)"])
                       / statistics.median(rates["no roll-ups"]))
+        pg_before = statistics.median(rates[STATEMENTS_VARIANT]) / statistics.median(rates["no roll-ups"])
         pg_sections += [
             f"`pgbench -M {protocol}`" + (" (what the app does: psycopg prepares each statement on the "
                                           "server after its fifth use):" if protocol == "prepared" else
@@ -396,7 +433,8 @@ def run() -> str:
             "",
             f"- With the roll-ups in 64 slots: **{pg_slots:.2f}x** of the transaction without them (target >= "
             f"{TARGET}x: {'met' if pg_slots >= TARGET else 'MISSED'}); in one slot: {pg_one:.2f}x; with a "
-            f"slot per client, where no writer ever waits for another's row: {pg_private:.2f}x.",
+            f"slot per client, where no writer ever waits for another's row: {pg_private:.2f}x; the same "
+            f"rows as seven statements: {pg_before:.2f}x.",
             "",
         ]
     svc_lines, svc_slots, svc_one = _table(service["rates"], {v: len(e) for v, e in service["errors"].items()},
@@ -417,10 +455,10 @@ def run() -> str:
         "### The submit's statements from a compiled client (pgbench)",
         "",
         "The statements one submit sends (dedupe read, action, three letters with their text, then the "
-        "roll-up upserts: action counts, three message roll-ups, constituent, campaign totals), as a pgbench "
-        "script, so the client costs next to nothing and the database's locks decide the rate. Each "
-        "roll-up table gets one multi-row upsert (as `services.counts.upsert_rows` sends it), every "
-        "statement with the RETURNING the service asks for. Both protocols run in the same rounds.",
+        "roll-up writes: one call of `count_submit` with the action's, the three message roll-ups', the "
+        "constituent's, the local hour's and the campaign's rows), as a pgbench script, so the client costs "
+        "next to nothing and the database's locks decide the rate. Both protocols run in the same rounds; "
+        "the last row sends the same roll-up rows as the seven upserts of before.",
         "",
         *pg_sections,
         "### `services.submit` itself (Python clients)",

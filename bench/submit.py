@@ -160,10 +160,14 @@ def section(splits: list[Split], load_after: tuple[float, float, float]) -> str:
 
 NOTES = [
     "- Statements per write transaction count what the server runs: a driver executemany counts once per "
-    "row. A submit of three letters now runs nine: BEGIN, the dedupe read, the action, the three letters "
-    "(one multi-row INSERT), one multi-row upsert per roll-up table (action counts, message counts, by "
-    "member, by source), the constituent, the campaign's totals (at commit). Before issue 16's cut it ran "
-    "fifteen: psycopg (and sqlite3) ran each roll-up table's executemany as one statement per row.",
+    "row. On PostgreSQL a submit of three letters runs four: the dedupe read, the action, the three "
+    "letters (one multi-row INSERT) and one call of the function `count_submit` with all its roll-up rows "
+    "(issue 17: action counts, the three message roll-ups, the constituent, the local hour, the "
+    "campaign's totals; services.counts.record_submit). SQLite has no stored functions and runs ten "
+    "(besides its BEGIN IMMEDIATE): "
+    "the first three, one multi-row upsert per roll-up table (action counts, message counts, by member, "
+    "by source), the constituent, the local hour and the campaign's totals (at commit). Before issue "
+    "16's cut psycopg (and sqlite3) ran each roll-up table's executemany as one statement per row.",
     "- Where the time goes (cProfile over 420 letter-form POSTs on SQLite through the test client, "
     "profiled milliseconds per submit, so about twice the unprofiled figure; before -> after the cut): "
     "whole request 12.4 -> 10.4; the send view 10.2 -> 8.4, of which building the form with its CSRF "

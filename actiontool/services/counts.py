@@ -3,7 +3,9 @@
 Three hooks keep them exact, each inside the caller's transaction:
 - `record_new_messages` after messages are inserted (only the rows actually inserted),
 - `record_new_action` after an action is inserted,
-- `record_status_change` from `services.outbox.set_status`.
+- `record_status_change` from `services.outbox.set_status`;
+`record_submit` does the first two, and the action's local hour, for a submit: on PostgreSQL in one call
+of the database function `count_submit` (models.COUNT_SUBMIT_FUNCTION), which runs the same upserts.
 Every change is an `INSERT ... ON CONFLICT DO UPDATE SET n = n + k`, which the database applies
 atomically, so concurrent writers never lose an increment on SQLite or PostgreSQL. Rows are touched in a
 fixed order (the tables in LOCK_ORDER, rows sorted by key) so writers cannot deadlock.
@@ -24,10 +26,11 @@ every count writer needs (see `lock_rollups`), so it stays exact while submits a
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -279,35 +282,47 @@ def record_new_messages(session: Session, messages: Iterable[Any]) -> None:
     dialect = _dialect(session)
     slots = [slot_for(_get(m, "action_id"), dialect) for m in messages]
     for rollup in ROLLUPS:
-        groups: dict[tuple[Any, ...], Counter[str]] = {}
-        attrs: dict[tuple[Any, ...], dict[str, Any]] = {}
-        for message, slot in zip(messages, slots, strict=True):
-            key = (*(_message_value(message, c, rollup) for c in rollup.key), slot)
-            groups.setdefault(key, Counter())[_get(message, "status")] += 1
-            attrs.setdefault(key, {c: _message_value(message, c, rollup) for c in rollup.extra})
-        # One multi-row upsert per roll-up (every status column present, zeros included, so all rows
-        # share one statement), in key order so concurrent writers touch rows in the same order.
-        rows = [{**dict(zip(rollup.slotted_key, key, strict=True)), **attrs[key],
-                 **{status: groups[key][status] for status in STATUSES}}
-                for key in sorted(groups, key=_sort_key)]
-        upsert_rows(session, rollup.table, rollup.slotted_key, _STATUS_COLUMNS, (), rows)
-    per_campaign: dict[tuple[str, int], Counter[str]] = {}
-    keys_seen: dict[tuple[str, int], set[str]] = {}
-    for message, slot in zip(messages, slots, strict=True):
-        where = (_get(message, "campaign"), slot)
-        per_campaign.setdefault(where, Counter())[_get(message, "status")] += 1
-        keys_seen.setdefault(where, set()).add(_get(message, "constituent_key"))
-    for campaign, slot in sorted(per_campaign):
+        # One multi-row upsert per roll-up, in key order so concurrent writers touch rows in the same order.
+        upsert_rows(session, rollup.table, rollup.slotted_key, _STATUS_COLUMNS, (),
+                    _rollup_rows(messages, slots, rollup))
+    for (campaign, slot), (add, constituent_keys) in _per_campaign(messages, slots).items():
         new_constituents = 0
-        for constituent_key in sorted(k for k in keys_seen[(campaign, slot)] if k):
+        for constituent_key in constituent_keys:
             # RETURNING, not rowcount: drivers disagree on rowcount for a skipped INSERT.
             returned = session.execute(_constituent_insert(dialect),
                                        {"campaign": campaign, "constituent_key": constituent_key})
             new_constituents += len(returned.all())
-        add = dict(per_campaign[(campaign, slot)])
         if new_constituents:
             add["constituents"] = new_constituents
         _defer_campaign(session, campaign, slot, add)
+
+
+def _rollup_rows(messages: list[Any], slots: list[int], rollup: Rollup) -> list[dict[str, Any]]:
+    """Return one roll-up's rows for freshly inserted messages: summed per key and slot, in key order.
+
+    Every status column is present (zeros included), so all rows share one statement.
+    """
+    groups: dict[tuple[Any, ...], Counter[str]] = {}
+    attrs: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for message, slot in zip(messages, slots, strict=True):
+        key = (*(_message_value(message, c, rollup) for c in rollup.key), slot)
+        groups.setdefault(key, Counter())[_get(message, "status")] += 1
+        attrs.setdefault(key, {c: _message_value(message, c, rollup) for c in rollup.extra})
+    return [{**dict(zip(rollup.slotted_key, key, strict=True)), **attrs[key],
+             **{status: groups[key][status] for status in STATUSES}}
+            for key in sorted(groups, key=_sort_key)]
+
+
+def _per_campaign(messages: list[Any], slots: list[int]
+                  ) -> dict[tuple[str, int], tuple[Counter[str], list[str]]]:
+    """Return per (campaign, slot), in that order: the messages per status, and their constituents sorted."""
+    adds: dict[tuple[str, int], Counter[str]] = {}
+    keys_seen: dict[tuple[str, int], set[str]] = {}
+    for message, slot in zip(messages, slots, strict=True):
+        where = (_get(message, "campaign"), slot)
+        adds.setdefault(where, Counter())[_get(message, "status")] += 1
+        keys_seen.setdefault(where, set()).add(_get(message, "constituent_key"))
+    return {where: (adds[where], sorted(k for k in keys_seen[where] if k)) for where in sorted(adds)}
 
 
 @lru_cache(maxsize=4)
@@ -319,15 +334,88 @@ def _constituent_insert(dialect: str) -> Any:
 
 def record_new_action(session: Session, action: Any) -> None:
     """Count a freshly inserted action (ORM object or RETURNING row) in the caller's transaction."""
-    campaign = _get(action, "campaign")
     slot = slot_for(_get(action, "id"), _dialect(session))
-    values = {
-        "campaign": campaign, "day": _get(action, "created_day"), "state": _get(action, "state") or "",
-        "district_label": _get(action, "district_label") or "", "ref": _get(action, "ref") or "",
-        "slot": slot,
+    values = _action_row(action, slot)
+    n = values.pop("n")
+    _upsert_adding(session, ACTION_COUNTS, tuple(values), values, {"n": n})
+    _defer_campaign(session, values["campaign"], slot, {"actions": n})
+
+
+def _action_row(action: Any, slot: int) -> dict[str, Any]:
+    """Return the action_counts row of one new action: its key, then n = 1."""
+    return {
+        "campaign": _get(action, "campaign"), "day": _get(action, "created_day"),
+        "state": _get(action, "state") or "", "district_label": _get(action, "district_label") or "",
+        "ref": _get(action, "ref") or "", "slot": slot, "n": 1,
     }
-    _upsert_adding(session, ACTION_COUNTS, tuple(values), values, {"n": 1})
-    _defer_campaign(session, campaign, slot, {"actions": 1})
+
+
+# The message roll-ups the database function `count_submit` (models.COUNT_SUBMIT_FUNCTION) writes.
+SUBMIT_FUNCTION_ROLLUPS: tuple[str, ...] = ("message_counts", "message_counts_by_member",
+                                            "message_counts_by_source")
+# Off only to compare the function with the statements it replaces (tests, benchmarks).
+USE_SUBMIT_FUNCTION = True
+
+
+def record_submit(session: Session, action: Any, messages: Iterable[Any], *, at: datetime,
+                  time_zone: str) -> None:
+    """Count a submit: its action, its freshly inserted messages and its local hour, in its transaction.
+
+    The same rows as `record_new_action`, `record_new_messages` and `local_days.record_action_hour`, and
+    the campaign's totals, which those defer to commit. On PostgreSQL they go out as ONE call of the
+    database function `count_submit`, which runs the seven upserts one after the other in LOCK_ORDER (so
+    no new deadlock: the same rows, in the same order, as the statements it replaces) with plans it keeps
+    for the session. Issue 17: at 32 concurrent writers the statements' own overhead (a round trip each,
+    and without prepared statements a parse and plan each) cost more than the rows they change.
+
+    The campaign's totals row is written at once, not at commit, so the submit must be the transaction's
+    last count change (it is: the submit commits next). Where the function does not apply (SQLite, a
+    roll-up adopted with `add_rollup` that the function does not know, or count changes already collected
+    in the transaction, which must come before the totals row) the hooks run one by one.
+    """
+    from actiontool.services import local_days
+
+    messages = list(messages)
+    dialect = _dialect(session)
+    campaign, action_id = _get(action, "campaign"), _get(action, "id")
+    if not _submit_function_applies(session, dialect, action_id, messages):
+        record_new_action(session, action)
+        record_new_messages(session, messages)
+        local_days.record_action_hour(session, campaign, at, time_zone, action_id)
+        return
+    slot = slot_for(action_id, dialect)
+    slots = [slot] * len(messages)
+    (add, constituent_keys), = _per_campaign(messages, slots).values()
+    day, hour = local_days.local_day_and_hour(at, time_zone)
+    rows: dict[str, Any] = {
+        "action_counts": _action_row(action, slot),
+        **{r.table.name: _rollup_rows(messages, slots, r) for r in ROLLUPS},
+        "campaign_constituents": [{"campaign": campaign, "constituent_key": k} for k in constituent_keys],
+        "action_hour_counts": {"campaign": campaign, "day": day, "hour": hour, "slot": slot, "n": 1},
+        "campaign_counts": {"campaign": campaign, "slot": slot, "actions": 1,
+                            "updated_at": utcnow().astimezone(UTC).replace(tzinfo=None),
+                            **{status: add[status] for status in STATUSES}},
+    }
+    session.execute(_COUNT_SUBMIT, {"rows": json.dumps(rows, default=_json_value)}).close()
+
+
+_COUNT_SUBMIT = text("SELECT count_submit(CAST(:rows AS jsonb))")
+
+
+def _json_value(value: Any) -> str:
+    """Return a date or timestamp as the ISO text PostgreSQL reads back into its column type."""
+    if isinstance(value, date):  # datetime too
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {value!r}")
+
+
+def _submit_function_applies(session: Session, dialect: str, action_id: Any, messages: list[Any]) -> bool:
+    """Return True when `count_submit` can count this submit exactly and in lock order."""
+    return (USE_SUBMIT_FUNCTION and dialect == "postgresql" and bool(messages)
+            and tuple(r.table.name for r in ROLLUPS) == SUBMIT_FUNCTION_ROLLUPS
+            and all(_get(m, "action_id") == action_id for m in messages)
+            and len({_get(m, "campaign") for m in messages}) == 1
+            and not any(session.info.get(_PENDING, {}).values()))
 
 
 def record_status_change(session: Session, message: Message, new: str) -> None:

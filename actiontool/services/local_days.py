@@ -25,6 +25,12 @@ HOUR_COUNTS: Table = counts.HOUR_COUNTS
 _BATCH = 5000
 
 
+def local_day_and_hour(at: datetime, time_zone: str) -> tuple[date, int]:
+    """Return the local day and hour (0-23) an action made at `at` is counted under."""
+    moment = local(at, time_zone)
+    return moment.date(), moment.hour
+
+
 def record_action_hour(session: Session, campaign: str, at: datetime, time_zone: str,
                        action_id: int | None = None) -> None:
     """Count one new action in its local day and hour, in the caller's transaction.
@@ -32,10 +38,10 @@ def record_action_hour(session: Session, campaign: str, at: datetime, time_zone:
     In the action's roll-up slot (counts.slot_for), as the other roll-ups: one hour's row would otherwise be
     the hot row every submit of the campaign waits for on PostgreSQL. Readers sum the slots.
     """
-    moment = local(at, time_zone)
+    day, hour = local_day_and_hour(at, time_zone)
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(HOUR_COUNTS).values(campaign=campaign, day=moment.date(), hour=moment.hour,
+    stmt = insert(HOUR_COUNTS).values(campaign=campaign, day=day, hour=hour,
                                       slot=counts.slot_for(action_id, dialect), n=1)
     session.execute(stmt.on_conflict_do_update(
         index_elements=["campaign", "day", "hour", "slot"], set_={"n": HOUR_COUNTS.c.n + stmt.excluded.n}))

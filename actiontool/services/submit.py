@@ -33,7 +33,6 @@ from actiontool.addresses import InvalidEmail, email_key_text, normalise_email
 from actiontool.compose import ConstituentDetails as ConstituentDetails
 from actiontool.compose import OutgoingMessage, Submission
 from actiontool.models import NEEDS_CONSTITUENT, QUEUED, Action, Message, new_message_id, utcnow
-from actiontool.services import local_days
 from actiontool.services.transaction import transaction
 from actiontool.timezones import DEFAULT_TIME_ZONE, local_day
 
@@ -194,17 +193,16 @@ def submit(session: Session, submission: Submission, *, now: datetime | None = N
         if not inserted:
             session.rollback()  # sent already: drop this action, answer with the first one's receipt
             return SubmitResult(existing_receipt(session, submission.campaign, keys), created=False)
-        _after_insert(session, action, inserted)
-        local_days.record_action_hour(session, action.campaign, now, time_zone, action.id)
+        _after_insert(session, action, inserted, now, time_zone)
     return SubmitResult(action.receipt_token, created=True)
 
 
-def _after_insert(session: Session, action: Action, inserted: Sequence[Any]) -> None:
-    """Let the roll-up counts see what was written, in the same transaction."""
+def _after_insert(session: Session, action: Action, inserted: Sequence[Any], now: datetime,
+                  time_zone: str) -> None:
+    """Let the roll-up counts see what was written (action, letters, local hour), in the same transaction."""
     from actiontool.services import counts, packet_counts
 
-    counts.record_new_action(session, action)
-    counts.record_new_messages(session, inserted)
+    counts.record_submit(session, action, inserted, at=now, time_zone=time_zone)
     packet_counts.record_new_messages(session, inserted, action)
 
 
