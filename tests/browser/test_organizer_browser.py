@@ -90,7 +90,7 @@ def test_organizer_signs_in_and_uses_the_dashboard(served: tuple[str, Flask], ja
                 title = page.locator("svg.district-map path[data-district='OH-1'] title").text_content() or ""
                 assert title.startswith("OH-1 — Rep. Ohio One — ")
                 assert page.locator("svg.district-map a path[data-district='OH-1']").count() == 1
-            assert page.locator("#seat-tiles li[data-district='OH-1']").count() == 1
+            assert page.eval_on_selector_all("#seat-tiles li", _SQUARE_LABELS).count("OH-1") == 1
             assert page.locator("svg.daily-chart rect").count() == 4
             if javascript:
                 assert_accessible(page)
@@ -189,8 +189,7 @@ def test_organizer_pages_fit_the_screen_and_are_accessible(served: tuple[str, Fl
             assert len(seats) == 441
             drawn = set(page.eval_on_selector_all("svg.district-map [data-district]",
                                                   "els => els.map(e => e.dataset.district)"))
-            squares = set(page.eval_on_selector_all("#seat-tiles li",
-                                                    "els => els.map(e => e.dataset.district)"))
+            squares = set(page.eval_on_selector_all("#seat-tiles li", _SQUARE_LABELS))
             assert seats <= drawn and seats <= squares
             # A bad filter: the message in place, the filters kept.
             page.goto(f"{base}/organizer/c/{SLUG}?district=OH3&state=OH&lang=en")  # es was chosen above
@@ -201,6 +200,14 @@ def test_organizer_pages_fit_the_screen_and_are_accessible(served: tuple[str, Fl
             _screenshot(page, f"bad-filter-{viewport['width']}", tmp_path)
         finally:
             browser.close()
+
+
+# A seat square's label, as organizer.js reads it: its state's code and its text (the district number, or
+# the state's code again for an at-large seat).
+_SQUARE_LABELS = """els => els.map(e => {
+  const state = e.parentElement.dataset.state;
+  return state + "-" + (e.textContent === state ? "AL" : e.textContent);
+})"""
 
 
 def _fits(page: Any, what: str) -> None:
