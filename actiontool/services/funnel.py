@@ -133,17 +133,32 @@ def funnel_by(session: Session, campaign: str, dim: str, *, date_from: date | No
     return {(key[0] if key else None): row for key, row in grouped.items()}
 
 
+def written_by_day_and_ref(session: Session, campaign: str, *, date_from: date | None = None,
+                           date_to: date | None = None, ref: str | None = None
+                           ) -> dict[tuple[Any, ...], dict[str, int]]:
+    """Return the funnel's last step (actions, from `action_counts`) by day × source, for
+    `funnel_by_day_and_ref`. It changes only with the campaign's actions, so a caller may keep it as long
+    as the campaign's counts are unchanged (the dashboard does); the page views before it change apart."""
+    return _funnel_grouped(session, campaign, ("day", "ref"), date_from, date_to, ref, counted=False)
+
+
 def funnel_by_day_and_ref(session: Session, campaign: str, *, date_from: date | None = None,
-                          date_to: date | None = None, ref: str | None = None
+                          date_to: date | None = None, ref: str | None = None,
+                          written: dict[tuple[Any, ...], dict[str, int]] | None = None
                           ) -> tuple[dict[date, dict[str, int]], dict[str, dict[str, int]]]:
-    """Return `funnel_by` "day" and "ref" from one GROUP BY per table instead of one per table and grouping.
+    """Return `funnel_by` "day" and "ref" from one GROUP BY per table instead of one per table and grouping
+    (`written`: `written_by_day_and_ref`'s answer, kept by the caller, instead of reading it again).
 
     The dashboard shows both (and their sum, the whole funnel); a day × source grouping has a few hundred
-    rows, far cheaper than scanning `action_counts` once more."""
+    rows, cheaper than scanning `action_counts` once per grouping."""
     by_day: dict[date, dict[str, int]] = {}
     by_ref: dict[str, dict[str, int]] = {}
-    for (day, source), counts in _funnel_grouped(session, campaign, ("day", "ref"), date_from, date_to,
-                                                 ref).items():
+    grouped = _funnel_grouped(session, campaign, ("day", "ref"), date_from, date_to, ref,
+                              written=written is None)
+    for key, counts in (written or {}).items():
+        target = grouped.setdefault(key, dict.fromkeys(STEPS, 0))
+        target[WRITTEN] += counts[WRITTEN]
+    for (day, source), counts in grouped.items():
         for result, key in ((by_day, day), (by_ref, source)):
             target = result.setdefault(key, dict.fromkeys(STEPS, 0))
             for step, n in counts.items():
@@ -152,14 +167,18 @@ def funnel_by_day_and_ref(session: Session, campaign: str, *, date_from: date | 
 
 
 def _funnel_grouped(session: Session, campaign: str, dims: tuple[str, ...], date_from: date | None,
-                    date_to: date | None, ref: str | None) -> dict[tuple[Any, ...], dict[str, int]]:
-    """Return each step's count grouped by the `dims` columns (an empty tuple: one row keyed ())."""
+                    date_to: date | None, ref: str | None, *, counted: bool = True,
+                    written: bool = True) -> dict[tuple[Any, ...], dict[str, int]]:
+    """Return each step's count grouped by the `dims` columns (an empty tuple: one row keyed ()): the
+    counted steps (`funnel_counts`) and the letters written (`action_counts`), or only one of them."""
     result: dict[tuple[Any, ...], dict[str, int]] = {}
 
     def row(key: tuple[Any, ...]) -> dict[str, int]:
         return result.setdefault(key, dict.fromkeys(STEPS, 0))
 
-    for table, columns in ((FUNNEL_COUNTS, COUNTED_STEPS), (ACTION_COUNTS, ("n",))):
+    tables = (((FUNNEL_COUNTS, COUNTED_STEPS),) if counted else ()) + (((ACTION_COUNTS, ("n",)),) if written
+                                                                       else ())
+    for table, columns in tables:
         t = table.c
         groups = [t[dim] for dim in dims]
         sums = [func.coalesce(func.sum(t[c]), 0) for c in columns]
