@@ -413,6 +413,15 @@ def refs_with_messages(session: Session, campaign: str, limit: int = 500) -> lis
     return [r or NO_REF for r in refs]
 
 
+def places_with_messages(session: Session, campaign: str) -> tuple[list[str], list[str]]:
+    """Return `states_with_messages` and `districts_with_messages` from one statement (the filter choices)."""
+    t = MEMBER_COUNTS.c
+    rows = session.execute(select(t.state, t.district).where(t.campaign == campaign).distinct()).all()
+    states = sorted({state for state, _number in rows})
+    return states, [seat_label(state, number) for state, number in sorted(
+        (state, number) for state, number in rows if number is not None)]
+
+
 def districts_with_messages(session: Session, campaign: str) -> list[str]:
     """Return the House districts that have messages in the campaign (OH-3, AK-AL), for the filter choices."""
     t = MEMBER_COUNTS.c

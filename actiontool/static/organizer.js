@@ -1,13 +1,20 @@
 // The dashboard's district map: fetch the cached geometry (an SVG asset with an ETag), put it in the page
-// and colour it from the seat squares below it (#seat-tiles li: class c0..c4, title, data-district), so the
-// page carries each seat once. Without JavaScript the squares and the district table show the same numbers.
+// and colour it from the seat squares below it (#seat-tiles ul[data-state] li: class c0..c4, title), so the
+// page carries each seat once. A square's text is its district number, or its state's code for an at-large
+// seat (AK-AL: "AK"). Without JavaScript the squares and the district table show the same numbers.
 (function () {
   "use strict";
   var figure = document.getElementById("district-map");
-  var squares = document.querySelectorAll("#seat-tiles li[data-district]");
-  if (!figure || !squares.length || !window.fetch) { return; }
+  var lists = document.querySelectorAll("#seat-tiles ul[data-state]");
+  if (!figure || !lists.length || !window.fetch) { return; }
   var seats = {};
-  squares.forEach(function (square) { seats[square.getAttribute("data-district")] = square; });
+  lists.forEach(function (list) {
+    var state = list.getAttribute("data-state");
+    list.querySelectorAll("li").forEach(function (square) {
+      var text = square.textContent;
+      seats[state + "-" + (text === state ? "AL" : text)] = square;
+    });
+  });
   var base = figure.getAttribute("data-link") || "?";
   var zoomed = figure.hasAttribute("data-zoomed");
   var SVG = "http://www.w3.org/2000/svg";
@@ -27,7 +34,7 @@
       var label = shape.getAttribute("data-district");
       var square = seats[label];
       if (!square) { return; }
-      var tip = square.getAttribute("title") || label;
+      var tip = label + " — " + (square.getAttribute("title") || "");
       shape.setAttribute("class", square.className);
       var title = shape.querySelector("title");
       if (title) { title.textContent = tip; }

@@ -90,7 +90,7 @@ def test_organizer_signs_in_and_uses_the_dashboard(served: tuple[str, Flask], ja
                 title = page.locator("svg.district-map path[data-district='OH-1'] title").text_content() or ""
                 assert title.startswith("OH-1 — Rep. Ohio One — ")
                 assert page.locator("svg.district-map a path[data-district='OH-1']").count() == 1
-            assert page.locator("#seat-tiles li[data-district='OH-1']").count() == 1
+            assert page.eval_on_selector_all("#seat-tiles li", _SQUARE_LABELS).count("OH-1") == 1
             assert page.locator("svg.daily-chart rect").count() == 4
             if javascript:
                 assert_accessible(page)
@@ -119,7 +119,8 @@ def test_organizer_signs_in_and_uses_the_dashboard(served: tuple[str, Flask], ja
 # Every organizer page, on a phone and on a laptop (issue 15).
 ORGANIZER_PAGES = ("/organizer/", f"/organizer/c/{SLUG}", f"/organizer/c/{SLUG}?table=district",
                    f"/organizer/c/{SLUG}?table=source&state=OH", f"/organizer/c/{SLUG}/delivery",
-                   f"/organizer/c/{SLUG}/offices", "/organizer/audit", f"/organizer/c/{SLUG}?lang=es")
+                   f"/organizer/c/{SLUG}/offices", "/organizer/audit", f"/organizer/c/{SLUG}?lang=es",
+                   f"/organizer/c/{SLUG}?table=district&page=2")  # the pager (two rows a page, below)
 VIEWPORTS = ({"width": 390, "height": 844}, {"width": 1280, "height": 900})
 
 # Rendered size of SVG text: its font size times the scale the SVG is drawn at.
@@ -134,7 +135,7 @@ _SMALLEST_VISIBLE_SVG_TEXT = """() => {
 }"""
 _SMALL_TARGETS = """() => Array.from(document.querySelectorAll(
     'button, select, input:not([type=checkbox]):not([type=hidden]), summary, .tabs a, .org-header a, '
-    + '.actions-bar a'))
+    + '.actions-bar a, .pager a'))
   .filter(e => e.getBoundingClientRect().width > 0 && e.getBoundingClientRect().height < 44)
   .map(e => e.outerHTML.slice(0, 80))"""
 
@@ -151,8 +152,12 @@ def _screenshot(page: Any, name: str, folder: Any) -> None:
 
 @pytest.mark.parametrize("viewport", VIEWPORTS, ids=["phone", "laptop"])
 def test_organizer_pages_fit_the_screen_and_are_accessible(served: tuple[str, Flask],
-                                                          viewport: dict[str, int], tmp_path: Any) -> None:
+                                                          viewport: dict[str, int], tmp_path: Any,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     executable = chromium_path()
+    from actiontool.web.organizer import dashboard
+
+    monkeypatch.setattr(dashboard, "TABLE_PAGE", 2)  # a few rows, so the grouped table has pages
     from playwright.sync_api import sync_playwright
 
     base, app = served
@@ -175,6 +180,12 @@ def test_organizer_pages_fit_the_screen_and_are_accessible(served: tuple[str, Fl
                 assert_accessible(page)
                 _screenshot(page, f"{path.strip('/').replace('/', '_').replace('?', '_') or 'index'}-"
                                   f"{viewport['width']}", tmp_path)
+            # The grouped table's pages: the middle one links both ways and says which rows it shows.
+            page.goto(f"{base}/organizer/c/{SLUG}?table=district&page=2&lang=en")  # es was chosen above
+            assert page.locator(".pager a[aria-current=page]").inner_text() == "2"
+            assert page.locator(".pager a[rel=prev]").count() == 1
+            assert page.locator(".pager a[rel=next]").count() == 1
+            assert page.inner_text("#table-rows").startswith("Rows 3 to 4 of ")
             # The dashboard: totals on the first screen, readable chart and map text, the time zone said.
             page.goto(f"{base}/organizer/c/{SLUG}")
             page.wait_for_selector("svg.district-map")
@@ -189,8 +200,7 @@ def test_organizer_pages_fit_the_screen_and_are_accessible(served: tuple[str, Fl
             assert len(seats) == 441
             drawn = set(page.eval_on_selector_all("svg.district-map [data-district]",
                                                   "els => els.map(e => e.dataset.district)"))
-            squares = set(page.eval_on_selector_all("#seat-tiles li",
-                                                    "els => els.map(e => e.dataset.district)"))
+            squares = set(page.eval_on_selector_all("#seat-tiles li", _SQUARE_LABELS))
             assert seats <= drawn and seats <= squares
             # A bad filter: the message in place, the filters kept.
             page.goto(f"{base}/organizer/c/{SLUG}?district=OH3&state=OH&lang=en")  # es was chosen above
@@ -201,6 +211,14 @@ def test_organizer_pages_fit_the_screen_and_are_accessible(served: tuple[str, Fl
             _screenshot(page, f"bad-filter-{viewport['width']}", tmp_path)
         finally:
             browser.close()
+
+
+# A seat square's label, as organizer.js reads it: its state's code and its text (the district number, or
+# the state's code again for an at-large seat).
+_SQUARE_LABELS = """els => els.map(e => {
+  const state = e.parentElement.dataset.state;
+  return state + "-" + (e.textContent === state ? "AL" : e.textContent);
+})"""
 
 
 def _fits(page: Any, what: str) -> None:

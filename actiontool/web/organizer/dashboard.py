@@ -43,6 +43,14 @@ from actiontool.web.organizer.common import (
 
 TABLES: tuple[str, ...] = stats.DIMENSIONS
 
+# Rows per page of the grouped table. At a million messages every seat and member has letters: 441
+# district rows and 541 member rows took 125-155 KiB on their own, more than the whole page may weigh
+# (120 KiB, issue 15), and no markup trim brings 541 rows of 14 numbers under that. So the rows are
+# sorted over the whole table and then cut into pages, like the delivery view's lists; the total row,
+# the shares and the CSV download stay on every row. 100 rows keep the state, day and channel tables
+# on one page and a seat table on five.
+TABLE_PAGE = 100
+
 
 def status_labels() -> dict[str, str]:
     """Return the statuses' names in the page's language."""
@@ -145,14 +153,16 @@ def _district_map(slug: str, filters: Filters, districts: list[dict[str, Any]]) 
         return f"{base}?{urlencode(target)}#map"
 
     # One translated template, formatted per seat: 441 gettext calls would cost more than the squares.
-    template = _("%(label)s — %(name)s — %(count)s messages")
+    # A square's title leaves out its label and carries no data-district: its state's list and its own
+    # text say which seat it is (organizer.js rebuilds the label for the shaped map). Repeating the label
+    # twice on 441 squares cost 13 KiB of a page that must stay under 120 KiB.
+    template = _("%(name)s — %(count)s messages")
     vacant = _("vacant")
-    tiles: dict[str, list[tuple[str, str, int, str]]] = {}
+    tiles: dict[str, list[tuple[str, int, str]]] = {}
     for label in shown:
         n = counts.get(label, 0)
-        title = template % {"label": label, "name": names.get(label) or vacant, "count": f"{n:,}"}
-        tiles.setdefault(label.split("-")[0], []).append((label, _short_seat(label), svg.class_of(n, bounds),
-                                                          title))
+        title = template % {"name": names.get(label) or vacant, "count": f"{n:,}"}
+        tiles.setdefault(label.split("-")[0], []).append((_short_seat(label), svg.class_of(n, bounds), title))
     view = view_state or "us"
     # The shaped map is coloured and linked by organizer.js from the squares (class, title) and this link
     # base, so the page carries each seat once.
@@ -167,7 +177,7 @@ def _district_map(slug: str, filters: Filters, districts: list[dict[str, Any]]) 
 
 def _short_seat(label: str) -> str:
     """Return a seat square's text: the district number, or the state code for an at-large seat (AK-AL:
-    "AK"), so it is not read as Alabama."""
+    "AK"), so it is not read as Alabama. organizer.js and the tests turn it back into the label."""
     state, _sep, number = label.partition("-")
     return state if number == "AL" else number
 
@@ -230,6 +240,7 @@ def _filter_message(message: str) -> str:
         "ref: letters, digits, dot, dash or underscore": _("ref: letters, digits, dot, dash or underscore"),
         "from: the start date is after the end date": _("from: the start date is after the end date"),
         "dir: asc or desc": _("dir: asc or desc"),
+        "page: a whole number from 1": _("page: a whole number from 1"),
     }
     return known.get(message, message)
 
@@ -257,6 +268,41 @@ def _view_args() -> tuple[str, str, bool]:
     if direction not in ("asc", "desc"):
         raise InvalidFilter("dir: asc or desc")
     return table, column, direction == "desc"
+
+
+def _table_page() -> int:
+    """Return the grouped table's 1-based ?page=; raise InvalidFilter when it is not a page number."""
+    raw = request.args.get("page") or "1"
+    # isascii: str.isdigit() accepts "²", which int() then refuses; six digits is far past any table.
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 6 or int(raw) < 1:
+        raise InvalidFilter("page: a whole number from 1")
+    return int(raw)
+
+
+def _paged(rows: list[dict[str, Any]], page: int) -> dict[str, Any]:
+    """Return one page of the sorted rows and where it sits; a page past the end shows the last one."""
+    pages = max(1, -(-len(rows) // TABLE_PAGE))
+    page = min(page, pages)
+    start = (page - 1) * TABLE_PAGE
+    shown = rows[start:start + TABLE_PAGE]
+    return {"rows": shown, "page": page, "pages": pages, "first_row": start + 1 if shown else 0,
+            "last_row": start + len(shown), "row_count": len(rows), "page_links": _page_links(page, pages)}
+
+
+def _page_links(page: int, pages: int) -> list[int | None]:
+    """Return the page numbers the pager links to, None for a gap: every page up to nine, else the first,
+    the last and two either side of this one (a long tail of sources must not grow the pager)."""
+    if pages <= 9:
+        return list(range(1, pages + 1))
+    near = {1, pages, *range(max(1, page - 2), min(pages, page + 2) + 1)}
+    links: list[int | None] = []
+    previous = 0
+    for number in sorted(near):
+        if number - previous > 1:
+            links.append(None)
+        links.append(number)
+        previous = number
+    return links
 
 
 def _goal_context(campaign: Any, whole: dict[str, Any]) -> dict[str, Any] | None:
@@ -296,13 +342,20 @@ def _counts(session: Any, slug: str, filters: Filters, view: tuple[str, str, boo
     """Run every count the dashboard shows under `filters` (from the roll-ups); no rendering."""
     table, sort, descending = view
     days = stats.by(session, slug, "day", filters)
-    first, last = stats.date_bounds(session, slug)
+    # Unfiltered, the days just counted are the campaign's: their ends are the date bounds (one statement
+    # fewer on the first request after a change).
+    first, last = ((days[0]["sort_key"], days[-1]["sort_key"]) if days and not filters.active
+                   else stats.date_bounds(session, slug))
     by_state, districts = stats.by_state_and_district(session, slug, filters)
-    if table in ("state", "district"):  # already counted for the map: sort a copy
-        rows = stats.sort_rows([dict(r) for r in (by_state if table == "state" else districts)], sort,
-                               descending)
+    counted = {"state": by_state, "district": districts, "day": days}
+    if table in counted:  # already counted for the map or the chart: sort a copy
+        rows = stats.sort_rows([dict(r) for r in counted[table]], sort, descending)
     else:
         rows = stats.by(session, slug, table, filters, sort=sort, descending=descending)
+    if filters.active:  # the filter choices are the whole campaign's
+        states, district_choices = stats.places_with_messages(session, slug)
+    else:  # the rows above already list them
+        states, district_choices = [r["key"] for r in by_state], [r["key"] for r in districts]
     return {
         "totals": stats.totals(session, slug, filters) if filters.active else whole,
         "points": svg.fill_days([(date.fromisoformat(r["key"]), r["messages"]) for r in days],
@@ -311,14 +364,14 @@ def _counts(session: Any, slug: str, filters: Filters, view: tuple[str, str, boo
         "total_row": _rows_with_people(session, slug, table, filters, rows),
         "hours": local_days.by_hour(session, slug, filters.date_from, filters.date_to),
         "trend": stats.source_trend(session, slug, last, filters) if table == "source" else {},
-        # The filter choices are the whole campaign's; unfiltered, the rows above already list them.
-        "states": ([r["key"] for r in by_state] if not filters.active
-                   else stats.states_with_messages(session, slug)),
-        "districts": ([r["key"] for r in districts] if not filters.active
-                      else stats.districts_with_messages(session, slug)),
+        "states": states, "districts": district_choices,
         "refs": stats.refs_with_messages(session, slug),
         # An unverified e-mail that wrote again under another name or address: written, shown apart.
         "flagged_repeats": stats.flagged_repeats(session, slug),
+        # The funnel's last step is actions, so it is kept with the counts: at a million messages its
+        # GROUP BY over action_counts took most of a warm page's time. Its page views are read afresh.
+        "funnel_written": funnel.written_by_day_and_ref(session, slug, date_from=filters.date_from,
+                                                        date_to=filters.date_to, ref=_funnel_ref(filters)),
     }
 
 
@@ -360,11 +413,12 @@ def _render_dashboard(slug: str, campaign: Any, filters: Filters, view: tuple[st
     session = db.get_session()
     whole = stats.totals(session, slug)
     counted = _cached_counts(session, slug, filters, view, whole)
+    page = 1 if error else _table_page()
     zone = time_zone_of(slug)
     raw = {k: request.args.get(k, "") for k in ("from", "to", "state", "district", "ref", "channel",
                                                  "status")}
     context = {
-        **counted,
+        **counted, **_paged(counted["rows"], page),
         "slug": slug, "title": campaign_title(campaign, slug), "filters": filters, "error": error, "raw": raw,
         "whole": whole, "goal": _goal_context(campaign, whole),
         "chart": Markup(svg.daily_chart(counted["points"], title=_("Messages per day"))),
@@ -376,7 +430,7 @@ def _render_dashboard(slug: str, campaign: Any, filters: Filters, view: tuple[st
         # Submissions that looked automated never became actions; only the date range applies to them.
         # Not cached: a kept-out submission does not change the campaign's counts.
         "bots": bots.bot_counts(session, slug, filters.date_from, filters.date_to),
-        "funnel": _funnel(slug, filters),
+        "funnel": _funnel(slug, filters, counted["funnel_written"]),
     }
     if not filters.active and not whole["messages"] and not whole["actions"]:
         # Nothing yet: offer what gets a campaign going instead of an empty chart over no dates.
@@ -392,6 +446,7 @@ def dashboard(slug: str) -> Any:
     try:
         filters = Filters.from_args(request.args)
         view = _view_args()
+        _table_page()
     except InvalidFilter as exc:
         return _bad_filter_page(slug, campaign, str(exc))
     return _render_dashboard(slug, campaign, filters, view)
@@ -400,27 +455,32 @@ def dashboard(slug: str) -> Any:
 FUNNEL_REFS = 20  # sources shown in the funnel's table, most page views first
 
 
-def _funnel(slug: str, filters: Filters) -> dict[str, Any]:
-    """Return the funnel under the filters that apply to it (dates and source), by step, source and day."""
+def _funnel_ref(filters: Filters) -> str | None:
+    """Return the source filter in the funnel's stored form ("" for no source), or None for any."""
+    return None if filters.ref is None else ("" if filters.ref == stats.NO_REF else filters.ref)
+
+
+def _funnel(slug: str, filters: Filters, written: dict[tuple[Any, ...], dict[str, int]]) -> dict[str, Any]:
+    """Return the funnel under the filters that apply to it (dates and source), by step, source and day;
+    `written` is its last step (actions), kept with the counts."""
     # This process's unsaved counts first (other processes write theirs within seconds), then read on a
     # connection of its own: the request's session may hold a snapshot from before that write (SQLite).
     web_funnel.flush_briefly()
-    ref = None if filters.ref is None else ("" if filters.ref == stats.NO_REF else filters.ref)
     with db.engine().connect().execution_options(read_only=True) as conn:
         session = Session(bind=conn)
-        return _funnel_rows(session, slug, filters, ref)
+        return _funnel_rows(session, slug, filters, _funnel_ref(filters), written)
 
 
-def _funnel_rows(session: Session, slug: str, filters: Filters, ref: str | None) -> dict[str, Any]:
+def _funnel_rows(session: Session, slug: str, filters: Filters, ref: str | None,
+                 written: dict[tuple[Any, ...], dict[str, int]]) -> dict[str, Any]:
     """Return the funnel's rows read with `session`."""
-    def grouped(dim: str) -> dict[Any, dict[str, int]]:
-        return funnel.funnel_by(session, slug, dim, date_from=filters.date_from, date_to=filters.date_to,
-                                ref=ref)
-
-    total = grouped("all").get(None, dict.fromkeys(funnel.STEPS, 0))
-    by_ref = sorted(grouped("ref").items(),
-                    key=lambda item: (-item[1]["views"], -item[1]["written"], item[0]))
-    by_day = sorted(grouped("day").items())
+    # One statement (page views by day × source), not six: the page views are not cached (a page view
+    # changes them but no campaign count), so they are paid on every dashboard request, warm ones too.
+    days, refs = funnel.funnel_by_day_and_ref(session, slug, date_from=filters.date_from,
+                                              date_to=filters.date_to, ref=ref, written=written)
+    total = funnel.steps_total(days.values())  # every counted row has a day
+    by_ref = sorted(refs.items(), key=lambda item: (-item[1]["views"], -item[1]["written"], item[0]))
+    by_day = sorted(days.items())
     return {"steps": funnel.drop_off(total), "total": total,
             "by_ref": [(r or stats.NO_REF, row) for r, row in by_ref[:FUNNEL_REFS]], "refs": len(by_ref),
             "by_day": [(day.isoformat(), row) for day, row in by_day],
