@@ -24,6 +24,9 @@ if TYPE_CHECKING:
     from shapely.geometry import Polygon
     from shapely.geometry.base import BaseGeometry
 
+# Writes a count for a reader: "1,234" in English, "1.234" in Spanish (the web layer passes Babel's).
+NumberText = Callable[[int], str]
+
 # ColorBrewer "Blues", 5 classes; grey for districts without messages.
 PALETTE: tuple[str, ...] = ("#c6dbef", "#9ecae1", "#6baed6", "#2171b5", "#08306b")
 EMPTY = "#f2f2f2"
@@ -190,12 +193,19 @@ def colour(value: int, bounds: Sequence[int]) -> str:
     return EMPTY if index < 0 else PALETTE[index]
 
 
-def legend_items(bounds: Sequence[int]) -> list[tuple[str, str]]:
-    """Return (fill, range text) per class, "0" first: the legend the page draws in HTML."""
-    items = [(EMPTY, "0")]
+def _plain(value: int) -> str:
+    """Return a count with English grouping ("1,234"): the default where no reader's language is given."""
+    return f"{value:,}"
+
+
+def legend_items(bounds: Sequence[int], number: NumberText = _plain) -> list[tuple[str, str]]:
+    """Return (fill, range text) per class, "0" first: the legend the page draws in HTML.
+
+    `number` writes each bound (the page passes its language's grouping)."""
+    items = [(EMPTY, number(0))]
     low = 1
     for index, bound in enumerate(bounds):
-        items.append((PALETTE[index], f"{low:,}–{bound:,}" if bound > low else f"{bound:,}"))
+        items.append((PALETTE[index], f"{number(low)}–{number(bound)}" if bound > low else number(bound)))
         low = bound + 1
     return items
 
@@ -258,25 +268,32 @@ def map_geometry(shapes: Mapping[str, BaseGeometry], tiles: Sequence[str], *,
     return district_map(shapes, {}, {}, state=state, title="House districts", tiles=chosen)
 
 
+def _short_day(day: date) -> str:
+    return day.strftime("%b %d")
+
+
 def daily_chart(points: Sequence[tuple[date, int]], *, title: str = "Messages per day",
-                height: int = 220) -> str:
+                height: int = 220, number: NumberText = _plain, axis: NumberText | None = None,
+                day_label: Callable[[date], str] = _short_day) -> str:
     """Return an SVG bar chart of counts per day (every day in range, gaps drawn as zero).
 
     The chart takes the page's width: x positions are percentages, y positions and font sizes pixels,
-    so its text stays 12 px on a phone and on a wide screen alike.
+    so its text stays 12 px on a phone and on a wide screen alike. `number`, `axis` and `day_label` write
+    the counts, the axis numbers and the days in the reader's language (English by default).
     """
-    return _bar_chart([(day.isoformat(), day.strftime("%b %d"), n) for day, n in points], title=title,
-                      height=height, css_class="daily-chart", labels=5)
+    return _bar_chart([(day.isoformat(), day_label(day), n) for day, n in points], title=title,
+                      height=height, css_class="daily-chart", labels=5, number=number, axis=axis)
 
 
-def hour_chart(hours: Sequence[int], *, title: str = "Actions by hour of the day", height: int = 180) -> str:
+def hour_chart(hours: Sequence[int], *, title: str = "Actions by hour of the day", height: int = 180,
+               number: NumberText = _plain, axis: NumberText | None = None) -> str:
     """Return an SVG bar chart of 24 counts, one per local hour."""
     return _bar_chart([(f"{h:02d}:00", f"{h:02d}", n) for h, n in enumerate(hours)], title=title,
-                      height=height, css_class="hour-chart", labels=8)
+                      height=height, css_class="hour-chart", labels=8, number=number, axis=axis)
 
 
 def _bar_chart(bars: Sequence[tuple[str, str, int]], *, title: str, height: int, css_class: str,
-               labels: int) -> str:
+               labels: int, number: NumberText = _plain, axis: NumberText | None = None) -> str:
     """Return a bar chart of (full label, axis label, count), as wide as its container."""
     left, right, top, bottom = 13.0, 1.0, 12, 26  # left and right in %, top and bottom in px
     plot_w, plot_h = 100 - left - right, height - top - bottom
@@ -286,11 +303,12 @@ def _bar_chart(bars: Sequence[tuple[str, str, int]], *, title: str, height: int,
            f'<title id="{ident}">{escape(title)}</title>']
     peak = max((n for _, _, n in bars), default=0)
     top_value = _nice_ceiling(peak)
+    axis = axis or _compact
     for i in range(5):
         value = top_value * i // 4
         y = top + plot_h - plot_h * i / 4
         out.append(f'<line x1="{left}%" x2="{100 - right}%" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>'
-                   f'<text x="{left - 1}%" y="{y + 4:.1f}" text-anchor="end">{_compact(value)}</text>')
+                   f'<text x="{left - 1}%" y="{y + 4:.1f}" text-anchor="end">{axis(value)}</text>')
     step = plot_w / max(len(bars), 1)
     label_every = max(1, math.ceil(len(bars) / labels))
     for i, (full, short, n) in enumerate(bars):
@@ -298,7 +316,7 @@ def _bar_chart(bars: Sequence[tuple[str, str, int]], *, title: str, height: int,
         x = left + i * step
         out.append(f'<rect x="{x + step * 0.1:.3f}%" y="{top + plot_h - h:.1f}" '
                    f'width="{max(step * 0.8, 0.05):.3f}%" height="{h:.1f}" fill="{BAR}">'
-                   f'<title>{escape(full)}: {n:,}</title></rect>')
+                   f'<title>{escape(full)}: {escape(number(n))}</title></rect>')
         if i % label_every == 0:
             out.append(f'<text x="{x + step / 2:.2f}%" y="{height - 8}" text-anchor="middle">'
                        f'{escape(short)}</text>')

@@ -64,7 +64,12 @@ CAMPAIGN_CHANGE = "campaign_change"
 
 
 class OrganizerError(ValueError):
-    """Base of the organizer service's domain errors."""
+    """Base of the organizer service's domain errors (in English; `details` carries the message's parts
+    so the web layer can say it in the reader's language)."""
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.details = details
 
 
 class InvalidEmail(OrganizerError):
@@ -291,7 +296,7 @@ def retry_message(session: Session, campaign: str, message_id: str, *, actor: st
             raise NotRetryable("only failed messages of this campaign can be retried")
         refused = refusal(session, message)
         if refused is not None:
-            raise NotRetryable(f"this message cannot be retried: {refused}")
+            raise NotRetryable(f"this message cannot be retried: {refused}", refused=refused)
         set_status(session, message, QUEUED, next_attempt_at=utcnow(), lease_until=None, attempts=0)
         audit(session, actor, RETRY, campaign=campaign, detail=f"message {message_id} (failed -> queued)",
               ip=ip)

@@ -57,6 +57,7 @@ from actiontool.packets import (
 from actiontool.services import counts, packet_counts, tenure
 from actiontool.services.organizers import audit
 from actiontool.services.outbox import set_status
+from actiontool.timezones import local_day, zone
 
 MAKE_PACKET = "packet_made"
 MARK_DELIVERED = "packet_delivered"
@@ -69,7 +70,15 @@ WAITING = (Message.channel == PACKET, Message.status == QUEUED, Message.packet_i
 
 
 class PacketError(ValueError):
-    """Base of the packet service's domain errors; the message is fit to show an organizer."""
+    """Base of the packet service's domain errors; the message is fit to show an organizer (in English).
+
+    `details` carries the message's parts (a packet number, a date, which check failed) so the web layer
+    can say it in the reader's language.
+    """
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.details = details
 
 
 class NothingWaiting(PacketError):
@@ -204,7 +213,8 @@ def make_packet(session: Session, campaign: str, bioguide: str, actor: str, *, r
                       detail=f"{ended} letter(s) to {bioguide} ended: {LEFT_OFFICE}")
                 session.commit()
                 raise MemberLeftOffice(f"{bioguide} is no longer in office: {ended} waiting letter(s) were "
-                                       "ended as failed instead of going into a packet")
+                                       "ended as failed instead of going into a packet",
+                                       bioguide=bioguide, ended=ended)
         packet = Packet(campaign=campaign, bioguide=bioguide, member_name="", created_at=now,
                         created_by=actor, letter_count=0, first_day=now.date(), last_day=now.date(),
                         letters="[]")
@@ -220,7 +230,8 @@ def make_packet(session: Session, campaign: str, bioguide: str, actor: str, *, r
         ).scalars().all()
         if not taken:
             session.rollback()
-            raise NothingWaiting(f"no letter to {bioguide} is waiting for a packet in {campaign}")
+            raise NothingWaiting(f"no letter to {bioguide} is waiting for a packet in {campaign}",
+                                 bioguide=bioguide)
         letters = _packet_rows(session, packet.id)
         packet_counts.record_packed(session, letters)
         packet.member_name = letters[0]["member_name"]
@@ -256,7 +267,7 @@ def get_packet(session: Session, campaign: str, packet_id: int) -> Packet:
     """Return the packet with this id in this campaign, or raise UnknownPacket."""
     packet = session.get(Packet, packet_id)
     if packet is None or packet.campaign != campaign:
-        raise UnknownPacket(f"there is no packet {packet_id} in {campaign}")
+        raise UnknownPacket(f"there is no packet {packet_id} in {campaign}", packet=packet_id)
     return packet
 
 
@@ -276,42 +287,51 @@ def delivery_note(note: str | None) -> str | None:
     """
     note = (note or "").replace("\r\n", "\n").replace("\r", "\n").strip()
     if _CONTROL.search(note):
-        raise InvalidDelivery("note: it holds a control character; type or paste it again as plain text")
+        raise InvalidDelivery("note: it holds a control character; type or paste it again as plain text",
+                              problem="note_control")
     if len(note) > NOTE_MAX:
-        raise InvalidDelivery(f"note: at most {NOTE_MAX} characters")
+        raise InvalidDelivery(f"note: at most {NOTE_MAX} characters", problem="note_length", limit=NOTE_MAX)
     return note or None
 
 
-def _delivered_at(on_date: date, now: datetime) -> datetime:
-    """Return the time recorded on the letters: now when delivered today, else noon UTC of that day."""
-    return now if on_date == now.date() else datetime.combine(on_date, time(12, 0), UTC)
+def _delivered_at(on_date: date, now: datetime, time_zone: str) -> datetime:
+    """Return the time recorded on the letters: now when delivered on today's local day, else noon of
+    that local day (so the instant falls on the day the organizer chose, in every zone)."""
+    if on_date == local_day(now, time_zone):
+        return now
+    return datetime.combine(on_date, time(12, 0), zone(time_zone)).astimezone(UTC)
 
 
 def mark_delivered(session: Session, campaign: str, packet_id: int, on_date: date, how: str,
-                   note: str | None, actor: str, *, now: datetime | None = None) -> int:
+                   note: str | None, actor: str, *, now: datetime | None = None,
+                   time_zone: str = "UTC") -> int:
     """Record the packet as delivered and move each of its letters to `delivered`, audited; commit.
 
+    `on_date` is a day in the campaign's `time_zone` (registry.time_zone_of), the day the organizer's
+    calendar shows: it may not be after today there, nor before the local day the packet was made.
     Returns how many letters moved. Raises UnknownPacket, AlreadyDelivered or InvalidDelivery with
     nothing changed.
     """
     now = now or utcnow()
     note = delivery_note(note)
     if how not in DELIVERED_HOW:
-        raise InvalidDelivery(f"how: one of {', '.join(HOW_LABELS[h] for h in DELIVERED_HOW)}")
+        raise InvalidDelivery(f"how: one of {', '.join(HOW_LABELS[h] for h in DELIVERED_HOW)}", problem="how")
     try:
         packet = session.execute(select(Packet).where(Packet.id == packet_id).with_for_update()
                                  .execution_options(populate_existing=True)).scalar_one_or_none()
         if packet is None or packet.campaign != campaign:
-            raise UnknownPacket(f"there is no packet {packet_id} in {campaign}")
+            raise UnknownPacket(f"there is no packet {packet_id} in {campaign}", packet=packet_id)
         if packet.delivered_on is not None:
             raise AlreadyDelivered(f"packet {packet_id} was marked delivered on {packet.delivered_on} by "
-                                   f"{packet.delivered_by}")
-        if on_date > now.date():
-            raise InvalidDelivery("date: the delivery date cannot be in the future")
-        if on_date < packet.created_at.date():
-            raise InvalidDelivery(f"date: the packet was made on {packet.created_at.date()}; it cannot have "
-                                  "been delivered before")
-        at = _delivered_at(on_date, now)
+                                   f"{packet.delivered_by}", packet=packet_id, on=packet.delivered_on,
+                                   by=packet.delivered_by)
+        if on_date > local_day(now, time_zone):
+            raise InvalidDelivery("date: the delivery date cannot be in the future", problem="future")
+        made = local_day(packet.created_at, time_zone)
+        if on_date < made:
+            raise InvalidDelivery(f"date: the packet was made on {made}; it cannot have been delivered "
+                                  "before", problem="before_made", made=made)
+        at = _delivered_at(on_date, now, time_zone)
         messages = session.execute(
             select(Message).where(Message.packet_id == packet_id, Message.status == QUEUED)
             .order_by(Message.id).with_for_update()).scalars().all()

@@ -50,7 +50,14 @@ AGE_BUCKETS: tuple[tuple[str, timedelta | None, timedelta | None], ...] = (
 
 
 class InvalidRetryFilter(ValueError):
-    """A filter value that cannot be used (a reason too long, a date in a wrong format)."""
+    """A filter value that cannot be used (a reason too long, a date in a wrong format).
+
+    `field` names the filter (reason, member, since), so the web layer can say it in the reader's language.
+    """
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,16 +73,16 @@ class FailedFilter:
         """Return the filter from text (a form or the command line); raise InvalidRetryFilter."""
         reason = (reason or "").strip() or None
         if reason is not None and len(reason) > MAX_REASON:
-            raise InvalidRetryFilter(f"the reason filter is longer than {MAX_REASON} characters")
+            raise InvalidRetryFilter(f"the reason filter is longer than {MAX_REASON} characters", "reason")
         member = (member or "").strip().upper() or None
         if member is not None and (len(member) > 10 or not member.isalnum() or not member.isascii()):
-            raise InvalidRetryFilter(f"not a member id (bioguide id, such as S000148): {member!r}")
+            raise InvalidRetryFilter(f"not a member id (bioguide id, such as S000148): {member!r}", "member")
         day = None
         if since and since.strip():
             try:
                 day = date.fromisoformat(since.strip())
             except ValueError:
-                raise InvalidRetryFilter(f"not a date (YYYY-MM-DD): {since.strip()!r}") from None
+                raise InvalidRetryFilter(f"not a date (YYYY-MM-DD): {since.strip()!r}", "since") from None
         return cls(reason, member, day)
 
     @property

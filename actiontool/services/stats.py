@@ -16,7 +16,18 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, RowMapping, Select, Table, func, literal, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Integer,
+    RowMapping,
+    Select,
+    Table,
+    cast,
+    func,
+    literal,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from actiontool.campaigns import CHANNELS
@@ -508,8 +519,10 @@ def messages_in_status(session: Session, campaign: str, status: str, *, limit: i
 
 
 # created_at is the UTC instant; created_day the local day in the campaign's time zone (the filters' day).
+# The action list's columns (README.md, "CSV", documents each). flagged_repeat is 1 for an action from an
+# e-mail address that had written to the same members under another name or street address, else 0.
 ACTION_COLUMNS: tuple[str, ...] = ("id", "created_at", "created_day", "campaign", "ref", "state",
-                                   "district_label", "lang")
+                                   "district_label", "lang", "flagged_repeat")
 PERSONAL_COLUMNS: tuple[str, ...] = ("prefix", "first_name", "last_name", "email", "address1", "city", "zip",
                                      "phone", "personal_message")
 
@@ -523,7 +536,9 @@ def action_rows(session: Session | Connection, campaign: str, filters: Filters =
         where.append(Action.district_label == filters.district)
     if filters.ref is not None:
         where.append(Action.ref.is_(None) if filters.ref == NO_REF else Action.ref == filters.ref)
-    stmt = (select(*(getattr(Action, n) for n in names)).where(*where).order_by(Action.id)
-            .execution_options(yield_per=2000))
+    # flagged_repeat as 1 or 0, a plain machine number (a boolean would be written True/False).
+    columns = [cast(Action.flagged_repeat, Integer).label("flagged_repeat") if n == "flagged_repeat"
+               else getattr(Action, n) for n in names]
+    stmt = select(*columns).where(*where).order_by(Action.id).execution_options(yield_per=2000)
     for row in session.execute(stmt):
         yield tuple(row)

@@ -5,11 +5,18 @@ Translations live in actiontool/translations/; see "Languages" in README.md for 
 
 from __future__ import annotations
 
+import copy
 from datetime import date
+from decimal import Decimal
+from typing import Any
 from urllib.parse import urlencode
 
+from babel import Locale
+from babel.dates import format_skeleton
+from babel.numbers import format_compact_decimal
 from flask import Flask, Response, request
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, format_decimal, get_locale
+from jinja2 import pass_context
 
 from actiontool.districts.congress import congress_name_in
 from actiontool.letters import LANGUAGE_NAMES
@@ -69,6 +76,18 @@ def init_app(app: Flask) -> None:
                                 secure=request.is_secure, httponly=True)
         return response
 
+    # Context filters: Jinja would otherwise work out `100|percent(0)` once, when it compiles the template,
+    # in whatever language the first page was read in.
+    @app.template_filter("number")
+    @pass_context
+    def number_filter(_context: Any, value: int | None) -> str:
+        return format_number(value)
+
+    @app.template_filter("percent")
+    @pass_context
+    def percent_filter(_context: Any, value: float | None, digits: int = 1) -> str:
+        return format_share(value, digits)
+
     @app.template_filter("isodate")
     def isodate(value: str | date) -> date:
         """Turn a YYYY-MM-DD text into a date, for Babel's `dateformat` in the reader's language."""
@@ -78,6 +97,41 @@ def init_app(app: Flask) -> None:
     def language_context() -> dict[str, object]:
         return {"languages": LANGUAGES, "current_language": current_language, "switch_url": switch_url,
                 "congress_name": congress_name}
+
+
+def format_number(value: int | None) -> str:
+    """Return a count as the reader's language writes it ("1,234"; Spanish "1.234"), by Babel's rules.
+
+    Pages only: CSV files keep plain machine numbers.
+    """
+    return format_decimal(int(value or 0))
+
+
+def format_share(percent: float | None, digits: int = 1) -> str:
+    """Return a percentage (12.5 for 12.5 %) with `digits` decimals in the reader's language: "12.5%",
+    "12,5 %". The locale's own percent pattern, only its number of decimals fixed."""
+    locale = _locale()
+    pattern = copy.copy(locale.percent_formats[None])
+    pattern.frac_prec = (digits, digits)
+    # Decimal, so 12.3 is 0.123 and not 0.12299999999999999; the pattern rounds half-even as Babel does.
+    return pattern.apply(Decimal(str(percent or 0)) / 100, locale)
+
+
+def format_axis_number(value: int) -> str:
+    """Return a chart axis number short enough for a phone in the reader's language: 950, 12K, 1.5M;
+    "12 mil", "1,5 M". Under 10,000 the whole number, as the axis always wrote it."""
+    if value < 10_000:
+        return format_number(value)
+    return format_compact_decimal(value, format_type="short", fraction_digits=1, locale=_locale())
+
+
+def format_short_day(day: date) -> str:
+    """Return a chart's day label in the reader's language: "Mar 2", "2 mar"."""
+    return format_skeleton("MMMd", day, locale=_locale())
+
+
+def _locale() -> Locale:
+    return get_locale() or Locale.parse(DEFAULT_LANGUAGE)
 
 
 def congress_name(number: int) -> str:

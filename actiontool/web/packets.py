@@ -23,6 +23,9 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, TextAreaField
@@ -33,6 +36,9 @@ from actiontool import db, registry
 from actiontool.districts.tenure import Roster
 from actiontool.models import DELIVERED_HOW
 from actiontool.services import organizers, packets, stats
+from actiontool.timezones import local_day
+from actiontool.web.i18n import format_number
+from actiontool.web.organizer import words
 
 bp = Blueprint("packets", __name__, url_prefix="/organizer")
 _BIOGUIDE = re.compile(r"^[A-Z][0-9]{6}$")
@@ -46,11 +52,11 @@ class ButtonForm(FlaskForm):
 class DeliveredForm(FlaskForm):
     """When and how a packet reached the office."""
 
-    on = DateField("Delivered on", validators=[InputRequired()])
-    how = SelectField("How", validators=[InputRequired()],
+    on = DateField(_l("Delivered on"), validators=[InputRequired()])
+    how = SelectField(_l("How"), validators=[InputRequired()],
                       choices=[SelectChoice(h, packets.HOW_LABELS[h].capitalize()) for h in DELIVERED_HOW])
     # Its length and characters are checked by services.packets (a browser sends each line end as CR-LF).
-    note = TextAreaField("Note (optional)", validators=[Optional()])
+    note = TextAreaField(_l("Note (optional)"), validators=[Optional()])
 
 
 @bp.before_request
@@ -82,9 +88,19 @@ def _title(campaign: Any, slug: str) -> str:
     return campaign.title if campaign is not None else slug
 
 
+def _now() -> datetime:
+    """Return the current instant (a seam for tests)."""
+    return datetime.now(UTC)
+
+
 def _today() -> date:
-    """Return today's UTC date."""
-    return datetime.now(UTC).date()
+    """Return today's UTC date: the day the district data's terms are counted on."""
+    return _now().date()
+
+
+def _local_today(slug: str) -> date:
+    """Return today in the campaign's time zone: the day an organizer's calendar shows, for deliveries."""
+    return local_day(_now(), registry.time_zone_of(slug))
 
 
 def _roster() -> Roster:
@@ -123,10 +139,12 @@ def offices(slug: str) -> Any:
     session = db.get_session()
     waiting = packets.waiting_by_member(session, slug, roster=_roster())
     made = packets.packets_of(session, slug)
+    zone, today = registry.time_zone_of(slug), _local_today(slug)
     return render_template(
         "organizer/offices.html", slug=slug, title=_title(campaign, slug), waiting=waiting, packets=made,
-        button=ButtonForm(), delivered_form=DeliveredForm(formdata=None, on=_today()), today=_today(),
-        how_labels=packets.HOW_LABELS, left_office=packets.left_office_count(session, slug),
+        button=ButtonForm(), delivered_form=DeliveredForm(formdata=None, on=today), today=today,
+        made_days={p.id: local_day(p.created_at, zone) for p in made},
+        how_labels=words.how_labels(), left_office=packets.left_office_count(session, slug),
         report_members=_report_members(waiting, made), organization=_organization(),
         organization_named=bool(current_app.config.get("ORGANIZATION")
                                 or current_app.config.get("CWC_DELIVERY_AGENT")))
@@ -148,13 +166,16 @@ def make_packet(slug: str, bioguide: str) -> Any:
     _campaign_or_404(slug)
     _bioguide_or_404(bioguide)
     if not ButtonForm().validate_on_submit():
-        abort(400, description="the form expired; reload the page and try again")
+        abort(400, description=words.form_expired())
     try:
         packet = packets.make_packet(db.get_session(), slug, bioguide, current_user.email, roster=_roster())
     except packets.PacketError as exc:
-        flash(str(exc), "error")
+        flash(words.packet_error(exc), "error")
     else:
-        flash(f"Packet {packet.id} made: {packet.letter_count:,} letter(s) to {packet.member_name}.", "ok")
+        flash(ngettext("Packet %(number)s made: %(count)s letter to %(name)s.",
+                       "Packet %(number)s made: %(count)s letters to %(name)s.", packet.letter_count,
+                       number=packet.id, count=format_number(packet.letter_count), name=packet.member_name),
+              "ok")
     return _back(slug)
 
 
@@ -167,17 +188,19 @@ def mark_delivered(slug: str, packet_id: str) -> Any:
     if not form.validate_on_submit():
         problems = "; ".join(f"{form[name].label.text}: {', '.join(errors)}"
                              for name, errors in form.errors.items())
-        flash(f"Packet {number} was not marked delivered. {problems}", "error")
+        flash(_("Packet %(number)s was not marked delivered. %(problem)s", number=number, problem=problems),
+              "error")
         return _back(slug)
     try:
         moved = packets.mark_delivered(db.get_session(), slug, number, form.on.data, form.how.data or "",
-                                       form.note.data, current_user.email)
-    except packets.InvalidDelivery as exc:
-        flash(f"Packet {number} was not marked delivered. {exc}", "error")
+                                       form.note.data, current_user.email, now=_now(),
+                                       time_zone=registry.time_zone_of(slug))
     except packets.PacketError as exc:
-        flash(str(exc), "error")
+        flash(words.packet_error(exc, number), "error")
     else:
-        flash(f"Packet {number} marked delivered: {moved:,} letter(s) now count as delivered.", "ok")
+        flash(ngettext("Packet %(number)s marked delivered: %(count)s letter now counts as delivered.",
+                       "Packet %(number)s marked delivered: %(count)s letters now count as delivered.", moved,
+                       number=number, count=format_number(moved)), "ok")
     return _back(slug)
 
 
@@ -213,7 +236,7 @@ def report_chooser(slug: str) -> Any:
     _campaign_or_404(slug)
     bioguide = (request.args.get("bioguide") or "").strip().upper()
     if not _BIOGUIDE.match(bioguide):
-        flash("Enter a member's id like R000001 to get their office report.", "error")
+        flash(_("Enter a member’s id like R000001 to get their office report."), "error")
         return _back(slug)
     return redirect(url_for("packets.office_report", slug=slug, bioguide=bioguide))
 
@@ -230,7 +253,7 @@ def office_report(slug: str, bioguide: str) -> Any:
         abort(404, description=f"{bioguide} is not in the district data and has no letters in {slug}")
     label = (packets.member_label(member.title, member.name, member.state, member.district) if member
              else summary.member_name)
-    body = packets.render_office_report(summary, campaign, label, _today())
+    body = packets.render_office_report(summary, campaign, label, _local_today(slug))
     organizers.record_export(session, current_user.email, slug, f"office report {bioguide}",
                              ip=request.remote_addr)
     return _download(body, "application/pdf", f"{slug}-office-report-{bioguide}.pdf")

@@ -120,7 +120,10 @@ def test_organizer_signs_in_and_uses_the_dashboard(served: tuple[str, Flask], ja
 ORGANIZER_PAGES = ("/organizer/", f"/organizer/c/{SLUG}", f"/organizer/c/{SLUG}?table=district",
                    f"/organizer/c/{SLUG}?table=source&state=OH", f"/organizer/c/{SLUG}/delivery",
                    f"/organizer/c/{SLUG}/offices", "/organizer/audit", f"/organizer/c/{SLUG}?lang=es",
-                   f"/organizer/c/{SLUG}?table=district&page=2")  # the pager (two rows a page, below)
+                   f"/organizer/c/{SLUG}?table=district&page=2",  # the pager (two rows a page, below)
+                   # Spanish runs longer than English: the same pages must still fit.
+                   "/organizer/?lang=es", f"/organizer/c/{SLUG}/delivery?lang=es",
+                   f"/organizer/c/{SLUG}/offices?lang=es", "/organizer/audit?lang=es")
 VIEWPORTS = ({"width": 390, "height": 844}, {"width": 1280, "height": 900})
 
 # Rendered size of SVG text: its font size times the scale the SVG is drawn at.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -15,10 +15,16 @@ from sqlalchemy import func, select
 from actiontool import db
 from actiontool.models import DELIVERED, QUEUED, AuditEvent, Message, Packet, utcnow
 from actiontool.services import purge
+from actiontool.timezones import DEFAULT_TIME_ZONE, local_day
 from tests.packets.support import CAMPAIGN, MAX, RITA, WANDA, write_letter
 
 BASE = f"/organizer/c/{CAMPAIGN}"
 NAMES = [("José", "Núñez"), ("Nguyễn", "Thị Minh"), ("李", "小龍"), ("Zoë", "O'Connor")]
+
+
+def local_today() -> date:
+    """Return today in the campaign's time zone (the site's default): the day the delivery form takes."""
+    return local_day(utcnow(), DEFAULT_TIME_ZONE)
 
 
 def _write(app: Flask) -> None:
@@ -65,7 +71,7 @@ def test_make_download_and_mark_delivered(app: Flask, signed_in: Any) -> None:
     response = signed_in.post(f"{BASE}/offices/R000001/packet")
     assert response.status_code == 302
     page = signed_in.get(f"{BASE}/offices").get_data(as_text=True)
-    assert "4 letter(s) to Rita One" in page
+    assert "4 letters to Rita One" in page
     packet_id = _packet_id(app, "R000001")
     pdf = signed_in.get(f"{BASE}/packets/{packet_id}.pdf")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
@@ -76,12 +82,12 @@ def test_make_download_and_mark_delivered(app: Flask, signed_in: Any) -> None:
     first_csv = signed_in.get(f"{BASE}/packets/{packet_id}.csv").data
     rows = list(csv.DictReader(io.StringIO(first_csv.decode("utf-8-sig"))))
     assert sorted(r["name"] for r in rows) == sorted(f"{f} {last}" for f, last in NAMES)
-    today = utcnow().date().isoformat()
+    today = local_today().isoformat()
     response = signed_in.post(f"{BASE}/packets/{packet_id}/delivered",
                               data={"on": today, "how": "hand_delivered", "note": "Met the staffer"})
     assert response.status_code == 302
     page = signed_in.get(f"{BASE}/offices").get_data(as_text=True)
-    assert "marked delivered: 4 letter(s)" in page and "Hand-delivered on" in page
+    assert "marked delivered: 4 letters" in page and "Hand-delivered on" in page
     with db.session_scope(app) as session:
         statuses = dict(session.execute(select(Message.bioguide, Message.status)
                                         .where(Message.status == DELIVERED)).all())
@@ -112,12 +118,12 @@ def test_bad_input_gives_a_clear_message_and_changes_nothing(app: Flask, signed_
         ("post", f"{BASE}/offices/R000001/packet", {}, "is waiting for a packet"),  # taken already
         ("post", f"{BASE}/packets/{packet_id}/delivered", {"on": "2026-13-01", "how": "mailed"},
          "not marked"),
-        ("post", f"{BASE}/packets/{packet_id}/delivered", {"on": utcnow().date().isoformat(), "how": "fax"},
+        ("post", f"{BASE}/packets/{packet_id}/delivered", {"on": local_today().isoformat(), "how": "fax"},
          "not marked"),
         ("post", f"{BASE}/packets/{packet_id}/delivered",
-         {"on": (utcnow().date() + timedelta(days=2)).isoformat(), "how": "mailed"}, "future"),
-        ("post", f"{BASE}/packets/999/delivered", {"on": utcnow().date().isoformat(), "how": "mailed"},
-         "there is no packet 999"),
+         {"on": (local_today() + timedelta(days=2)).isoformat(), "how": "mailed"}, "future"),
+        ("post", f"{BASE}/packets/999/delivered", {"on": local_today().isoformat(), "how": "mailed"},
+         "There is no packet 999"),
     ]
     for method, url, data, message in cases:
         response = getattr(signed_in, method)(url, data=data)
@@ -136,7 +142,7 @@ def test_a_second_mark_delivered_from_a_stale_page_changes_nothing(app: Flask, s
     _write(app)
     signed_in.post(f"{BASE}/offices/R000001/packet")
     packet_id = _packet_id(app, "R000001")
-    today = utcnow().date().isoformat()
+    today = local_today().isoformat()
     signed_in.post(f"{BASE}/packets/{packet_id}/delivered", data={"on": today, "how": "emailed"})
     before = _state(app)
     signed_in.post(f"{BASE}/packets/{packet_id}/delivered", data={"on": today, "how": "mailed"})
@@ -211,14 +217,14 @@ def test_posts_without_the_csrf_token_are_refused(csrf_app_config: dict[str, Any
     ({"on": "YESTERDAY", "how": "mailed"}, "it cannot have been delivered before"),
     ({"on": "TODAY", "how": "mailed", "note": "a\x00b"}, "control character"),
     ({"on": "TODAY", "how": "mailed", "note": "bell\x07"}, "control character"),
-    ({"on": "TODAY", "how": "mailed", "note": "x" * 5000}, "at most 2000 characters"),
+    ({"on": "TODAY", "how": "mailed", "note": "x" * 5000}, "at most 2,000 characters"),
 ])
 def test_a_bad_delivery_form_says_what_is_wrong_and_changes_nothing(
         app: Flask, signed_in: Any, data: dict[str, str], message: str) -> None:
     _write(app)
     signed_in.post(f"{BASE}/offices/R000001/packet")
     packet_id = _packet_id(app, "R000001")
-    days = {"TODAY": utcnow().date(), "YESTERDAY": utcnow().date() - timedelta(days=1)}
+    days = {"TODAY": local_today(), "YESTERDAY": local_today() - timedelta(days=1)}
     data = {k: days[v].isoformat() if v in days else v for k, v in data.items()}
     before = _state(app)
     response = signed_in.post(f"{BASE}/packets/{packet_id}/delivered", data=data)
@@ -233,7 +239,7 @@ def test_a_note_with_windows_line_ends_is_kept_with_plain_ones(app: Flask, signe
     signed_in.post(f"{BASE}/offices/R000001/packet")
     packet_id = _packet_id(app, "R000001")
     signed_in.post(f"{BASE}/packets/{packet_id}/delivered",
-                   data={"on": utcnow().date().isoformat(), "how": "emailed",
+                   data={"on": local_today().isoformat(), "how": "emailed",
                          "note": " To: aide\r\nRe: HR 1 "})
     with db.session_scope(app) as session:
         assert session.execute(select(Packet.delivered_note)).scalar_one() == "To: aide\nRe: HR 1"
@@ -245,7 +251,7 @@ def test_a_packet_number_beyond_any_id_is_not_found(app: Flask, signed_in: Any, 
     before = _state(app)
     assert signed_in.get(f"{BASE}/packets/{number}.pdf").status_code == 404
     response = signed_in.post(f"{BASE}/packets/{number}/delivered",
-                              data={"on": utcnow().date().isoformat(), "how": "mailed"})
+                              data={"on": local_today().isoformat(), "how": "mailed"})
     assert response.status_code == 404
     assert _state(app) == before
 

@@ -21,6 +21,7 @@ from actiontool.models import (
     utcnow,
 )
 from actiontool.services import counts, packet_counts, packets, purge
+from actiontool.timezones import local, local_day
 from tests.packets.support import (
     CAMPAIGN,
     MAX,
@@ -266,3 +267,44 @@ def test_a_packet_takes_at_most_its_limit_of_letters_oldest_first(session: Sessi
     second = packets.make_packet(session, CAMPAIGN, "R000001", ORG, limit=2, now=D2 + timedelta(days=2))
     assert [x["first_name"] for x in packets.packet_letters(second)] == ["Person2"]
     _assert_waiting_matches_recount(session)
+
+
+# 23:30 on 2 March in New York is 04:30 on 3 March in UTC: the organizer's day and the UTC day differ.
+NEW_YORK = "America/New_York"
+LATE_EVENING = datetime(2026, 3, 3, 4, 30, tzinfo=UTC)
+
+
+def test_the_delivery_day_is_the_campaigns_local_day_around_midnight(session: Session) -> None:
+    write_letter(session, "a@example.org", (RITA,), day=LATE_EVENING - timedelta(hours=1))
+    packet = packets.make_packet(session, CAMPAIGN, "R000001", ORG, now=LATE_EVENING)
+    now = LATE_EVENING + timedelta(minutes=20)  # 23:50 on 2 March in New York
+    # 3 March is tomorrow in New York, though it is today in UTC.
+    with pytest.raises(packets.InvalidDelivery) as refused:
+        packets.mark_delivered(session, CAMPAIGN, packet.id, date(2026, 3, 3), "mailed", None, ORG, now=now,
+                               time_zone=NEW_YORK)
+    assert refused.value.details["problem"] == "future"
+    # 2 March, the packet's local day, is today: accepted (a UTC check would call it before the packet).
+    assert packets.mark_delivered(session, CAMPAIGN, packet.id, date(2026, 3, 2), "mailed", None, ORG,
+                                  now=now, time_zone=NEW_YORK) == 1
+    delivered_at = session.execute(select(Message.delivered_at)).scalar_one()
+    assert delivered_at.replace(tzinfo=UTC) == now  # delivered today: the moment it was recorded
+
+
+@pytest.mark.parametrize("zone", ["America/New_York", "Pacific/Auckland", "Pacific/Honolulu"])
+def test_a_past_delivery_day_is_recorded_on_that_local_day(session: Session, zone: str) -> None:
+    write_letter(session, "a@example.org", (RITA,), day=D1 - timedelta(days=3))
+    packet = packets.make_packet(session, CAMPAIGN, "R000001", ORG, now=D1 - timedelta(days=3))
+    on = local_day(D1, zone) - timedelta(days=1)
+    packets.mark_delivered(session, CAMPAIGN, packet.id, on, "mailed", None, ORG, now=D1, time_zone=zone)
+    delivered_at = session.execute(select(Message.delivered_at)).scalar_one()
+    # Noon of that day where the campaign is (noon UTC is already the next day in Auckland).
+    assert local_day(delivered_at, zone) == on and local(delivered_at, zone).hour == 12
+
+
+def test_the_day_a_packet_was_made_is_its_local_day(session: Session) -> None:
+    write_letter(session, "a@example.org", (RITA,), day=LATE_EVENING - timedelta(hours=1))
+    packet = packets.make_packet(session, CAMPAIGN, "R000001", ORG, now=LATE_EVENING)
+    with pytest.raises(packets.InvalidDelivery) as refused:  # 1 March: before the packet, in New York too
+        packets.mark_delivered(session, CAMPAIGN, packet.id, date(2026, 3, 1), "mailed", None, ORG,
+                               now=LATE_EVENING + timedelta(days=1), time_zone=NEW_YORK)
+    assert refused.value.details == {"problem": "before_made", "made": date(2026, 3, 2)}

@@ -112,3 +112,15 @@ def test_a_repeat_is_told_apart_after_the_first_is_purged(app: Flask) -> None:
         assert not submit(session, _submission(first_name="Mallory")).created
         ana = submit(session, _submission())
         assert ana.created and _action(session, ana.receipt_token).flagged_repeat
+
+
+def test_the_action_list_export_says_which_actions_are_flagged_repeats(app: Flask) -> None:
+    with app.app_context(), db.session_scope() as session:
+        first = submit(session, _submission(first_name="Mallory"))
+        ana = submit(session, _submission())
+        column = stats.ACTION_COLUMNS.index("flagged_repeat")
+        flags = {row[0]: row[column] for row in stats.action_rows(session, CAMPAIGN)}
+        ids = {token: _action(session, token).id for token in (first.receipt_token, ana.receipt_token)}
+    # 1 and 0, plain machine numbers, as every number of a CSV file (never True/False).
+    assert flags == {ids[first.receipt_token]: 0, ids[ana.receipt_token]: 1}
+    assert all(type(flag) is int for flag in flags.values())

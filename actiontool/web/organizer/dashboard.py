@@ -27,7 +27,8 @@ from actiontool.services.stats import Filters, InvalidFilter
 from actiontool.sparkline import sparkline
 from actiontool.timezones import abbreviation, local_day
 from actiontool.web import funnel as web_funnel
-from actiontool.web.organizer import share
+from actiontool.web.i18n import format_axis_number, format_number, format_short_day
+from actiontool.web.organizer import share, words
 from actiontool.web.organizer.common import (
     PAGE,
     PostForm,
@@ -73,7 +74,7 @@ def index() -> Any:
         goal = campaign_goal(campaign)
         trend = _("Letters written per day, %(first)s to %(last)s: %(numbers)s.",
                         first=line.days[0][0].isoformat(), last=line.days[-1][0].isoformat(),
-                        numbers=", ".join(f"{n:,}" for _, n in line.days))
+                        numbers=", ".join(format_number(n) for _, n in line.days))
         rows.append({"slug": slug, "title": campaign_title(campaign, slug), "goal": goal,
                      "status": getattr(campaign, "status", "—"), "line": line,
                      "progress": line.progress(goal), "trend_text": trend,
@@ -161,7 +162,7 @@ def _district_map(slug: str, filters: Filters, districts: list[dict[str, Any]]) 
     tiles: dict[str, list[tuple[str, int, str]]] = {}
     for label in shown:
         n = counts.get(label, 0)
-        title = template % {"name": names.get(label) or vacant, "count": f"{n:,}"}
+        title = template % {"name": names.get(label) or vacant, "count": format_number(n)}
         tiles.setdefault(label.split("-")[0], []).append((_short_seat(label), svg.class_of(n, bounds), title))
     view = view_state or "us"
     # The shaped map is coloured and linked by organizer.js from the squares (class, title) and this link
@@ -169,7 +170,7 @@ def _district_map(slug: str, filters: Filters, districts: list[dict[str, Any]]) 
     link_base = f"{base}?{urlencode(kept)}{'&' if kept else ''}"
     return {
         "asset": url_for("organizer.map_asset", view=view, v=_geometry_version(dataset)),
-        "tiles": tiles, "legend": svg.legend_items(bounds), "view_state": view_state,
+        "tiles": tiles, "legend": svg.legend_items(bounds, format_number), "view_state": view_state,
         "state_links": {state: link(f"{state}-AL") for state in tiles}, "link_base": link_base,
         "zoomed": bool(view_state),
     }
@@ -242,7 +243,12 @@ def _filter_message(message: str) -> str:
         "dir: asc or desc": _("dir: asc or desc"),
         "page: a whole number from 1": _("page: a whole number from 1"),
     }
-    return known.get(message, message)
+    if message in known:
+        return known[message]
+    name, sep, choices = message.partition(": one of ")
+    if sep:  # "status: one of delivered, …": the names are the codes the query string takes
+        return _("%(name)s: one of %(choices)s", name=name, choices=choices)
+    return message
 
 
 def _bad_filter_page(slug: str, campaign: Any, message: str) -> Any:
@@ -406,6 +412,25 @@ def _cached_counts(session: Any, slug: str, filters: Filters, view: tuple[str, s
     return counted
 
 
+def _value_names() -> dict[str, dict[str, str]]:
+    """Return, per filter, the names of the values it takes as codes: channels, statuses, "no source"."""
+    return {"channel": words.channel_labels(), "status": status_labels(), "ref": {stats.NO_REF: _("(none)")}}
+
+
+def _filter_names() -> dict[str, str]:
+    """Return the query string's filter names in the page's language, for the "filters apply" chips."""
+    return {"from": _("From"), "to": _("To"), "state": _("State"), "district": _("District"),
+            "ref": _("Source"), "channel": _("Channel"), "status": _("Status")}
+
+
+def _named_rows(table: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Return the table's rows with a channel, "no source" and a party named in the page's language."""
+    names = _value_names().get({"channel": "channel", "source": "ref"}.get(table, ""), {})
+    parties = words.party_names()
+    return [{**row, "label": names.get(row["label"], row["label"]),
+             "party": parties.get(row.get("party") or "", row.get("party") or "")} for row in rows]
+
+
 def _render_dashboard(slug: str, campaign: Any, filters: Filters, view: tuple[str, str, bool], *,
                       error: str | None = None) -> str:
     """Render the dashboard under `filters` (a bad filter: the whole campaign, with `error` shown)."""
@@ -418,11 +443,15 @@ def _render_dashboard(slug: str, campaign: Any, filters: Filters, view: tuple[st
     raw = {k: request.args.get(k, "") for k in ("from", "to", "state", "district", "ref", "channel",
                                                  "status")}
     context = {
-        **counted, **_paged(counted["rows"], page),
+        **counted, **_paged(_named_rows(table, counted["rows"]), page),
+        # The counts are cached for every language: their names are put in the reader's after the cache.
+        "filter_names": _filter_names(), "value_names": _value_names(),
         "slug": slug, "title": campaign_title(campaign, slug), "filters": filters, "error": error, "raw": raw,
         "whole": whole, "goal": _goal_context(campaign, whole),
-        "chart": Markup(svg.daily_chart(counted["points"], title=_("Messages per day"))),
-        "hour_chart": Markup(svg.hour_chart(counted["hours"], title=_("Actions by hour of the day"))),
+        "chart": Markup(svg.daily_chart(counted["points"], title=_("Messages per day"), number=format_number,
+                                        axis=format_axis_number, day_label=format_short_day)),
+        "hour_chart": Markup(svg.hour_chart(counted["hours"], title=_("Actions by hour of the day"),
+                                            number=format_number, axis=format_axis_number)),
         "map": _district_map(slug, filters, counted["districts_rows"]), "table": table, "tables": TABLES,
         "sort": sort, "descending": descending, "statuses": STATUSES, "status_labels": status_labels(),
         "channels": CHANNELS, "args": filters.to_args(),
@@ -482,7 +511,7 @@ def _funnel_rows(session: Session, slug: str, filters: Filters, ref: str | None,
     by_ref = sorted(refs.items(), key=lambda item: (-item[1]["views"], -item[1]["written"], item[0]))
     by_day = sorted(days.items())
     return {"steps": funnel.drop_off(total), "total": total,
-            "by_ref": [(r or stats.NO_REF, row) for r, row in by_ref[:FUNNEL_REFS]], "refs": len(by_ref),
+            "by_ref": [(r or _("(none)"), row) for r, row in by_ref[:FUNNEL_REFS]], "refs": len(by_ref),
             "by_day": [(day.isoformat(), row) for day, row in by_day],
             "filtered": bool(filters.date_from or filters.date_to or filters.ref is not None),
             "ignored": bool(filters.state or filters.district or filters.channel or filters.status)}
@@ -494,7 +523,7 @@ def _failed_filter() -> retries.FailedFilter:
     try:
         return retries.FailedFilter.parse(source.get("reason"), source.get("member"), source.get("since"))
     except retries.InvalidRetryFilter as exc:
-        abort(400, description=str(exc))
+        abort(400, description=words.retry_filter_error(exc))
 
 
 @bp.get("/c/<slug>/delivery")
@@ -514,7 +543,9 @@ def delivery(slug: str) -> Any:
                            matching=retries.count_matching(session, slug, wanted),
                            reasons=retries.failed_reasons(session, slug),
                            members=retries.failed_members(session, slug),
-                           ages=retries.waiting_by_age(session, slug), age_labels=AGE_LABELS)
+                           ages=retries.waiting_by_age(session, slug), age_labels=AGE_LABELS,
+                           channel_labels=words.channel_labels(), reason_text=words.reason_text,
+                           reason_label=words.reason_label)
 
 
 # The nudge list's age buckets (services.retries.AGE_BUCKETS), as the page says them.
@@ -526,11 +557,11 @@ AGE_LABELS: dict[str, Any] = {"under_1_day": _l("Under 1 day"), "1_to_7_days": _
 def retry(slug: str, message_id: str) -> Any:
     """Queue a failed message for delivery again."""
     if not PostForm().validate_on_submit():
-        abort(400, description=_("the form expired; reload the page and try again"))
+        abort(400, description=words.form_expired())
     try:
         organizers.retry_message(db.get_session(), slug, message_id, actor=current_user.email, ip=client_ip())
     except organizers.NotRetryable as exc:
-        flash(str(exc), "error")
+        flash(words.organizer_error(exc), "error")
     else:
         flash(_("The message is queued for delivery again."), "ok")
     return redirect(url_for("organizer.delivery", slug=slug))
@@ -544,16 +575,17 @@ def retry_matching(slug: str) -> Any:
     """
     campaign_or_404(slug)
     if not PostForm().validate_on_submit():
-        abort(400, description="the form expired; reload the page and try again")
+        abort(400, description=words.form_expired())
     wanted = _failed_filter()
     outcome = retries.retry_matching(db.get_session(), slug, wanted, actor=current_user.email, ip=client_ip())
-    flash(ngettext("%(num)d failed message is queued for delivery again.",
-                   "%(num)d failed messages are queued for delivery again.", outcome.retried), "ok")
+    flash(ngettext("%(count)s failed message is queued for delivery again.",
+                   "%(count)s failed messages are queued for delivery again.", outcome.retried,
+                   count=format_number(outcome.retried)), "ok")
     refused = outcome.purged + outcome.accepted
     if refused:
-        flash(ngettext("%(num)d matching message was left failed: purged, or accepted by a channel.",
-                       "%(num)d matching messages were left failed: purged, or accepted by a channel.",
-                       refused), "error")
+        flash(ngettext("%(count)s matching message was left failed: purged, or accepted by a channel.",
+                       "%(count)s matching messages were left failed: purged, or accepted by a channel.",
+                       refused, count=format_number(refused)), "error")
     args: dict[str, Any] = {k: v for k, v in (("reason", wanted.reason), ("member", wanted.member),
                               ("since", wanted.since.isoformat() if wanted.since else None)) if v}
     return redirect(url_for("organizer.delivery", slug=slug, **args))
@@ -564,4 +596,5 @@ def audit() -> Any:
     """Show the audit log, newest first."""
     page = parse_page()
     events = organizers.events(db.get_session(), limit=PAGE, offset=(page - 1) * PAGE)
-    return render_template("organizer/audit.html", events=events, page=page, page_size=PAGE)
+    return render_template("organizer/audit.html", events=events, page=page, page_size=PAGE,
+                           kind_labels=words.audit_kind_labels(), detail_text=words.detail_text)

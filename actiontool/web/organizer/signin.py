@@ -15,6 +15,7 @@ from wtforms.validators import InputRequired, Length, Regexp
 from actiontool import db
 from actiontool.services import organizers
 from actiontool.web.organizer.common import PostForm, bp, client_ip
+from actiontool.web.organizer.words import organizer_error
 
 PUBLIC_ENDPOINTS = frozenset({"organizer.login"})
 # The organizer's session version when this session began (see models.Organizer.session_version).
@@ -33,9 +34,10 @@ class LoginForm(FlaskForm):
     """E-mail and password."""
 
     # Shape and length checked before any database work: 320 characters of anything were accepted.
-    email = EmailField("E-mail", validators=[InputRequired(), Length(max=organizers.MAX_EMAIL_LENGTH),
-                                             Regexp(organizers.EMAIL_SHAPE)])
-    password = PasswordField("Password", validators=[InputRequired(), Length(max=1000)])
+    email = EmailField(lazy_gettext("E-mail"),
+                       validators=[InputRequired(), Length(max=organizers.MAX_EMAIL_LENGTH),
+                                   Regexp(organizers.EMAIL_SHAPE)])
+    password = PasswordField(lazy_gettext("Password"), validators=[InputRequired(), Length(max=1000)])
 
 
 def init_login(app: Flask) -> None:
@@ -97,9 +99,9 @@ def login() -> Any:
                 organizer = organizers.authenticate(db.get_session(), form.email.data or "",
                                                     form.password.data or "", ip=client_ip())
             except organizers.Throttled as exc:
-                error, status = str(exc), 429
+                error, status = organizer_error(exc), 429
             except organizers.SignInFailed as exc:
-                error, status = str(exc), 401
+                error, status = organizer_error(exc), 401
             else:
                 login_user(OrganizerUser(organizer.id, organizer.email))
                 session[SESSION_VERSION_KEY] = organizer.session_version

@@ -40,7 +40,7 @@ def test_totals_say_whether_filters_apply(signed_in: FlaskClient, app: Flask,
     fill(app, writer)
     assert "Totals for the whole campaign" in _html(signed_in)
     html = _html(signed_in, "?state=OH")
-    assert "Totals for these filters" in html and 'id="totals-scope"' in html and "state = OH" in html
+    assert "Totals for these filters" in html and 'id="totals-scope"' in html and "State = OH" in html
     # Kept-out submissions have no place: with a place filter they are labelled whole-campaign.
     assert "whole campaign: a kept-out submission has no place or source" in html
 

@@ -256,6 +256,7 @@ def test_action_export_has_personal_data_only_when_asked(signed_in: FlaskClient,
         s.commit()
     plain = _csv(signed_in.get(f"/organizer/c/{SLUG}/actions.csv"))
     assert "email" not in plain[0] and len(plain) == 4
+    assert plain[0][-1] == "flagged_repeat" and {row[-1] for row in plain[1:]} == {"0"}
     assert all("a@example.org" not in cell for row in plain for cell in row)
     personal = _csv(signed_in.get(f"/organizer/c/{SLUG}/actions.csv?personal=1&state=OH"))
     assert "email" in personal[0] and len(personal) == 3
