@@ -74,7 +74,7 @@ def measure(database: str, url: str, tmp: Path) -> Split:
                       "CAMPAIGNS_DIR": str(campaigns), "RATELIMIT_ENABLED": False, "BOT_MIN_FILL_SECONDS": 0,
                       "SMTP_HOST": "127.0.0.1", "MAIL_FROM": "letters@example.org",
                       "BASE_URL": "http://act.example.org"})
-    submissions = load.workload(random.Random(load.SEED)).burst[:WARM_UP + SUBMITS]
+    submissions = load.compat_submissions(load.workload(random.Random(load.SEED)), WARM_UP + SUBMITS)
     client = app.test_client()
     page = client.get(f"/c/{load.SLUG}/members?zip={submissions[0]['zip']}").get_data()
     match = load._CSRF.search(page)
