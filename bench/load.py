@@ -603,6 +603,14 @@ NOTES = [
     "so that a "
     "burst fills the outbox at web speed; the outbox absorbs it and the workers catch up after. "
     "PostgreSQL has no single writer but pays a network round trip per statement.",
+    "- What bounds the submit rate (the target is 300/s): on a quiet machine a submit costs the web "
+    "process about 4.5-5 ms of CPU (`python -m bench submit`), so two cores with nothing else running "
+    "give at most about 400/s; on SQLite the write transaction holds the one write lock for 2-2.5 ms, "
+    "another ceiling of about 400-450/s before any worker writes. Each submit also queues two e-mails, "
+    "and a delivered letter costs a worker several milliseconds of CPU (`python -m bench delivery`), so "
+    "at 300 submits/s the outbox grows while the workers run at a lower priority and drains after the "
+    "burst. On a shared machine the web processes get only their share of the two cores: read the "
+    "submit rows against the same run's minimal endpoint, and the load average above.",
     "- Rate limits are off here. With them on, each limited request does one more storage round trip "
     "(Redis), or takes Flask-Limiter's in-memory lock (memory://); a sequential test measured about "
     "0.1-0.4 ms more per request.",
