@@ -11,6 +11,7 @@ good, with the reason, where it does not). The de-duplication key lower-cases th
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -19,8 +20,13 @@ class InvalidEmail(ValueError):
     """The text is not an e-mail address."""
 
 
+@lru_cache(maxsize=1024)
 def normalise_email(text: str) -> str:
-    """Return the canonical form of an e-mail address, or raise InvalidEmail."""
+    """Return the canonical form of an e-mail address, or raise InvalidEmail.
+
+    Cached: a submit needs the canonical form four times (the form's check, the stored address, the
+    de-duplication key and the repeat key) and email_validator's parse is most of each.
+    """
     try:
         checked = validate_email(unicodedata.normalize("NFC", text.strip()), check_deliverability=False)
     except EmailNotValidError as exc:

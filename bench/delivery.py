@@ -151,10 +151,13 @@ directly in one thread (no claim, lease or outcome recorded), measured in the sa
 {table}
 
 Notes:
-- A worker claims a batch (here 5) in one short write transaction, delivers outside it, and records each
-  outcome in its own transaction right after the send: one write per message plus one per batch. Recording
-  a batch's outcomes together would be faster, but a crash between a send and its record would then
-  resend every accepted message of the batch; one record per send keeps that window to one message.
+- A worker claims a batch (here 5) in one short write transaction, delivers outside it, and records the
+  batch's outcomes together in one more (issue 16: on SQLite each write transaction takes the one write
+  lock submits wait for), each message still checked against its own fencing token. No outcome waits
+  more than half a second (worker.RECORD_WITHIN_SECONDS) after its send, so on a slow channel each is
+  recorded about when it went: a worker that dies leaves at most that much accepted but unrecorded,
+  sent again after the lease with the same id, as a letter in flight at the crash would be. Before:
+  one transaction per message, which kept that window to one message.
 - Threads help when the endpoint is slow (network latency); on loopback with a fast in-process server
   the single SQLite writer and Python's GIL bound the gain. Several worker processes on PostgreSQL claim
   with `FOR UPDATE SKIP LOCKED` and do not wait on each other.

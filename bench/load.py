@@ -2,30 +2,38 @@
 
 For each database (SQLite always; PostgreSQL when ACTIONTOOL_TEST_DATABASE_URL is set) this starts
 gunicorn (WEB_WORKERS sync processes on loopback) and DELIVERY_WORKERS `actiontool worker` processes that
-deliver Senate letters to an SMTP server in this process, then drives CLIENTS client processes:
+deliver Senate letters to an SMTP server in this process, then drives wrk (a compiled client, so the
+client does not take the server's CPU), THREADS threads of one connection each:
 
-1. a minimal Flask JSON endpoint on the same server (the baseline),
-2. the lookup API with ZIPs drawn from the bundled data,
-3. SUBMISSIONS submits of the letter form, DUPLICATES of them repeats of an earlier constituent
-   (sent by another client, often at the same moment, some with the e-mail in another case).
+1. BURST submits of the letter form before any delivery worker runs (the submit path alone),
+2. a minimal Flask JSON endpoint on the same server (the baseline), alternating with
+3. the lookup API with ZIPs drawn from the bundled data,
+4. SUBMISSIONS submits while the workers drain, DUPLICATES of them repeats of an earlier constituent
+   (sent by another thread, often at the same moment, some with the e-mail in another case).
+
+The submits come from bench/submit.lua: one session cookie and its CSRF token, fetched beforehand, and a
+unique constituent per request from the thread's number and a counter; person() here names the same
+people, and the script writes each answer down, so every answer is checked against its request.
 
 Afterwards it checks, and fails loudly otherwise: no 5xx; every unique constituent recorded once with
 one message per member; every duplicate answered with the first one's receipt; every e-mail delivered
 exactly once; and every dashboard count (totals and by day, state, district, member, source) equal to a
 brute-force recount of the rows. Targets (issue 16): submit >= 300/s on SQLite while the workers drain
-the outbox and on PostgreSQL. The lookup row here is for orientation: its client is Python sharing the
-cores with the server, so `python -m bench http` (wrk) measures the lookup API against its floor.
+the outbox and on PostgreSQL. The lookup row here is for orientation: `python -m bench http` measures
+the lookup API against its floor.
 
-Run: `python -m bench load` (writes docs/PERFORMANCE.md). Not part of `make test`.
+Run: `python -m bench load` (writes docs/PERFORMANCE.md; needs wrk: `apt-get install wrk`). Not part of
+`make test`. ACTIONTOOL_BENCH_PORTS=FIRST-LAST keeps its servers' ports in that range.
 """
 
 from __future__ import annotations
 
 import http.client
-import multiprocessing
 import os
 import random
 import re
+import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -49,13 +57,17 @@ from bench._report import machine
 from tests.delivery.conftest import SmtpSink
 from tests.scale import servers
 
-CLIENTS = 8
-SUBMISSIONS = 4000
-DUPLICATES = 400
+THREADS = 8  # wrk threads, one connection each (see bench/submit.lua)
+SUBMISSIONS = 2000  # 4000 before the client was wrk; halved so the drain fits a shared machine's run
+DUPLICATES = 200
 BURST = 1000  # extra submits before the delivery workers start
 LOOKUPS = 4000
-PINGS = 4000
+GET_SECONDS = 3  # per round of the baseline and of the lookup API
 ROUNDS = 5  # baseline and lookup alternate in this many rounds
+WRK_LIMIT_SECONDS = 600  # a submit phase ends when every thread has sent its quota
+WRK_TIMEOUT_SECONDS = 60
+DRAIN_LIMIT_SECONDS = 1200  # the checks fail if the outbox still holds letters after this
+SCRIPT = Path(__file__).resolve().parent / "submit.lua"
 WEB_WORKERS = {"SQLite": 4, "PostgreSQL": 4}  # 2 x cores; 2 and 3 measured slower on SQLite too
 DELIVERY_WORKERS = 2
 WORKER_NICE = 10
@@ -87,7 +99,7 @@ delivery:
 """
 
 
-# -- clients (run in CLIENTS processes) ---------------------------------------------------------------
+# -- HTTP from this process (the cookie and token; warm-up) -----------------------------------------
 
 def _request(base: str, method: str, path: str, body: str | None = None,
              headers: dict[str, str] | None = None) -> tuple[int, float, dict[str, str], bytes]:
@@ -108,11 +120,6 @@ def _request(base: str, method: str, path: str, body: str | None = None,
         conn.close()
 
 
-def _get_many(job: tuple[str, list[str]]) -> list[tuple[int, float]]:
-    base, paths = job
-    return [_request(base, "GET", p)[:2] for p in paths]
-
-
 _CSRF = re.compile(rb'name="csrf_token" type="hidden" value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 
 
@@ -128,93 +135,230 @@ def _session(base: str, zip_code: str) -> tuple[str, str]:
     return cookie, (match.group(1) or match.group(2)).decode()
 
 
-def _submit_many(job: tuple[str, list[dict[str, str]]]) -> list[tuple[int, float, str]]:
-    base, submissions = job
-    cookie, token = _session(base, submissions[0]["zip"])
-    results = []
-    for sub in submissions:
-        form = {"csrf_token": token, "district": sub["label"], "letter_lang": "en", "ref": sub["ref"],
-                "lookup_zip": sub["zip"], "prefix": "", "first_name": sub["first_name"],
-                "last_name": "Tester",
-                "email": sub["email"], "address1": "1 Main St", "city": "Springfield", "zip": sub["zip"],
-                "phone": "", "personal_message": sub["words"], "send": "1"}
-        status, elapsed, headers, _body = _request(
-            base, "POST", f"/c/{SLUG}/send", urllib.parse.urlencode(form),
-            {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})
-        results.append((status, elapsed, headers.get("location", "")))
-    return results
-
-
 # -- the workload ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Place:
+    """A ZIP with one district, its label on the form, and the members a letter from there reaches."""
+
+    zip: str
+    label: str
+    bioguides: frozenset[str]
+    senators: int
+
+
+@dataclass(frozen=True)
+class SubmitPhase:
+    """One wrk run of submits: THREADS threads, each sending `quota` forms (every `repeat_every`-th a
+    repeat of another thread's constituent)."""
+
+    tag: str  # in every e-mail address, so the two phases never share a constituent
+    quota: int
+    repeat_every: int  # 0: no repeats
+
+    def sent(self, places: Sequence[Place]) -> dict[int, list[dict[str, str]]]:
+        """Return what each thread sends, in order: person() of bench/submit.lua, in Python."""
+        out: dict[int, list[dict[str, str]]] = {}
+        for t in range(1, THREADS + 1):
+            out[t] = []
+            for c in range(1, self.quota + 1):
+                if self.repeat_every and c % self.repeat_every == 0:
+                    original = person(places, self.tag, t % THREADS + 1, c - 1)
+                    email = original["email"]
+                    if (c // self.repeat_every) % 2 == 1:
+                        email = f"  {email.upper()} "
+                    out[t].append({**original, "email": email, "duplicate_of": original["email"]})
+                else:
+                    out[t].append(person(places, self.tag, t, c))
+        return out
+
+
+def person(places: Sequence[Place], tag: str, t: int, c: int) -> dict[str, str]:
+    """Return request c of wrk thread t (1-based, as in bench/submit.lua)."""
+    place = places[((t - 1) * 7919 + c * 104729) % len(places)]
+    return {"zip": place.zip, "label": place.label, "ref": REFS[(t + c) % len(REFS)],
+            "words": "This matters to my family." if c % 3 == 0 else "", "first_name": f"P{t}n{c}",
+            "email": f"t{t}-{c}-{tag}@example.org"}
+
+
+BURST_PHASE = SubmitPhase("b", BURST // THREADS, 0)
+DRAIN_PHASE = SubmitPhase("d", SUBMISSIONS // THREADS, SUBMISSIONS // DUPLICATES)
+
 
 @dataclass
 class Workload:
     """What the clients send, and what the database must hold afterwards."""
 
     lookups: list[str]
-    submissions: list[dict[str, str]]
-    burst: list[dict[str, str]]  # sent while no delivery worker runs: the submit path on its own
+    places: list[Place]
     expected_keys: set[tuple[str, str]]  # (constituent key, bioguide)
     expected_actions: int
     senate_messages: int
 
 
 def workload(rng: random.Random) -> Workload:
-    """Draw ZIPs from the bundled data and build the submissions, duplicates included."""
+    """Draw ZIPs from the bundled data; work out the people both submit phases send."""
     data = bundled()
     zips = sorted(data.zip_codes())
     lookups = [f"/api/v1/lookup?zip={z}" for z in rng.choices(zips, k=LOOKUPS)]
-    usable = []
+    places = []
     for z in rng.sample(zips, 3000):
         answer = data.lookup(z)
         if answer.status == "exact" and answer.districts and answer.senators and answer.districts[0].member:
-            usable.append((z, answer))
-    originals = []
+            places.append(Place(z, answer.districts[0].label, frozenset(m.bioguide for m in answer.members()),
+                                len(answer.senators)))
+    by_zip = {p.zip: p for p in places}
     expected: set[tuple[str, str]] = set()
-    senate = 0
-    for i in range(SUBMISSIONS - DUPLICATES + BURST):
-        zip_code, answer = rng.choice(usable)
-        email = f"constituent{i}@example.org"
-        originals.append({"zip": zip_code, "label": answer.districts[0].label, "email": email,
-                          "first_name": f"Person{i}", "ref": rng.choice(REFS),
-                          "words": rng.choice(["", "This matters to my family."])})
-        bioguides = {m.bioguide for m in answer.members()}
-        expected |= {(constituent_key(email), b) for b in bioguides}
-        senate += len(answer.senators)
-    burst, originals = originals[:BURST], originals[BURST:]
-    duplicates = []
-    for original in rng.sample(originals, DUPLICATES):
-        email = original["email"] if rng.random() < 0.5 else f"  {original['email'].upper()} "
-        duplicates.append({**original, "email": email, "duplicate_of": original["email"]})
-    submissions = originals + duplicates
-    rng.shuffle(submissions)
-    return Workload(lookups, submissions, burst, expected, len(originals) + len(burst), senate)
+    actions = senate = 0
+    for phase in (BURST_PHASE, DRAIN_PHASE):
+        for sent in phase.sent(places).values():
+            for sub in sent:
+                if "duplicate_of" in sub:
+                    continue
+                place = by_zip[sub["zip"]]
+                expected |= {(constituent_key(sub["email"]), b) for b in place.bioguides}
+                actions += 1
+                senate += place.senators
+    return Workload(lookups, places, expected, actions, senate)
 
 
-def _chunks(items: Sequence[Any], n: int) -> list[list[Any]]:
-    return [list(items[i::n]) for i in range(n)]
+def compat_submissions(work: Workload, count: int) -> list[dict[str, str]]:
+    """Return `count` distinct constituents' forms (bench/submit.py posts them through the test client)."""
+    return [person(work.places, "s", 1, c) for c in range(1, count + 1)]
 
 
-# -- one run ----------------------------------------------------------------------------------------
+# -- wrk ---------------------------------------------------------------------------------------------
 
 @dataclass
 class Phase:
-    """Throughput and latency of one phase."""
+    """Throughput and latency of one phase (latencies in ms, from wrk)."""
 
     name: str
     requests: int
     seconds: float
-    latencies: list[float]
+    p50: float
+    p95: float
+    p99: float
     statuses: Counter[int] = field(default_factory=Counter)
 
     @property
     def throughput(self) -> float:
         return self.requests / self.seconds
 
-    def percentile(self, p: float) -> float:
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))] * 1000
 
+def _lua_value(value: Any) -> str:
+    """Return `value` (str, int, list or dict of them) as a Lua literal."""
+    if isinstance(value, str):
+        return '"' + "".join(c if c.isalnum() or c in " -_.@/=+:;%" else f"\\{ord(c):03d}"
+                             for c in value) + '"'
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {_lua_value(v)}" for k, v in value.items()) + "}"
+    return "{" + ", ".join(_lua_value(v) for v in value) + "}"
+
+
+def _wrk_latencies(output: str) -> dict[int, float]:
+    """Read the submit script's `latency pNN microseconds` lines."""
+    return {int(p): int(us) / 1000 for p, us in re.findall(r"^latency p(\d+) (\d+)$", output, re.M)}
+
+
+def _wrk_errors(output: str) -> list[int]:
+    match = re.search(r"^errors (\d+) (\d+) (\d+) (\d+)$", output, re.M)
+    assert match, f"no error line in wrk's output:\n{output}"
+    return [int(n) for n in match.groups()]
+
+
+def submit_phase(name: str, base: str, phase: SubmitPhase, work: Workload, tmp: Path
+                 ) -> tuple[Phase, list[dict[str, str]], list[tuple[int, str]]]:
+    """Send a phase's letter forms with wrk; return the phase, what was sent and each answer, in order."""
+    cookie, token = _session(base, work.places[0].zip)
+    out = tmp / f"wrk-{phase.tag}-{time.monotonic_ns()}"
+    out.mkdir()
+    settings = {"dir": str(out), "tag": phase.tag, "quota": phase.quota, "threads": THREADS,
+                "repeat_every": phase.repeat_every, "path": f"/c/{SLUG}/send", "cookie": cookie,
+                "token": token, "refs": list(REFS), "places": [[p.zip, p.label] for p in work.places]}
+    script = out / "submit.lua"
+    script.write_text(SCRIPT.read_text(encoding="utf-8").replace("__SETTINGS__", _lua_value(settings)),
+                      encoding="utf-8")
+    start = time.time()
+    # wrk runs for its whole duration unless stopped: SIGINT ends it once every thread has left its
+    # marker (its quota answered). Throughput is measured to the last marker.
+    proc = subprocess.Popen(["wrk", f"-t{THREADS}", f"-c{THREADS}", f"-d{WRK_LIMIT_SECONDS}s",
+                             f"-T{WRK_TIMEOUT_SECONDS}s", "-s", str(script), base],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    markers = [out / f"{phase.tag}-{t}.done" for t in range(1, THREADS + 1)]
+    try:
+        while proc.poll() is None and not all(m.exists() for m in markers):
+            time.sleep(0.05)
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+        output = proc.communicate(timeout=60)[0]
+    if not all(m.exists() for m in markers):
+        raise RuntimeError(f"wrk ended before every thread sent its quota:\n{output}")
+    seconds = max(m.stat().st_mtime for m in markers) - start
+    errors = _wrk_errors(output)
+    if any(errors):  # a request whose answer was lost: the checks could not pair answers with requests
+        raise RuntimeError(f"wrk socket errors (connect, read, write, timeout) {errors}:\n{output}")
+    planned = phase.sent(work.places)
+    sent: list[dict[str, str]] = []
+    answers: list[tuple[int, str]] = []
+    latencies: list[float] = []
+    for t in range(1, THREADS + 1):
+        text = (out / f"{phase.tag}-{t}.txt").read_text(encoding="utf-8")
+        rows = [line.split() for line in text.splitlines()]
+        assert [int(r[0]) for r in rows] == list(range(1, phase.quota + 1)), f"thread {t}: answers missing"
+        sent += planned[t]
+        answers += [(int(status), "" if location == "-" else location) for _c, status, location, _us in rows]
+        latencies += [int(r[3]) / 1000 for r in rows]
+    result = Phase(name, len(answers), seconds, *(_percentile(latencies, p) for p in (50, 95, 99)),
+                   statuses=Counter(a[0] for a in answers))
+    return result, sent, answers
+
+
+def _percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def get_phase(name: str, base: str, paths: list[str], seconds: int, tmp: Path) -> Phase:
+    """Drive `paths` in turn with wrk for `seconds`; return what it measured."""
+    script = tmp / "rotate.lua"
+    script.write_text(ROTATE_LUA.replace("__PATHS__", _lua_value(paths)), encoding="utf-8")
+    output = subprocess.run(
+        ["wrk", f"-t{THREADS}", f"-c{THREADS}", f"-d{seconds}s", f"-T{WRK_TIMEOUT_SECONDS}s", "-s",
+         str(script), base], capture_output=True, text=True, check=True, timeout=seconds + 60).stdout
+    latency = _wrk_latencies(output)
+    requests = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    failed = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    statuses = Counter({200: requests})
+    if failed:  # wrk does not say which: count them as server errors, which fail the run
+        statuses = Counter({200: requests - int(failed.group(1)), 500: int(failed.group(1))})
+    if any(_wrk_errors(output)):
+        raise RuntimeError(f"wrk socket errors:\n{output}")
+    return Phase(name, requests, requests / rate, latency[50], latency[95], latency[99], statuses)
+
+
+ROTATE_LUA = """\
+local paths = __PATHS__
+local i = 0
+function request()
+  i = i + 1
+  return wrk.format("GET", paths[(i % #paths) + 1])
+end
+function done(summary, latency, requests)
+  for _, p in ipairs({50, 95, 99}) do
+    io.write(string.format("latency p%d %d\\n", p, latency:percentile(p)))
+  end
+  local e = summary.errors
+  io.write(string.format("errors %d %d %d %d\\n", e.connect, e.read, e.write, e.timeout))
+end
+"""
+
+
+# -- one run ----------------------------------------------------------------------------------------
 
 @dataclass
 class Run:
@@ -237,23 +381,12 @@ def _smtp() -> Iterator[SmtpSink]:
 
 
 def _median_round(rounds: list[Phase]) -> Phase:
-    """Return one phase: the median round's throughput, and every round's latencies."""
+    """Return the median round (by throughput), with every round's statuses."""
     middle = sorted(rounds, key=lambda p: p.throughput)[len(rounds) // 2]
-    latencies = [t for p in rounds for t in p.latencies]
     statuses: Counter[int] = Counter()
     for p in rounds:
         statuses.update(p.statuses)
-    return Phase(middle.name, sum(p.requests for p in rounds),
-                 sum(p.requests for p in rounds) / middle.throughput, latencies, statuses)
-
-
-def _phase(pool: Any, name: str, fn: Any, base: str, items: Sequence[Any]) -> tuple[Phase, list[Any]]:
-    start = time.perf_counter()
-    parts = pool.map(fn, [(base, chunk) for chunk in _chunks(items, CLIENTS)])
-    seconds = time.perf_counter() - start
-    flat = [r for part in parts for r in part]
-    phase = Phase(name, len(flat), seconds, [r[1] for r in flat], Counter(r[0] for r in flat))
-    return phase, flat
+    return Phase(middle.name, middle.requests, middle.seconds, middle.p50, middle.p95, middle.p99, statuses)
 
 
 def run_database(database: str, url: str, work: Workload, tmp: Path) -> Run:
@@ -276,33 +409,32 @@ def run_database(database: str, url: str, work: Workload, tmp: Path) -> Run:
         base = stack.enter_context(servers.gunicorn(
             settings, workers=WEB_WORKERS[database], log=log, app="bench._load_app:app",
             extra_args=("--chdir", str(ROOT))))
+        for _ in range(2 * WEB_WORKERS[database]):  # warm every web process up
+            _request(base, "GET", "/_bench/ping")
+            _request(base, "GET", "/api/v1/lookup?zip=53703")
+        alone, burst_sent, burst_answers = submit_phase("submit, no delivery worker running", base,
+                                                        BURST_PHASE, work, tmp)
         # Workers run at a lower CPU priority, as on a one-box install: a burst fills the outbox at web
         # speed and the workers drain it, instead of halving the web processes' share of two cores.
-        pool = stack.enter_context(multiprocessing.get_context("fork").Pool(CLIENTS))
-        pool.map(_get_many, [(base, ["/_bench/ping"])] * CLIENTS)  # warm every web process up
-        pool.map(_get_many, [(base, ["/api/v1/lookup?zip=53703"])] * CLIENTS)
-        alone, burst_answers = _phase(pool, "submit, no delivery worker running", _submit_many, base,
-                                      work.burst)
         stack.enter_context(servers.workers(settings, DELIVERY_WORKERS, log=log, nice=WORKER_NICE))
 
         # Baseline and lookup alternate in rounds, so a change in the machine's load during the run
         # (other jobs, the page cache) falls on both alike; each reports the median round.
         pings, lookups = [], []
         for part in range(ROUNDS):
-            pings.append(_phase(pool, "minimal Flask JSON endpoint", _get_many, base,
-                                ["/_bench/ping"] * (PINGS // ROUNDS))[0])
-            lookups.append(_phase(pool, "lookup API", _get_many, base, work.lookups[part::ROUNDS])[0])
+            pings.append(get_phase("minimal Flask JSON endpoint", base, ["/_bench/ping"], GET_SECONDS, tmp))
+            lookups.append(get_phase("lookup API", base, work.lookups[part::ROUNDS], GET_SECONDS, tmp))
         ping, lookup = _median_round(pings), _median_round(lookups)
-        submit, answers = _phase(pool, "submit, delivery workers draining", _submit_many, base,
-                                 work.submissions)
+        submit, sent, answers = submit_phase("submit, delivery workers draining", base, DRAIN_PHASE, work,
+                                             tmp)
         for phase in (ping, lookup, submit, alone):
-            print(f"{database}: {phase.name}: {phase.throughput:.0f}/s, p50 {phase.percentile(50):.1f} ms",
+            print(f"{database}: {phase.name}: {phase.throughput:.0f}/s, p50 {phase.p50:.1f} ms",
                   file=sys.stderr)
 
         drain_start = time.perf_counter()
         engine = make_engine(url)
         try:
-            deadline = time.monotonic() + 300
+            deadline = time.monotonic() + DRAIN_LIMIT_SECONDS
             while time.monotonic() < deadline:
                 with engine.connect() as conn:
                     waiting = conn.execute(select(func.count()).select_from(Message).where(
@@ -311,20 +443,14 @@ def run_database(database: str, url: str, work: Workload, tmp: Path) -> Run:
                     break
                 time.sleep(0.5)
             drain = time.perf_counter() - drain_start
-            checks = verify(engine, work, burst_answers + answers,
-                            _ordered(work.burst) + _ordered(work.submissions), [ping, lookup, submit, alone],
-                            sink)
+            checks = verify(engine, work, burst_answers + answers, burst_sent + sent,
+                            [*pings, *lookups, submit, alone], sink)
         finally:
             engine.dispose()
     if "Traceback" in log.read_text():
         raise AssertionError(f"a server process logged a traceback; see {log}")
     return Run(database, {p.name: p for p in (ping, lookup, alone, submit)}, drain, len(sink.messages),
                checks)
-
-
-def _ordered(submissions: list[dict[str, str]]) -> list[dict[str, str]]:
-    """Return the submissions in the order of the answers _phase collects (chunk by chunk)."""
-    return [s for chunk in _chunks(submissions, CLIENTS) for s in chunk]
 
 
 # -- checks -----------------------------------------------------------------------------------------
@@ -344,7 +470,7 @@ def verify(engine: Any, work: Workload, answers: list[Any], sent: list[dict[str,
     # page (200) instead, since knowing an e-mail address must not open someone's receipt.
     by_person: dict[str, list[tuple[int, str]]] = {}
     for sub, answer in zip(sent, answers, strict=True):
-        by_person.setdefault(sub.get("duplicate_of", sub["email"]), []).append((answer[0], answer[2]))
+        by_person.setdefault(sub.get("duplicate_of", sub["email"]), []).append(answer)
     for email, replies in by_person.items():
         receipts = {location for status, location in replies if status == 303}
         assert len(receipts) == 1, f"{email}: {replies}"
@@ -428,10 +554,13 @@ def _section(runs: list[Run]) -> str:
         f"{DELIVERY_WORKERS} `actiontool worker` "
         f"processes (at `nice {WORKER_NICE}`) delivering Senate letters by SMTP to a server in the "
         "benchmark process, "
-        f"{CLIENTS} client processes (one connection per request). First {BURST} submits before the "
+        f"wrk with {THREADS} threads of one connection each (the connection is closed after each "
+        "request: gunicorn's sync workers). "
+        f"First {BURST} submits before the "
         f"delivery workers start (the submit path alone; the outbox holds their letters), then the "
-        f"workers start, the baseline and the lookup API alternate in {ROUNDS} rounds (median round "
-        f"shown), then {SUBMISSIONS} submits while the workers drain the outbox, {DUPLICATES} of them "
+        f"workers start, the baseline and the lookup API alternate in {ROUNDS} rounds of {GET_SECONDS} s "
+        f"(median round shown), then {SUBMISSIONS} submits while the workers drain the outbox, "
+        f"{DUPLICATES} of them "
         "repeats of an earlier constituent. Rate limits and the bot fill-time check are off (every "
         "client is 127.0.0.1 and fills the form at once). A submit is the POST of the letter form and "
         "its answer (303 to the receipt), with CSRF on.",
@@ -449,8 +578,7 @@ def _section(runs: list[Run]) -> str:
                 target, verdict = ">= 300/s", "ok" if phase.throughput >= SUBMIT_TARGET else "MISSED"
             lines.append(
                 f"| {run.database} | {phase.name} | {phase.requests} | {phase.throughput:.0f}/s | "
-                f"{phase.percentile(50):.1f} ms | {phase.percentile(95):.1f} ms | "
-                f"{phase.percentile(99):.1f} ms | {target} | {verdict} |")
+                f"{phase.p50:.1f} ms | {phase.p95:.1f} ms | {phase.p99:.1f} ms | {target} | {verdict} |")
     lines += ["", "Checked after each run (the benchmark fails otherwise):"]
     for run in runs:
         lines.append(f"- {run.database}: " + "; ".join(run.checks)
@@ -460,15 +588,29 @@ def _section(runs: list[Run]) -> str:
 
 
 NOTES = [
+    "- The client is wrk since issue 16 (before: 8 Python client processes, which took a good part of "
+    "the two cores from the server). Each wrk thread keeps one connection, so its requests follow one "
+    "another and every answer is checked against its request; the submit script measures each submit's "
+    "latency itself (bench/submit.lua), since a thread that has sent its quota keeps the minimal "
+    "endpoint busy until the last thread is done.",
     "- The machine is shared: other jobs ran during the measurement, so absolute numbers vary by a "
     "factor of two between runs; the baseline/lookup ratio is measured in alternating rounds to cancel "
     "most of that.",
     "- SQLite admits one writer at a time. A submit is one write transaction of about ten statements "
-    "(the action, its messages, the roll-up counts); each delivered message adds two more (the claim "
-    "and the outcome, each updating the same roll-ups), so while workers drain, submits share the one "
-    "writer with about twice their own write volume. Workers run at a lower CPU priority so that a "
+    "(the action, its messages, the roll-up counts). A worker writes twice per batch of up to ten "
+    "letters: the claim, and since issue 16 all the batch's outcomes in one transaction (before: one "
+    "per letter); each letter still moves the same roll-ups twice. Workers run at a lower CPU priority "
+    "so that a "
     "burst fills the outbox at web speed; the outbox absorbs it and the workers catch up after. "
     "PostgreSQL has no single writer but pays a network round trip per statement.",
+    "- What bounds the submit rate (the target is 300/s): on a quiet machine a submit costs the web "
+    "process about 4.5-5 ms of CPU (`python -m bench submit`), so two cores with nothing else running "
+    "give at most about 400/s; on SQLite the write transaction holds the one write lock for 2-2.5 ms, "
+    "another ceiling of about 400-450/s before any worker writes. Each submit also queues two e-mails, "
+    "and a delivered letter costs a worker several milliseconds of CPU (`python -m bench delivery`), so "
+    "at 300 submits/s the outbox grows while the workers run at a lower priority and drains after the "
+    "burst. On a shared machine the web processes get only their share of the two cores: read the "
+    "submit rows against the same run's minimal endpoint, and the load average above.",
     "- Rate limits are off here. With them on, each limited request does one more storage round trip "
     "(Redis), or takes Flask-Limiter's in-memory lock (memory://); a sequential test measured about "
     "0.1-0.4 ms more per request.",

@@ -81,6 +81,9 @@ from actiontool.services.transaction import transaction
 
 log = logging.getLogger(__name__)
 
+# A batch's outcomes are recorded together, but none waits longer than this after its delivery ended.
+RECORD_WITHIN_SECONDS = 0.5
+
 
 class Channel(Protocol):
     """A way to deliver a message: returns a note on acceptance, raises a DeliveryFailure otherwise."""
@@ -220,12 +223,38 @@ def record_outcome(session: Session, claim: Claim, failure: DeliveryFailure | No
     With `outage_pause`, a transient failure happened while its channel is paused (CircuitBreaker): the
     attempt is given back and the message waits that many seconds.
     """
+    return record_outcomes(session, [Outcome(claim, failure, outage_pause)], settings, now=now, rng=rng)[0]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one claimed delivery came to: None for acceptance, and the breaker's pause, if any."""
+
+    claim: Claim
+    failure: DeliveryFailure | None
+    outage_pause: float | None = None
+
+
+def record_outcomes(session: Session, outcomes: Sequence[Outcome], settings: WorkerSettings, *,
+                    now: datetime | None = None, rng: random.Random | None = None) -> list[str]:
+    """Record several deliveries' outcomes in one transaction and commit; return each message's status.
+
+    One write transaction for a batch instead of one per letter: on SQLite each takes the one write lock
+    that submits wait for. Each message is still checked on its own (its fencing token, a late acceptance
+    winning), exactly as record_outcome does; rows are locked in id order, as lease renewals lock them.
+    """
+    statuses: dict[str, str] = {}
     with transaction(session):
         now = now or database_now(session)
-        message = session.get(Message, claim.message_id, with_for_update=True, populate_existing=True)
-        if message is None:  # purged meanwhile: nothing to write
-            return "gone"
-        return _apply(session, message, claim, failure, settings, now, rng, outage_pause)
+        for outcome in sorted(outcomes, key=lambda o: o.claim.message_id):
+            claim = outcome.claim
+            message = session.get(Message, claim.message_id, with_for_update=True, populate_existing=True)
+            if message is None:  # purged meanwhile: nothing to write
+                statuses[claim.message_id] = "gone"
+                continue
+            statuses[claim.message_id] = _apply(session, message, claim, outcome.failure, settings, now, rng,
+                                                outcome.outage_pause)
+    return [statuses[o.claim.message_id] for o in outcomes]
 
 
 def _apply(session: Session, message: Message, claim: Claim, failure: DeliveryFailure | None,
@@ -492,9 +521,18 @@ class Worker:
             self.breaker.end_probe(channel)
 
     def _deliver_batch(self, channel: str, claims: list[Claim], *, probe: bool) -> int:
-        """Deliver claimed messages one after another, recording each outcome at once."""
+        """Deliver claimed messages one after another; record their outcomes a few at a time.
+
+        Outcomes wait to be recorded together (one write transaction) until the batch ends or the oldest
+        has waited RECORD_WITHIN_SECONDS, so a slow channel still records each letter about when it went.
+        An outcome not yet recorded is a letter whose lease the heartbeat keeps renewing; if the worker
+        dies meanwhile the letter goes again after its lease with the same message id, as it would if the
+        worker died during the delivery itself.
+        """
         with self._counts_lock:
             self._held.update({c.message_id: c.token for c in claims})
+        pending: list[Outcome] = []
+        oldest = 0.0
         handled = 0
         try:
             for claim in claims:
@@ -508,30 +546,47 @@ class Worker:
                     if claim.problem is None:
                         pause = self.breaker.record(channel, failure, probe=probe)
                 outage = pause if isinstance(failure, TransientFailure) and claim.problem is None else None
-                status = self._record(claim, failure, outage)
-                with self._counts_lock:
-                    self._held.pop(claim.message_id, None)
-                self._count(status)
-                handled += 1
+                if not pending:
+                    oldest = time.monotonic()
+                pending.append(Outcome(claim, failure, outage))
+                if time.monotonic() - oldest >= RECORD_WITHIN_SECONDS:
+                    handled += self._record_pending(pending)
+            handled += self._record_pending(pending)
         finally:
             with self._counts_lock:
                 for claim in claims:
                     self._held.pop(claim.message_id, None)
         return handled
 
-    def _record(self, claim: Claim, failure: DeliveryFailure | None, outage: float | None) -> str:
-        """Record an outcome. An acceptance is tried again for a few seconds while the database is away:
-        lost, the letter would only be sent again when its lease ran out (with the same id)."""
-        tries = 5 if failure is None else 1
+    def _record_pending(self, pending: list[Outcome]) -> int:
+        """Record and count the pending outcomes, then forget them; return how many."""
+        if not pending:
+            return 0
+        statuses = self._record(pending)
+        with self._counts_lock:
+            for outcome in pending:
+                self._held.pop(outcome.claim.message_id, None)
+        for status in statuses:
+            self._count(status)
+        count = len(pending)
+        pending.clear()
+        return count
+
+    def _record(self, outcomes: list[Outcome]) -> list[str]:
+        """Record outcomes in one transaction. One that holds an acceptance is tried again for a few seconds
+        while the database is away: lost, the letter would only be sent again when its lease ran out (with
+        the same id)."""
+        accepted = any(o.failure is None for o in outcomes)
+        tries = 5 if accepted else 1
         for attempt in range(tries):
             try:
                 with self._write_lock, self.sessions() as session:
-                    return record_outcome(session, claim, failure, self.settings.worker, outage_pause=outage)
+                    return record_outcomes(session, outcomes, self.settings.worker)
             except SQLAlchemyError:
                 if attempt == tries - 1:
                     raise
-                log.warning("message %s: recording its acceptance failed; trying again", claim.message_id,
-                            exc_info=True)
+                log.warning("messages %s: recording an acceptance failed; trying again",
+                            ", ".join(o.claim.message_id for o in outcomes), exc_info=True)
                 time.sleep(0.5 * 2 ** attempt)
         raise AssertionError("unreachable")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Table, bindparam, delete, func, select, update
@@ -40,11 +41,18 @@ def record_action_hour(session: Session, campaign: str, at: datetime, time_zone:
     """
     day, hour = local_day_and_hour(at, time_zone)
     dialect = session.get_bind().dialect.name
+    session.execute(_hour_upsert(dialect), {"campaign": campaign, "day": day, "hour": hour,
+                                            "slot": counts.slot_for(action_id, dialect)})
+
+
+@lru_cache(maxsize=4)
+def _hour_upsert(dialect: str) -> Any:
+    """Return the dialect's upsert of one action into the hour roll-up, built once (a submit runs it)."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(HOUR_COUNTS).values(campaign=campaign, day=day, hour=hour,
-                                      slot=counts.slot_for(action_id, dialect), n=1)
-    session.execute(stmt.on_conflict_do_update(
-        index_elements=["campaign", "day", "hour", "slot"], set_={"n": HOUR_COUNTS.c.n + stmt.excluded.n}))
+    stmt = insert(HOUR_COUNTS).values(campaign=bindparam("campaign"), day=bindparam("day"),
+                                      hour=bindparam("hour"), slot=bindparam("slot"), n=1)
+    return stmt.on_conflict_do_update(
+        index_elements=["campaign", "day", "hour", "slot"], set_={"n": HOUR_COUNTS.c.n + stmt.excluded.n})
 
 
 def by_hour(session: Session, campaign: str, date_from: date | None = None,

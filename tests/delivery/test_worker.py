@@ -6,6 +6,7 @@ import random
 import threading
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -19,7 +20,15 @@ from actiontool.delivery.errors import (
 )
 from actiontool.delivery.options import parse_chamber, parse_delivery
 from actiontool.delivery.settings import from_config
-from actiontool.delivery.worker import AppCampaigns, Claim, Worker, claim_messages, record_outcome
+from actiontool.delivery.worker import (
+    AppCampaigns,
+    Claim,
+    Outcome,
+    Worker,
+    claim_messages,
+    record_outcome,
+    record_outcomes,
+)
 from actiontool.models import DELIVERED, FAILED, QUEUED, SENDING, utcnow
 from tests.delivery.conftest import add_messages, message
 from tests.delivery.cwc_standin import CwcStandIn
@@ -85,6 +94,73 @@ def test_success_is_recorded_even_after_the_lease_was_lost(app: Flask) -> None:
     claim(app, now=now + timedelta(seconds=app.config["DELIVERY_LEASE_SECONDS"] + 1))
 
     assert record(app, first, None) == DELIVERED  # it was accepted: nobody may send it again
+
+
+def test_a_batch_of_outcomes_is_checked_message_by_message(app: Flask) -> None:
+    from actiontool.db import session_factory
+
+    lost, kept, accepted = add_messages(app, 3)
+    now = utcnow()
+    claims = {c.message_id: c for c in claim(app, now=now)}
+    # Another worker took `lost` (its lease ran out) and `accepted` before these outcomes were recorded.
+    later = now + timedelta(seconds=app.config["DELIVERY_LEASE_SECONDS"] + 1)
+    app.config["DELIVERY_BACKOFF_SECONDS"] = 600.0
+    assert record(app, claims[kept], TransientFailure("busy"), now=now) == QUEUED
+    assert {c.message_id for c in claim(app, now=later)} == {lost, accepted}
+
+    with session_factory(app)() as session:
+        statuses = record_outcomes(session, [
+            Outcome(claims[lost], PermanentFailure("refused")),  # not our claim any more: ignored
+            Outcome(claims[accepted], None),  # accepted: wins over the newer claim
+            Outcome(claims[kept], PermanentFailure("too late")),  # a final word on a lost claim: ignored
+        ], from_config(app.config).worker, now=later)
+
+    assert statuses == [SENDING, DELIVERED, QUEUED]
+    assert [message(app, m).status for m in (lost, accepted, kept)] == [SENDING, DELIVERED, QUEUED]
+
+
+def test_a_worker_records_a_batch_in_one_write_transaction(app: Flask, cwc_server: CwcStandIn,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from actiontool.delivery import worker as worker_module
+
+    ids = add_messages(app, 5)
+    app.config["DELIVERY_BATCH"] = 5
+    batches: list[int] = []
+    original = worker_module.record_outcomes
+
+    def counted(session: Any, outcomes: Any, *args: Any, **kwargs: Any) -> list[str]:
+        batches.append(len(outcomes))
+        return original(session, outcomes, *args, **kwargs)
+
+    monkeypatch.setattr(worker_module, "record_outcomes", counted)
+    monkeypatch.setattr(worker_module, "RECORD_WITHIN_SECONDS", 60.0)
+    worker = Worker(app)
+    worker.run(once=True)
+
+    assert sorted(cwc_server.accepted) == sorted(ids)
+    assert worker.counts == {DELIVERED: 5}
+    assert [message(app, m).status for m in ids] == [DELIVERED] * 5
+    assert batches == [5]  # one transaction for the batch's five outcomes, not one per letter
+
+
+def test_a_slow_batch_records_each_outcome_soon_after_its_delivery(app: Flask, cwc_server: CwcStandIn,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from actiontool.delivery import worker as worker_module
+
+    add_messages(app, 3)
+    app.config["DELIVERY_BATCH"] = 3
+    batches: list[int] = []
+    original = worker_module.record_outcomes
+
+    def counted(session: Any, outcomes: Any, *args: Any, **kwargs: Any) -> list[str]:
+        batches.append(len(outcomes))
+        return original(session, outcomes, *args, **kwargs)
+
+    monkeypatch.setattr(worker_module, "record_outcomes", counted)
+    monkeypatch.setattr(worker_module, "RECORD_WITHIN_SECONDS", 0.0)  # every delivery is "slow"
+    Worker(app).run(once=True)
+
+    assert batches == [1, 1, 1]
 
 
 def test_message_whose_worker_keeps_dying_fails_after_max_attempts(app: Flask) -> None:

@@ -24,10 +24,21 @@ BIN = Path(sys.executable).parent
 
 
 def free_port() -> int:
-    """Return a TCP port that is free on loopback right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """Return a TCP port that is free on loopback right now.
+
+    ACTIONTOOL_BENCH_PORTS=FIRST-LAST keeps the choice inside that range (on a shared machine where each
+    user of it is given a range); otherwise the system picks one.
+    """
+    first, _, last = os.environ.get("ACTIONTOOL_BENCH_PORTS", "").partition("-")
+    candidates = range(int(first), int(last) + 1) if first and last else [0]
+    for port in candidates:
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:  # taken: try the next one in the range
+                continue
+            return int(sock.getsockname()[1])
+    raise RuntimeError(f"no free port in {first}-{last}")
 
 
 @contextmanager

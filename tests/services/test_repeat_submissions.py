@@ -124,3 +124,27 @@ def test_the_action_list_export_says_which_actions_are_flagged_repeats(app: Flas
     # 1 and 0, plain machine numbers, as every number of a CSV file (never True/False).
     assert flags == {ids[first.receipt_token]: 0, ids[ana.receipt_token]: 1}
     assert all(type(flag) is int for flag in flags.values())
+
+
+def test_a_submit_writes_the_action_and_its_letters_as_one_constituent(app: Flask) -> None:
+    # The action is a Core row (issue 16): each letter points at it and carries its source, and the
+    # address is stored in its canonical form.
+    with app.app_context(), db.session_scope() as session:
+        result = submit(session, _submission("  Ana@Example.ORG ", bioguides=("H000001", *SENATE),
+                                             ref="Partner-A", wants_receipt_email=True))
+        action = _action(session, result.receipt_token)
+        letters = session.execute(select(Message).where(Message.action_id == action.id)).scalars().all()
+    assert (action.ref, action.email, action.flagged_repeat, action.wants_receipt_email) == (
+        "partner-a", "Ana@example.org", False, True)
+    assert action.receipt_email_attempts == 0  # a column default the ORM used to fill
+    assert sorted(m.bioguide for m in letters) == ["H000001", *SENATE]
+    assert {(m.ref, m.constituent_key, m.created_day) for m in letters} == {
+        ("partner-a", constituent_key("ana@example.org"), action.created_day)}
+
+
+def test_a_repeat_to_one_member_written_under_another_name_flags_the_new_action(app: Flask) -> None:
+    with app.app_context(), db.session_scope() as session:
+        submit(session, _submission(bioguides=SENATE[:1], first_name="Mallory"))
+        ana = submit(session, _submission())  # the first senator under another name, the second anew
+        action = _action(session, ana.receipt_token)
+        assert ana.created and action.flagged_repeat
