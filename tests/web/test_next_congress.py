@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from pathlib import Path
 from typing import Any
 
@@ -106,20 +105,24 @@ def test_organizer_counts_by_member_name_the_members_who_left(apps: tuple[Flask,
     _write_before_and_after(old.test_client(), new.test_client())
     organizer = _signed_in(new)
 
-    by_member = text_of(organizer.get(f"/organizer/c/{SLUG}?table=member"))
+    by_member = _table(organizer.get(f"/organizer/c/{SLUG}?table=member"))
     for name, seat in [("Ron Two", "WI-2"), ("Mona Lake", "MN-1"), ("Max Appointed", "MN"),
                        ("Nia New", "WI-2"), ("Sam Successor", "MN")]:
-        # The seat cell, then the party's (empty for a member the data no longer has): no digits after.
-        assert re.search(rf"{name} {seat}(?![-\d])", by_member), name
+        # Columns: member, seat, party, actions, messages; a member the data no longer has keeps its seat.
+        assert by_member[name][1] == seat, (name, by_member.get(name))
 
     by_seat = _table(organizer.get(f"/organizer/c/{SLUG}?table=district"))
     # Columns: member, party, actions, messages.
     assert by_seat["WI-2"][1] == "Nia New, Ron Two" and by_seat["WI-2"][4] == "2"
     assert by_seat["MN-1"][1] == "Mona Lake"  # vacant now: still named by the letters' member
 
-    dashboard = organizer.get(f"/organizer/c/{SLUG}").get_data(as_text=True)
-    assert "WI-2 — Nia New, Ron Two — 2 messages" in dashboard  # the map's title for the seat
-    assert "MN-1 — Mona Lake — 1 messages" in dashboard
+    # The seat squares (the shaped map takes its titles from them): a square says its seat's number
+    # within its state's list, and its title names every member the seat's letters went to.
+    dashboard = page(organizer.get(f"/organizer/c/{SLUG}"))
+    titles = {(ul.get("data-state"), li.text_content()): li.get("title")
+              for ul in dashboard.xpath('//*[@id="seat-tiles"]//ul') for li in ul.xpath("./li")}
+    assert titles[("WI", "2")] == "Nia New, Ron Two — 2 messages"
+    assert titles[("MN", "1")] == "Mona Lake — 1 messages"
 
     exported = organizer.get(f"/organizer/c/{SLUG}/export.csv?by=member")
     table = {r["bioguide"]: r for r in csv.DictReader(io.StringIO(exported.get_data(as_text=True)))}
