@@ -13,6 +13,7 @@ Two kinds of failed message are never queued again, and are counted apart so the
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -156,6 +157,7 @@ def retry_matching(session: Session, campaign: str, wanted: FailedFilter, *, act
     """
     now = now or utcnow()
     with transaction(session):
+        _one_retry_at_a_time(session, campaign)
         moved = _move_to_queued(session, campaign, wanted, now)
         retried = counts.move_statuses(session, moved, FAILED, QUEUED)
         # A packet letter queued again waits for a packet again.
@@ -178,6 +180,23 @@ _MOVED_COLUMNS = ("id", "campaign", "bioguide", "created_day", "ref", "channel",
 _MESSAGES: Table = Message.__table__  # type: ignore[assignment]
 _MOVED = Table("retry_moved", MetaData(), *(Column(name, _MESSAGES.c[name].type) for name in _MOVED_COLUMNS),
                prefixes=["TEMPORARY"], postgresql_on_commit="DROP")
+
+
+def retry_lock_key(campaign: str) -> int:
+    """Return the PostgreSQL advisory lock key that one campaign's retries take (a signed 64-bit number)."""
+    digest = hashlib.blake2b(f"actiontool retry {campaign}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _one_retry_at_a_time(session: Session, campaign: str) -> None:
+    """Wait for any other retry of this campaign to commit (PostgreSQL; SQLite's write lock already does).
+
+    Two retries with overlapping filters would otherwise lock the same failed messages in whatever order
+    each UPDATE meets them, and could deadlock: the organizer would see an error for a press of a button.
+    Held to the end of the transaction; submits and workers never take it.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(retry_lock_key(campaign))))
 
 
 def _move_to_queued(session: Session, campaign: str, wanted: FailedFilter, now: datetime) -> Table:

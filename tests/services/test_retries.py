@@ -248,3 +248,37 @@ def test_the_nudge_list_counts_waiting_hand_off_letters_by_age(app: Flask, signe
         ("over_7_days", per_action[actions[2]], 1)]
     html = signed_in.get(f"/organizer/c/{SLUG}/delivery").get_data(as_text=True)
     assert "Hand-off letters still waiting, by age" in html and "Over 7 days" in html
+
+
+def test_a_retry_waits_for_another_retry_of_the_same_campaign(app: Flask, writer: Callable[..., int]) -> None:
+    # PostgreSQL: two retries with overlapping filters could lock the same failed messages in opposite
+    # orders and deadlock; the second waits for the first's commit instead. SQLite's one write lock
+    # already serialises them.
+    if app.config["DATABASE_URL"].startswith("sqlite"):
+        pytest.skip("SQLite's write lock serialises retries")
+    import threading
+
+    from sqlalchemy import text
+
+    fill(app, writer)
+    _fail(app, reason="CWC answered 503 Service Unavailable", limit=4)
+    done = threading.Event()
+    results: list[int] = []
+
+    def second_retry() -> None:
+        with db.session_scope(app) as s:
+            results.append(retry_matching(s, SLUG, FailedFilter(reason="503"), actor="second").retried)
+        done.set()
+
+    with db.session_scope(app) as first:  # holds the campaign's retry lock, as a retry in progress does
+        first.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": retries.retry_lock_key(SLUG)})
+        thread = threading.Thread(target=second_retry)
+        thread.start()
+        assert not done.wait(1.0)  # still waiting for the lock (not a speed check: it must not finish)
+        assert _statuses(app) and results == []
+        first.commit()  # the first retry ends
+    assert done.wait(30)
+    thread.join()
+    assert results == [4]
+    assert retries.retry_lock_key(SLUG + "-other") != retries.retry_lock_key(SLUG)  # campaigns apart
+    assert_counts_exact(app)
