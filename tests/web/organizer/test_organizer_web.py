@@ -436,3 +436,13 @@ def test_a_bad_page_number_is_a_400_with_a_message(signed_in: FlaskClient, path:
 def test_odd_query_strings_never_answer_500(signed_in: FlaskClient, query: str) -> None:
     for path in [f"/organizer/c/{SLUG}", f"/organizer/c/{SLUG}/export.csv", "/organizer/audit"]:
         assert signed_in.get(f"{path}?{query}").status_code in (200, 400), (path, query)
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_the_grouping_tabs_have_distinct_names_in_each_language(signed_in: FlaskClient, lang: str) -> None:
+    # Spanish says "Estado" for a state; a message's status must not be called the same on the next tab.
+    html = signed_in.get(f"/organizer/c/{SLUG}?lang={lang}").get_data(as_text=True)
+    tabs = re.search(r'<ul class="tabs">(.*?)</ul>', html, re.S)
+    assert tabs is not None
+    names = re.findall(r">([^<>]+)</a>", tabs.group(1))
+    assert len(names) == 7 and len(set(names)) == len(names), names
