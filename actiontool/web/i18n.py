@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
@@ -104,7 +105,33 @@ def format_number(value: int | None) -> str:
 
     Pages only: CSV files keep plain machine numbers.
     """
-    return format_decimal(int(value or 0))
+    number = int(value or 0)
+    group = _group_separator(str(_locale())) if number >= 0 else None
+    if group is None:
+        return format_decimal(number)
+    return f"{number:,}".replace(",", group)
+
+
+# Numbers that show every grouping case of a count (none, one, several groups).
+_PROBES = (0, 7, 42, 999, 1000, 1234, 9999, 12345, 123456, 1234567, 12345678, 1000000000)
+
+
+@lru_cache(maxsize=16)
+def _group_separator(locale_name: str) -> str | None:
+    """Return the locale's group separator when Babel writes its counts as Python's "{:,}" with that
+    separator (English, Spanish), else None: Babel then formats each number itself.
+
+    Why: a page of the dashboard prints a couple of thousand counts, and Babel's format_decimal costs
+    about 30 µs each (60 ms of a by-district page). Checked against Babel itself on numbers of every
+    length, so the fast path never writes a number differently (tests/web/test_number_format.py).
+    """
+    from babel.numbers import format_decimal as babel_format_decimal
+    from babel.numbers import get_group_symbol
+
+    group = get_group_symbol(locale=locale_name)
+    if all(babel_format_decimal(n, locale=locale_name) == f"{n:,}".replace(",", group) for n in _PROBES):
+        return group
+    return None
 
 
 def format_share(percent: float | None, digits: int = 1) -> str:
