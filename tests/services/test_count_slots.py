@@ -46,12 +46,15 @@ def _rows(session: Session, table: Any, columns: tuple[str, ...]) -> dict[tuple[
     return result
 
 
-def _recount(session: Session, columns: tuple[str, ...]) -> dict[tuple[Any, ...], tuple[int, ...]]:
-    """Recount the messages per key and slot (the action id's slot), straight from the messages."""
+def _recount(session: Session, columns: tuple[str, ...], *,
+             by_slot: bool = True) -> dict[tuple[Any, ...], tuple[int, ...]]:
+    """Recount the messages per key and slot (the action id's slot), or per key over all slots,
+    straight from the messages."""
     dialect = session.get_bind().dialect.name
     attrs = {"day": Message.created_day, "ref": func.coalesce(Message.ref, "")}
     keys = [attrs.get(c, getattr(Message, c, None)) for c in columns]
-    keys.append(counts.slot_sql(Message.action_id, dialect))
+    if by_slot:
+        keys.append(counts.slot_sql(Message.action_id, dialect))
     result: dict[tuple[Any, ...], list[int]] = {}
     for *key, status, n in session.execute(select(*keys, Message.status, func.count())
                                            .group_by(*keys, Message.status)):

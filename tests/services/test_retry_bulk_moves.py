@@ -20,7 +20,7 @@ from actiontool.services import counts
 from actiontool.services.outbox import set_status
 from actiontool.services.retries import FailedFilter, retry_matching
 from tests.factories import MEMBERS
-from tests.services.test_count_slots import _rows
+from tests.services.test_count_slots import _recount, _rows
 from tests.services.test_retries import assert_counts_exact
 from tests.web.organizer.test_organizer_web import SLUG
 
@@ -35,17 +35,6 @@ def _days() -> list[date]:
     return [today, today - timedelta(days=1), today - timedelta(days=4), OLD_DAY]
 
 
-def _recount_by_key(session: Any, rollup: counts.Rollup) -> dict[tuple[Any, ...], tuple[int, ...]]:
-    """Recount the messages per roll-up key (all slots together), straight from the messages."""
-    attrs = {"day": Message.created_day, "ref": func.coalesce(Message.ref, "")}
-    keys = [attrs.get(c, getattr(Message, c, None)) for c in rollup.key]
-    found: dict[tuple[Any, ...], list[int]] = {}
-    for *key, status, n in session.execute(select(*keys, Message.status, func.count())
-                                           .group_by(*keys, Message.status)):
-        found.setdefault(tuple(key), [0] * len(STATUSES))[STATUSES.index(status)] += n
-    return {k: tuple(v) for k, v in found.items()}
-
-
 def assert_every_key_exact(session: Any) -> None:
     """Each roll-up, summed over slots per key, equals a recount of the messages per key."""
     session.expire_all()
@@ -55,8 +44,8 @@ def assert_every_key_exact(session: Any) -> None:
             total = summed.setdefault(key[:-1], [0] * len(STATUSES))
             for i, v in enumerate(row):
                 total[i] += v
-        assert {k: tuple(v) for k, v in summed.items() if any(v)} == _recount_by_key(session, rollup), \
-            rollup.table.name
+        recount = _recount(session, rollup.key, by_slot=False)
+        assert {k: tuple(v) for k, v in summed.items() if any(v)} == recount, rollup.table.name
 
 
 def test_a_retry_of_many_keys_moves_each_row_where_a_rebuild_puts_it(app: Flask,
