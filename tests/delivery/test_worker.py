@@ -119,12 +119,10 @@ def test_a_batch_of_outcomes_is_checked_message_by_message(app: Flask) -> None:
     assert [message(app, m).status for m in (lost, accepted, kept)] == [SENDING, DELIVERED, QUEUED]
 
 
-def test_a_worker_records_a_batch_in_one_write_transaction(app: Flask, cwc_server: CwcStandIn,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def _count_recorded_batches(monkeypatch: pytest.MonkeyPatch, within_seconds: float) -> list[int]:
+    """Note the size of each batch of outcomes the worker records; it records within `within_seconds`."""
     from actiontool.delivery import worker as worker_module
 
-    ids = add_messages(app, 5)
-    app.config["DELIVERY_BATCH"] = 5
     batches: list[int] = []
     original = worker_module.record_outcomes
 
@@ -133,7 +131,15 @@ def test_a_worker_records_a_batch_in_one_write_transaction(app: Flask, cwc_serve
         return original(session, outcomes, *args, **kwargs)
 
     monkeypatch.setattr(worker_module, "record_outcomes", counted)
-    monkeypatch.setattr(worker_module, "RECORD_WITHIN_SECONDS", 60.0)
+    monkeypatch.setattr(worker_module, "RECORD_WITHIN_SECONDS", within_seconds)
+    return batches
+
+
+def test_a_worker_records_a_batch_in_one_write_transaction(app: Flask, cwc_server: CwcStandIn,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    ids = add_messages(app, 5)
+    app.config["DELIVERY_BATCH"] = 5
+    batches = _count_recorded_batches(monkeypatch, 60.0)
     worker = Worker(app)
     worker.run(once=True)
 
@@ -145,19 +151,9 @@ def test_a_worker_records_a_batch_in_one_write_transaction(app: Flask, cwc_serve
 
 def test_a_slow_batch_records_each_outcome_soon_after_its_delivery(app: Flask, cwc_server: CwcStandIn,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    from actiontool.delivery import worker as worker_module
-
     add_messages(app, 3)
     app.config["DELIVERY_BATCH"] = 3
-    batches: list[int] = []
-    original = worker_module.record_outcomes
-
-    def counted(session: Any, outcomes: Any, *args: Any, **kwargs: Any) -> list[str]:
-        batches.append(len(outcomes))
-        return original(session, outcomes, *args, **kwargs)
-
-    monkeypatch.setattr(worker_module, "record_outcomes", counted)
-    monkeypatch.setattr(worker_module, "RECORD_WITHIN_SECONDS", 0.0)  # every delivery is "slow"
+    batches = _count_recorded_batches(monkeypatch, 0.0)  # every delivery is "slow"
     Worker(app).run(once=True)
 
     assert batches == [1, 1, 1]
